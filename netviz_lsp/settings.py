@@ -1,0 +1,115 @@
+"""NetViz settings: one camelCase object, the same in VS Code, initializationOptions and the CLI.
+
+See ../shared/DESIGN.md ("Settings"). Parsing is forgiving: unknown keys are ignored and
+values of the wrong type fall back to the default, so a typo in a user's settings
+never takes the server down.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from typing import Any, Optional
+
+RANKDIRS = ("TB", "LR", "BT", "RL")
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """What a diagram shows; mirrors ``keras.utils.plot_model`` plus ``show_params``."""
+
+    show_shapes: bool = True
+    show_dtype: bool = False
+    show_layer_names: bool = True
+    show_layer_activations: bool = True
+    show_trainable: bool = False
+    show_params: bool = True
+    rankdir: str = "TB"
+    expand_nested: bool = False
+    dpi: int = 96
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How the worker builds factories."""
+
+    timeout_seconds: float = 60.0
+    shape_only: bool = True
+    memory_limit_mb: Optional[int] = None
+    """``None`` means a safe default: see ``effective_memory_limit_mb``."""
+    factory_args: dict[str, list] = field(default_factory=dict)
+    """Factory name -> positional arguments (JSON values)."""
+
+    def effective_memory_limit_mb(self) -> int:
+        """The worker's address-space-independent memory cap: the setting, or 60 % of RAM."""
+        if self.memory_limit_mb:
+            return int(self.memory_limit_mb)
+        try:
+            total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError):
+            total = 8 * 1024**3
+        return int(total * 0.6 / 1024**2)
+
+
+@dataclass(frozen=True)
+class Settings:
+    build: BuildOptions = field(default_factory=BuildOptions)
+    render: RenderOptions = field(default_factory=RenderOptions)
+    inlay_hints: bool = True
+
+    @classmethod
+    def from_json(cls, data: Any) -> "Settings":
+        """Parse the camelCase settings object; anything malformed keeps its default."""
+        data = data if isinstance(data, dict) else {}
+        if isinstance(data.get("netviz"), dict):  # a whole configuration section
+            data = data["netviz"]
+        build = _section(data, "build")
+        render = _section(data, "render")
+        hints = _section(data, "inlayHints")
+        b, r = BuildOptions(), RenderOptions()
+        factory_args = build.get("factoryArgs")
+        if not isinstance(factory_args, dict):
+            factory_args = {}
+        factory_args = {
+            str(k): list(v) for k, v in factory_args.items() if isinstance(v, (list, tuple))
+        }
+        memory = build.get("memoryLimitMB")
+        rankdir = str(render.get("rankdir", r.rankdir)).upper()
+        return cls(
+            build=BuildOptions(
+                timeout_seconds=_number(build.get("timeoutSeconds"), b.timeout_seconds, minimum=0.1),
+                shape_only=_bool(build.get("shapeOnly"), b.shape_only),
+                memory_limit_mb=int(memory) if isinstance(memory, (int, float)) and memory > 0 else None,
+                factory_args=factory_args,
+            ),
+            render=RenderOptions(
+                show_shapes=_bool(render.get("showShapes"), r.show_shapes),
+                show_dtype=_bool(render.get("showDtype"), r.show_dtype),
+                show_layer_names=_bool(render.get("showLayerNames"), r.show_layer_names),
+                show_layer_activations=_bool(render.get("showLayerActivations"), r.show_layer_activations),
+                show_trainable=_bool(render.get("showTrainable"), r.show_trainable),
+                show_params=_bool(render.get("showParams"), r.show_params),
+                rankdir=rankdir if rankdir in RANKDIRS else r.rankdir,
+                expand_nested=_bool(render.get("expandNested"), r.expand_nested),
+                dpi=int(_number(render.get("dpi"), r.dpi, minimum=10)),
+            ),
+            inlay_hints=_bool(hints.get("enabled"), True),
+        )
+
+    def with_build(self, **changes: Any) -> "Settings":
+        return replace(self, build=replace(self.build, **changes))
+
+
+def _section(data: dict, key: str) -> dict:
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _bool(value: Any, default: bool) -> bool:
+    return value if isinstance(value, bool) else default
+
+
+def _number(value: Any, default: float, minimum: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+        return default
+    return float(value)
