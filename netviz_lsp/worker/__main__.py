@@ -1,0 +1,65 @@
+"""The worker process: ``python -m netviz_lsp.worker --read-fd R --write-fd W --trace-file T``.
+
+Imports Keras once, says ``ready``, then serves build requests one at a time over
+the pipe pair it was given. File descriptor 1 is pointed at stderr before any user
+code runs, so ``print()`` and even ``os.write(1, ...)`` never reach the channel.
+Faulthandler writes Python stacks to the trace file on a fatal signal, and on
+SIGUSR1, which the parent sends to a hung build to learn the line it hangs at.
+"""
+
+from __future__ import annotations
+
+import argparse
+import faulthandler
+import os
+import resource
+import signal
+import sys
+import time
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m netviz_lsp.worker")
+    parser.add_argument("--read-fd", type=int, required=True)
+    parser.add_argument("--write-fd", type=int, required=True)
+    parser.add_argument("--trace-file", required=True)
+    parser.add_argument("--memory-mb", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    os.dup2(2, 1)  # user output goes to stderr, never to a protocol stream
+    trace = open(args.trace_file, "a", buffering=1)
+    faulthandler.enable(file=trace, all_threads=False)
+    faulthandler.register(signal.SIGUSR1, file=trace, all_threads=False)
+    if args.memory_mb:
+        _limit_memory(args.memory_mb)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+    from netviz_lsp.worker import protocol
+
+    started = time.perf_counter()
+    import keras  # noqa: F401  (the expensive import, paid once per worker)
+
+    from netviz_lsp.worker.build import run_build
+
+    import_ms = (time.perf_counter() - started) * 1000
+    protocol.send(args.write_fd, {"event": "ready", "import_ms": round(import_ms, 1), "pid": os.getpid()})
+    while True:
+        try:
+            request = protocol.receive(args.read_fd)
+        except protocol.ChannelClosed:
+            return 0
+        if request.get("op") == "exit":
+            return 0
+        if request.get("op") == "build":
+            run_build(request, lambda event: protocol.send(args.write_fd, event))
+            protocol.send(args.write_fd, {"event": "done", "id": request.get("id")})
+
+
+def _limit_memory(megabytes: int) -> None:
+    """Cap the data segment so a runaway allocation fails with MemoryError instead of swapping."""
+    limit = megabytes * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

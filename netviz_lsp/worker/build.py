@@ -1,0 +1,190 @@
+"""One build inside the worker: run the file's slice, call each factory, extract its graph.
+
+Every outcome is an event (see ``protocol``): a graph, or an error with the line in
+the user's file. Nothing the user's code raises escapes ``run_build``; only the death
+of the whole process (``os._exit``, a segfault) or a hang does, and the parent
+(``pool``) turns those into ``crash`` and ``timeout`` errors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import sys
+import time
+import types
+from typing import Any, Callable, Iterator, Optional
+
+from netviz_lsp.discovery import slice_module
+from netviz_lsp.graph import BuildError, BuildInfo
+from netviz_lsp.worker.extract import extract_model
+from netviz_lsp.worker.shape_only import shape_only_scope
+from netviz_lsp.worker.sites import recording_sites
+
+Emit = Callable[[dict[str, Any]], None]
+MODULE_NAME = "__netviz_main__"
+_MESSAGE_LIMIT = 4000
+
+
+def run_build(request: dict[str, Any], emit: Emit) -> None:
+    """Run one build request, emitting a ``model``, ``error`` or ``dropped`` event per factory."""
+    import keras
+
+    path = request["path"]
+    shape_only = request.get("shape_only", True)
+    emit({"event": "stage", "stage": "slice"})
+    with _workspace(path, request.get("roots", [])):
+        keras.backend.clear_session()
+        namespace = _run_slice(request, emit)
+        if namespace is None:
+            return
+        for factory in request["factories"]:
+            emit({"event": "stage", "stage": "factory", "factory": factory["name"]})
+            keras.backend.clear_session()
+            emit(_build_factory(namespace, factory, path, shape_only))
+
+
+def _run_slice(request: dict[str, Any], emit: Emit) -> Optional[dict[str, Any]]:
+    """Execute the file's program slice in a fresh module; None (after an error event) if it raised."""
+    path = request["path"]
+    module = types.ModuleType(MODULE_NAME)
+    module.__file__ = path
+    sys.modules[MODULE_NAME] = module
+    try:
+        code = compile(slice_module(request["source"], request["slice"], path), path, "exec")
+        with recording_sites(path), shape_only_scope():
+            exec(code, module.__dict__)
+    except BaseException as error:  # user code: report, never escape
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        emit(_error_event(error, path, None, fallback_line=None))
+        return None
+    return module.__dict__
+
+
+def _build_factory(namespace: dict, factory: dict, path: str, shape_only: bool) -> dict[str, Any]:
+    name, line = factory["name"], factory["line"]
+    started = time.perf_counter()
+    note = None
+    try:
+        try:
+            result = _call(namespace, factory, path, shape_only)
+        except Exception as error:
+            if not (shape_only and "stateless scope" in str(error).lower()):
+                raise
+            note = f"shape-only build failed ({_first_line(error)}); built with real weights"
+            shape_only = False
+            import keras
+
+            keras.backend.clear_session()
+            result = _call(namespace, factory, path, shape_only)
+        model = _model_in(result)
+        if model is None:
+            if result is None:
+                return _error(
+                    "build", f"{name}() returned None; a factory must return a Keras model "
+                    "(is `return model` missing?)", line, name)
+            return {"event": "dropped", "factory": name}
+        info = BuildInfo(ms=0.0, shape_only=shape_only, note=note)
+        graph = extract_model(model, name, line, path, info)
+        info.ms = round((time.perf_counter() - started) * 1000, 1)
+        return {"event": "model", "graph": graph.to_dict()}
+    except BaseException as error:
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        return _error_event(error, path, name, fallback_line=line)
+
+
+def _call(namespace: dict, factory: dict, path: str, shape_only: bool):
+    """Call the factory with its argument source, evaluated in the file's namespace."""
+    function = namespace[factory["name"]]
+    call = compile(f"__netviz_factory__({factory['args']})", "<netviz arguments>", "eval")
+    scope = shape_only_scope() if shape_only else contextlib.nullcontext()
+    with recording_sites(path), scope:
+        return eval(call, namespace, {"__netviz_factory__": function})
+
+
+def _model_in(result):
+    """The model a factory returned: itself, or the first model in a returned tuple/list."""
+    import keras
+
+    if isinstance(result, keras.Model):
+        return result
+    if isinstance(result, (tuple, list)):
+        return next((item for item in result if isinstance(item, keras.Model)), None)
+    return None
+
+
+def _error_event(error: BaseException, path: str, factory: Optional[str], fallback_line: Optional[int]):
+    line = _innermost_line(error, path) or fallback_line
+    if isinstance(error, MemoryError):
+        kind, message = "memory", f"MemoryError: ran out of memory ({error or 'allocation failed'})"
+    elif isinstance(error, SystemExit):
+        kind, message = "crash", f"called sys.exit({error.code!r}); the build stopped there"
+    elif isinstance(error, RecursionError):
+        kind, message = "build", f"RecursionError: {error}"
+    else:
+        kind, message = "build", f"{type(error).__name__}: {error}"
+    return _error(kind, message, line, factory)
+
+
+def _error(kind: str, message: str, line: Optional[int], factory: Optional[str]) -> dict[str, Any]:
+    if len(message) > _MESSAGE_LIMIT:
+        message = message[:_MESSAGE_LIMIT] + " …"
+    return {"event": "error", "error": BuildError(kind, message, line, factory).to_dict()}
+
+
+def _innermost_line(error: BaseException, path: str) -> Optional[int]:
+    """The innermost traceback line in the previewed file (a SyntaxError in it counts too)."""
+    line = None
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == path:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    if isinstance(error, SyntaxError) and error.filename == path and error.lineno:
+        line = error.lineno
+    return line
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"
+
+
+@contextlib.contextmanager
+def _workspace(path: str, roots: list[str]) -> Iterator[None]:
+    """Make the file's folder and the workspace importable, with workspace modules fresh."""
+    folders = [os.path.dirname(path), *roots]
+    _forget_workspace_modules(folders)
+    saved_path = list(sys.path)
+    sys.path[:0] = [f for f in folders if f not in sys.path]
+    cwd = os.getcwd()
+    with contextlib.suppress(OSError):
+        os.chdir(os.path.dirname(path) or cwd)
+    try:
+        yield
+    finally:
+        sys.path[:] = saved_path
+        sys.modules.pop(MODULE_NAME, None)
+        with contextlib.suppress(OSError):
+            os.chdir(cwd)
+
+
+def _forget_workspace_modules(folders: list[str]) -> None:
+    """Drop modules loaded from the workspace so the next import reads them again from disk."""
+    roots = [os.path.join(os.path.realpath(f), "") for f in folders if f]
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if not file or name == "netviz_lsp" or name.startswith("netviz_lsp."):
+            continue
+        real = os.path.realpath(file)
+        if any(real.startswith(root) for root in roots) and not _is_installed(real):
+            del sys.modules[name]
+    importlib.invalidate_caches()
+
+
+def _is_installed(path: str) -> bool:
+    parts = path.split(os.sep)
+    return any(p in ("site-packages", "dist-packages", ".venv", "venv") for p in parts)

@@ -1,0 +1,209 @@
+"""From a built Keras model to the plain graph contract (``netviz_lsp.graph``).
+
+Runs in the worker only. Everything that leaves this module is plain data: ids,
+shapes as lists of ints/None, counts, lines. Works on shape-only models (weights
+are never read, only their shapes).
+
+Model kinds:
+- Functional: its own node graph (``_operations``, ``_nodes``).
+- Sequential: the Functional it builds internally once it knows its input; its
+  implicit InputLayer is hidden, as ``model.summary()`` and ``plot_model`` do.
+- Subclassed: ``call`` is traced on ``keras.Input`` tensors of its build shape, so
+  its inner layers form a graph; if it was never built, one opaque box and a note.
+- Nested models are layers whose inner layers carry ``parent`` = the model's id.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Optional
+
+from netviz_lsp.graph import Layer, ModelGraph, BuildInfo
+from netviz_lsp.worker.sites import creation_site
+
+
+def extract_model(model: Any, factory: str, line: int, path: str, build: BuildInfo) -> ModelGraph:
+    """The graph of ``model`` as built by ``factory`` (defined at ``line`` of ``path``)."""
+    layers: list[Layer] = []
+    edges: list[list[str]] = []
+    notes: list[str] = []
+    functional = _walk(model, None, path, layers, edges, notes)
+    weights = model.weights
+    trainable = _count(model.trainable_weights)
+    total = _count(weights)
+    if notes:
+        build.note = "; ".join(filter(None, [build.note, *notes]))
+    return ModelGraph(
+        factory=factory,
+        line=line,
+        class_name=type(model).__name__,
+        name=model.name,
+        total_params=total,
+        trainable_params=trainable,
+        non_trainable_params=total - trainable,
+        inputs=_tensor_shapes(getattr(functional, "inputs", None)),
+        outputs=_tensor_shapes(getattr(functional, "outputs", None)),
+        build=build,
+        layers=layers,
+        edges=edges,
+        weights_bytes=sum(_count([w]) * _itemsize(w.dtype) for w in weights),
+    )
+
+
+def _walk(model, parent: Optional[str], path: str, layers: list, edges: list, notes: list):
+    """Append ``model``'s layers and edges (recursing into nested models); return its Functional."""
+    import keras
+
+    functional = _functional_of(model, notes)
+    if functional is None:
+        ops = [op for op in getattr(model, "layers", [])]
+        keys = None
+    else:
+        ops = list(functional._operations)
+        keys = functional._nodes
+        if isinstance(model, keras.Sequential):
+            ops = [op for op in ops if not isinstance(op, keras.layers.InputLayer)]
+    ids = {id(op): _layer_id(op, parent) for op in ops}
+    for op in ops:
+        layer = _layer(op, ids[id(op)], parent, path, keys)
+        layers.append(layer)
+        if layer.is_model:
+            _walk(op, layer.id, path, layers, edges, notes)
+    if keys is not None:
+        edges.extend(_edges(ops, ids, keys))
+    elif len(ops) > 1 and isinstance(model, keras.Sequential):
+        # An unbuilt Sequential is still a chain.
+        edges.extend([ids[id(a)], ids[id(b)]] for a, b in zip(ops, ops[1:]))
+    return functional
+
+
+def _functional_of(model, notes: list):
+    """The Functional graph behind ``model``, or None when it cannot be known."""
+    import keras
+    from keras.src.models.functional import Functional
+
+    if isinstance(model, Functional):
+        return model
+    if isinstance(model, keras.Sequential):
+        if model._functional is None:
+            notes.append(
+                f"{model.name} has no known input shape, so shapes and params are unknown: "
+                "start it with keras.Input(shape=...)"
+            )
+        return model._functional
+    return _trace_subclassed(model, notes)
+
+
+def _trace_subclassed(model, notes: list):
+    """Trace a subclassed model's ``call`` on symbolic inputs of its build shape."""
+    import keras
+
+    shapes = getattr(model, "_build_shapes_dict", None)
+    if not shapes:
+        notes.append(
+            f"{model.name} ({type(model).__name__}) was never built, so its layers cannot be traced: "
+            "call model.build(input_shape) in the factory"
+        )
+        return None
+    try:
+        shape = next(iter(shapes.values()))
+        if isinstance(shape, dict):
+            inputs = {k: keras.Input(batch_shape=tuple(v)) for k, v in shape.items()}
+        elif isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
+            inputs = [keras.Input(batch_shape=tuple(s)) for s in shape]
+        else:
+            inputs = keras.Input(batch_shape=tuple(shape))
+        outputs = model.call(inputs)
+        return keras.Model(inputs, outputs, name=f"{model.name}_traced")
+    except Exception as error:  # a call we cannot trace still yields its layer list
+        notes.append(f"could not trace {model.name}.call on symbolic inputs ({type(error).__name__}: {error})")
+        return None
+
+
+def _layer_id(op, parent: Optional[str]) -> str:
+    return op.name if parent is None else f"{parent}/{op.name}"
+
+
+def _layer(op, layer_id: str, parent: Optional[str], path: str, node_keys) -> Layer:
+    import keras
+
+    line, chain = creation_site(op, path)
+    weights = getattr(op, "weights", [])
+    activation = getattr(op, "activation", None)
+    return Layer(
+        id=layer_id,
+        name=op.name,
+        class_name=type(op).__name__,
+        line=line,
+        call_lines=chain,
+        output_shape=_output_shape(op, node_keys),
+        params=_count(weights),
+        trainable_params=_count(getattr(op, "trainable_weights", [])),
+        trainable=bool(getattr(op, "trainable", False)),
+        activation=_activation_name(activation) if activation is not None else None,
+        dtype=_dtype_name(op),
+        parent=parent,
+        is_model=isinstance(op, keras.Model),
+    )
+
+
+def _output_shape(op, node_keys):
+    """Shapes of ``op``'s outputs at its first node inside this graph."""
+    from keras.src.ops.function import make_node_key
+
+    for index, node in enumerate(getattr(op, "_inbound_nodes", [])):
+        if node_keys is None or make_node_key(op, index) in node_keys:
+            shapes = [_shape(t.shape) for t in node.outputs]
+            return shapes[0] if len(shapes) == 1 else shapes
+    return None
+
+
+def _edges(ops, ids: dict, node_keys) -> list[list[str]]:
+    from keras.src.ops.function import make_node_key
+
+    edges: list[list[str]] = []
+    for op in ops:
+        for index, node in enumerate(op._inbound_nodes):
+            if make_node_key(op, index) not in node_keys:
+                continue
+            for tensor in node.input_tensors:
+                source = tensor._keras_history.operation
+                edge = [ids.get(id(source)), ids[id(op)]]
+                if edge[0] is not None and edge not in edges:
+                    edges.append(edge)
+    return edges
+
+
+def _tensor_shapes(tensors) -> list:
+    if tensors is None:
+        return []
+    import keras
+
+    return [_shape(t.shape) for t in keras.tree.flatten(tensors)]
+
+
+def _shape(shape) -> list:
+    return [None if d is None else int(d) for d in shape]
+
+
+def _count(weights) -> int:
+    return sum(math.prod(w.shape) for w in weights)
+
+
+def _itemsize(dtype) -> int:
+    import numpy as np
+
+    try:
+        return np.dtype(str(dtype)).itemsize
+    except TypeError:
+        return 2 if "16" in str(dtype) else 4
+
+
+def _activation_name(activation) -> str:
+    name = getattr(activation, "__name__", None) or type(activation).__name__
+    return str(name)
+
+
+def _dtype_name(op) -> Optional[str]:
+    dtype = getattr(op, "dtype", None)
+    return None if dtype is None else str(getattr(dtype, "name", dtype))

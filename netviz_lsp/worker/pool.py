@@ -1,0 +1,306 @@
+"""The parent side of the worker: start it, send builds, enforce timeouts, replace it when it dies.
+
+Never imports Keras. A build that hangs past its timeout is stopped by killing the
+worker's whole process group (user threads and child processes go with it); a
+worker that dies mid-build becomes a ``crash`` error. Either way a fresh worker
+takes its place and the build goes on with the factories that were not reached,
+so one bad factory never hides the others. With ``spare=True`` a second worker is
+kept warm, so replacing one costs no TensorFlow import.
+
+Worker states: starting -> ready -> building -> ready ... -> exited.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from netviz_lsp.graph import BuildError
+from netviz_lsp.worker.protocol import ChannelClosed, Reader, send
+
+START_TIMEOUT = 300.0
+OUTPUT_LIMIT = 64 * 1024
+"""Bytes of user output forwarded per build; the rest is counted, not copied."""
+
+
+class WorkerStartError(RuntimeError):
+    """The worker could not start (no Keras in that interpreter, a broken install, …)."""
+
+
+@dataclass
+class BuildOutcome:
+    """What a build produced: graphs (as contract dicts) and errors, plus the names dropped as non-models."""
+
+    models: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[BuildError] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+
+
+class Worker:
+    """One worker process and its channel."""
+
+    def __init__(self, python: str, memory_mb: int, on_output: Callable[[str], None]):
+        self.state = "starting"
+        self.import_ms: Optional[float] = None
+        self._on_output = on_output
+        self._forwarded = 0
+        self.tail: collections.deque[str] = collections.deque(maxlen=40)
+        to_worker_r, self._to_worker = os.pipe()
+        from_worker, from_worker_w = os.pipe()
+        trace = tempfile.NamedTemporaryFile(prefix="netviz-trace-", suffix=".txt", delete=False)
+        trace.close()
+        self.trace_path = trace.name
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"))
+        env["PYTHONUNBUFFERED"] = "1"
+        command = [python, "-m", "netviz_lsp.worker", "--read-fd", str(to_worker_r),
+                   "--write-fd", str(from_worker_w), "--trace-file", self.trace_path,
+                   "--memory-mb", str(memory_mb or 0)]
+        self.process = subprocess.Popen(
+            command, pass_fds=(to_worker_r, from_worker_w), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, env=env,
+        )
+        os.close(to_worker_r)
+        os.close(from_worker_w)
+        self.reader = Reader(from_worker)
+        self._drain = threading.Thread(target=self._drain_output, daemon=True)
+        self._drain.start()
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        try:
+            message = self.reader.receive(timeout)
+        except ChannelClosed:
+            self.process.wait()
+            self._drain.join(1.0)
+            detail = self.tail[-1] if self.tail else self.describe_exit()
+            raise WorkerStartError(f"the NetViz worker could not start: {detail}") from None
+        if message is None or message.get("event") != "ready":
+            self.kill()
+            raise WorkerStartError(f"the NetViz worker did not start within {timeout:.0f} s")
+        self.import_ms = message.get("import_ms")
+        self.state = "ready"
+
+    def send(self, message: dict[str, Any]) -> None:
+        self._forwarded = 0
+        try:
+            send(self._to_worker, message)
+        except OSError:
+            raise ChannelClosed() from None
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        """Kill the worker and everything it started (its process group)."""
+        if self.state == "exited":
+            return
+        self.state = "exited"
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.wait()
+        for fd in (self._to_worker, self.reader.fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        try:
+            os.unlink(self.trace_path)
+        except OSError:
+            pass
+
+    def describe_exit(self) -> str:
+        code = self.process.wait()
+        if code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            return f"the worker was killed by {name}"
+        return f"the worker exited with status {code}"
+
+    def stack_line(self, path: str, ask: bool) -> Optional[int]:
+        """The innermost line of ``path`` in the worker's last Python stack dump.
+
+        With ``ask``, first ask a (hung) worker to dump its stack with SIGUSR1.
+        """
+        if ask and self.alive():
+            self.clear_trace()
+            try:
+                os.kill(self.process.pid, signal.SIGUSR1)
+            except ProcessLookupError:
+                return None
+            time.sleep(0.2)
+        try:
+            with open(self.trace_path, encoding="utf-8", errors="replace") as trace:
+                text = trace.read()
+        except OSError:
+            return None
+        pattern = re.compile(r'File "' + re.escape(path) + r'", line (\d+)')
+        match = pattern.search(text)  # faulthandler prints the most recent call first
+        return int(match.group(1)) if match else None
+
+    def clear_trace(self) -> None:
+        try:
+            os.truncate(self.trace_path, 0)
+        except OSError:
+            pass
+
+    def _drain_output(self) -> None:
+        """Forward the worker's stdout/stderr (user prints), capped per build."""
+        stream = self.process.stdout
+        for raw in iter(stream.readline, b""):
+            text = raw.decode("utf-8", errors="replace")
+            self.tail.append(text.rstrip())
+            if self._forwarded < OUTPUT_LIMIT:
+                self._forwarded += len(raw)
+                chunk = text if self._forwarded < OUTPUT_LIMIT else text + "[netviz: further output of this build not shown]\n"
+                self._on_output(chunk)
+        stream.close()
+
+
+class BuildPool:
+    """Runs builds on a warm worker, one at a time; thread-safe."""
+
+    def __init__(self, python: Optional[str] = None, memory_mb: int = 0, spare: bool = False,
+                 on_output: Optional[Callable[[str], None]] = None):
+        self.python = python or sys.executable
+        self.memory_mb = memory_mb
+        self.spare = spare
+        self.on_output = on_output or (lambda text: sys.stderr.write(text))
+        self._lock = threading.Lock()
+        self._workers: list[Worker] = []
+        self.builds = 0
+
+    def start(self) -> None:
+        """Start the worker(s) now, without waiting for Keras to import."""
+        with self._lock:
+            self._fill()
+
+    @property
+    def warm(self) -> bool:
+        return bool(self._workers) and self._workers[0].state == "ready"
+
+    def build(self, request: dict[str, Any], timeout: float,
+              on_stage: Optional[Callable[[str, Optional[str]], None]] = None) -> BuildOutcome:
+        """Build every factory of ``request``; never raises for anything the user's code does."""
+        with self._lock:
+            self.builds += 1
+            outcome = BuildOutcome()
+            remaining = list(request["factories"])
+            while remaining:
+                remaining = self._run(dict(request, factories=remaining), timeout, outcome, on_stage)
+            return outcome
+
+    def restart(self) -> None:
+        with self._lock:
+            for worker in self._workers:
+                worker.kill()
+            self._workers = []
+            self._fill()
+
+    def close(self) -> None:
+        with self._lock:
+            for worker in self._workers:
+                worker.kill()
+            self._workers = []
+
+    def _fill(self) -> None:
+        wanted = 2 if self.spare else 1
+        self._workers = [w for w in self._workers if w.state != "exited"]
+        while len(self._workers) < wanted:
+            self._workers.append(Worker(self.python, self.memory_mb, self.on_output))
+
+    def _ready_worker(self) -> Worker:
+        self._fill()
+        worker = self._workers[0]
+        if worker.state == "starting":
+            try:
+                worker.wait_ready()
+            except WorkerStartError:
+                worker.kill()
+                self._workers.remove(worker)
+                raise
+        return worker
+
+    def _replace(self, worker: Worker) -> None:
+        worker.kill()
+        if worker in self._workers:
+            self._workers.remove(worker)
+        self._fill()
+
+    def _run(self, request, timeout, outcome: BuildOutcome, on_stage) -> list[dict]:
+        """Send one request; return the factories still to build after a timeout or crash."""
+        factories = request["factories"]
+        path = request["path"]
+        try:
+            worker = self._ready_worker()
+        except WorkerStartError as error:
+            outcome.errors.append(BuildError("crash", str(error), None, None))
+            return []
+        worker.state = "building"
+        current: Optional[dict] = None
+        done: set[str] = set()
+        try:
+            worker.clear_trace()
+            worker.send(request)
+            deadline = time.monotonic() + timeout
+            while True:
+                message = worker.reader.receive(max(0.0, deadline - time.monotonic()))
+                if message is None:
+                    line = worker.stack_line(path, ask=True)
+                    self._replace(worker)
+                    what = f"{current['name']}()" if current else "the file's top-level code"
+                    outcome.errors.append(BuildError(
+                        "timeout", f"{what} did not finish within {timeout:g} s; the worker was stopped "
+                        "and replaced", line or (current["line"] if current else None),
+                        current["name"] if current else None))
+                    return self._after(factories, current, done)
+                event = message.get("event")
+                if event == "stage":
+                    current = next((f for f in factories if f["name"] == message.get("factory")), None)
+                    deadline = time.monotonic() + timeout
+                    if on_stage:
+                        on_stage(message["stage"], message.get("factory"))
+                elif event == "model":
+                    outcome.models.append(message["graph"])
+                    done.add(message["graph"]["factory"])
+                elif event == "error":
+                    outcome.errors.append(BuildError.from_dict(message["error"]))
+                    if message["error"].get("factory"):
+                        done.add(message["error"]["factory"])
+                elif event == "dropped":
+                    outcome.dropped.append(message["factory"])
+                    done.add(message["factory"])
+                elif event == "done":
+                    worker.state = "ready"
+                    return []
+        except ChannelClosed:
+            worker.process.wait()
+            line = worker.stack_line(path, ask=False)
+            description = worker.describe_exit()
+            if worker.process.returncode == -signal.SIGKILL:
+                description += " (from outside, or by the system for using too much memory)"
+            self._replace(worker)
+            what = f"{current['name']}()" if current else "the file's top-level code"
+            outcome.errors.append(BuildError(
+                "crash", f"{what} stopped the build: {description}; a fresh worker took its place",
+                line or (current["line"] if current else None), current["name"] if current else None))
+            return self._after(factories, current, done)
+
+    @staticmethod
+    def _after(factories: list[dict], current: Optional[dict], done: set[str]) -> list[dict]:
+        """Factories not yet built after the one that failed; none if the slice itself failed."""
+        if current is None:
+            return []
+        index = factories.index(current)
+        return [f for f in factories[index + 1:] if f["name"] not in done]
