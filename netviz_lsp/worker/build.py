@@ -69,7 +69,7 @@ def _build_factory(namespace: dict, factory: dict, path: str, shape_only: bool) 
     note = None
     try:
         try:
-            result = _call(namespace, factory, path, shape_only)
+            result, graph = _build(namespace, factory, path, shape_only)
         except Exception as error:
             if not (shape_only and "stateless scope" in str(error).lower()):
                 raise
@@ -78,17 +78,16 @@ def _build_factory(namespace: dict, factory: dict, path: str, shape_only: bool) 
             import keras
 
             keras.backend.clear_session()
-            result = _call(namespace, factory, path, shape_only)
-        model = _model_in(result)
-        if model is None:
+            result, graph = _build(namespace, factory, path, shape_only)
+        if graph is None:
             if result is None:
                 return _error(
                     "build", f"{name}() returned None; a factory must return a Keras model "
                     "(is `return model` missing?)", line, name)
             return {"event": "dropped", "factory": name}
-        info = BuildInfo(ms=0.0, shape_only=shape_only, note=note)
-        graph = extract_model(model, name, line, path, info)
-        info.ms = round((time.perf_counter() - started) * 1000, 1)
+        graph.build.shape_only = shape_only
+        graph.build.note = "; ".join(filter(None, [note, graph.build.note])) or None
+        graph.build.ms = round((time.perf_counter() - started) * 1000, 1)
         return {"event": "model", "graph": graph.to_dict()}
     except BaseException as error:
         if isinstance(error, KeyboardInterrupt):
@@ -96,13 +95,21 @@ def _build_factory(namespace: dict, factory: dict, path: str, shape_only: bool) 
         return _error_event(error, path, name, fallback_line=line)
 
 
-def _call(namespace: dict, factory: dict, path: str, shape_only: bool):
-    """Call the factory with its argument source, evaluated in the file's namespace."""
+def _build(namespace: dict, factory: dict, path: str, shape_only: bool):
+    """Call the factory (its argument source evaluated in the file's namespace) and extract its graph.
+
+    Extraction stays inside the scope: tracing a subclassed model may build layers.
+    """
     function = namespace[factory["name"]]
     call = compile(f"__netviz_factory__({factory['args']})", "<netviz arguments>", "eval")
     scope = shape_only_scope() if shape_only else contextlib.nullcontext()
     with recording_sites(path), scope:
-        return eval(call, namespace, {"__netviz_factory__": function})
+        result = eval(call, namespace, {"__netviz_factory__": function})
+        model = _model_in(result)
+        if model is None:
+            return result, None
+        info = BuildInfo(ms=0.0, shape_only=shape_only)
+        return result, extract_model(model, factory["name"], factory["line"], path, info)
 
 
 def _model_in(result):
