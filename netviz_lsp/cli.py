@@ -1,6 +1,6 @@
 """The ``netviz`` command: build a file's factories headless and write their diagrams.
 
-    netviz render FILE [--factory NAME ...] [--format svg|png|pdf|dot|json]
+    netviz render FILE... [--factory NAME ...] [--format svg|png|pdf|dot|json]
                        [--output DIR] [--timeout S] [--rankdir TB|LR|BT|RL] [--expand-nested]
 
 ``--format json`` prints the graph contract, and nothing else, on stdout; user
@@ -30,8 +30,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args.command != "render":
         parser.print_help(sys.stderr)
         return 2
-    if not os.path.isfile(args.file):
-        parser.error(f"no such file: {args.file}")
+    missing = [f for f in args.files if not os.path.isfile(f)]
+    if missing:
+        parser.error(f"no such file: {missing[0]}")
+    if args.format == "json" and len(args.files) > 1:
+        parser.error("--format json takes one file")
     return render_command(args)
 
 
@@ -39,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="netviz", description="Keras architecture diagrams from model factories.")
     sub = parser.add_subparsers(dest="command")
     render = sub.add_parser("render", help="build a file's model factories and render their diagrams")
-    render.add_argument("file", help="a Python file that defines Keras model factories")
+    render.add_argument("files", nargs="+", metavar="FILE",
+                        help="a Python file that defines Keras model factories (several share one worker)")
     render.add_argument("--factory", action="append", metavar="NAME", help="only this factory (repeatable)")
     render.add_argument("--format", choices=FORMATS, default="svg")
     render.add_argument("--output", default=".", metavar="DIR", help="folder for the diagrams (default: .)")
@@ -52,22 +56,31 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def render_command(args: argparse.Namespace) -> int:
-    from netviz_lsp.engine import build_file
-    from netviz_lsp.source import read_source
     from netviz_lsp.worker.pool import BuildPool
 
     settings = _settings(args)
-    source, read_error = read_source(args.file)
+    pool = BuildPool(memory_mb=settings.build.effective_memory_limit_mb())
+    failed = False
+    try:
+        for file in args.files:
+            failed |= _render_file(pool, file, args, settings)
+    finally:
+        pool.close()
+    return 1 if failed else 0
+
+
+def _render_file(pool, file: str, args: argparse.Namespace, settings: Settings) -> bool:
+    """Build and write (or print) one file's diagrams; True if anything failed."""
+    from netviz_lsp.engine import build_file
+    from netviz_lsp.source import read_source
+
+    source, read_error = read_source(file)
     if read_error is not None:
-        result = FileResult(file=args.file, errors=[read_error])
+        result = FileResult(file=file, errors=[read_error])
     else:
-        pool = BuildPool(memory_mb=settings.build.effective_memory_limit_mb())
-        try:
-            result = build_file(pool, args.file, source, settings, only=args.factory)
-        finally:
-            pool.close()
+        result = build_file(pool, file, source, settings, only=args.factory)
     if not result.models and not result.errors:
-        print(f"netviz: no model factories found in {args.file}", file=sys.stderr)
+        print(f"netviz: no model factories found in {file}", file=sys.stderr)
     if args.format == "json":
         _report(result, {})
         json.dump(result.to_dict(), sys.stdout, indent=1)
@@ -77,7 +90,7 @@ def render_command(args: argparse.Namespace) -> int:
         _report(result, paths)
         for path in paths.values():
             print(path)
-    return 1 if result.errors else 0
+    return bool(result.errors)
 
 
 def _settings(args: argparse.Namespace) -> Settings:

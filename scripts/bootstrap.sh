@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what NetViz needs, and only what is missing, so a second run is fast and changes nothing:
+#   - Debian's graphviz (for `dot`), when `dot` is absent;
+#   - .venv/ at the repo root with netviz-lsp (editable) and its dev extras (tensorflow-cpu, pytest, ...);
+#   - the editor client's npm packages, once editor-client/package.json exists.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_updated=""
+apt_install() {
+    [ -n "$apt_updated" ] || { as_root apt-get update -qq; apt_updated=1; }
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+if ! command -v dot >/dev/null 2>&1; then
+    echo "netviz bootstrap: installing Debian's graphviz" >&2
+    apt_install graphviz
+fi
+
+python=$(command -v python3.11 || command -v python3)
+if [ ! -x .venv/bin/python ]; then
+    echo "netviz bootstrap: creating .venv with $python" >&2
+    if ! "$python" -m venv .venv 2>/dev/null; then
+        rm -rf .venv
+        apt_install python3-venv
+        "$python" -m venv .venv
+    fi
+fi
+
+stamp=.venv/.netviz-installed
+want=$(cat pyproject.toml | sha256sum | cut -c1-32)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "netviz bootstrap: installing netviz-lsp[dev] into .venv (TensorFlow takes about a minute)" >&2
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e ".[dev]"
+    echo "$want" > "$stamp"
+fi
+
+if [ -f editor-client/package.json ]; then
+    lock=editor-client/package-lock.json
+    npm_stamp=editor-client/node_modules/.netviz-installed
+    npm_want=$(cat editor-client/package.json "$lock" 2>/dev/null | sha256sum | cut -c1-32)
+    if [ "$(cat "$npm_stamp" 2>/dev/null)" != "$npm_want" ]; then
+        echo "netviz bootstrap: installing the editor client's npm packages" >&2
+        (cd editor-client && if [ -f package-lock.json ]; then npm ci --silent; else npm install --silent; fi)
+        echo "$npm_want" > "$npm_stamp"
+    fi
+fi

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Quick start, command 1: set up if needed, then render every example to SVG and PNG
+# under build/examples/ and print a one-line summary per model.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+export TF_CPP_MIN_LOG_LEVEL=3
+out=build/examples
+status=0
+for format in svg png; do
+    .venv/bin/netviz render examples/*.py --format "$format" --output "$out" >/dev/null 2>"$out.$format.log" || status=$?
+done
+grep -v -i "warning" "$out.png.log" || true
+echo "diagrams: $(ls "$out" | wc -l) files in $out/"
+exit $status

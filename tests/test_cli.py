@@ -1,0 +1,116 @@
+"""The ``netviz`` command as a user runs it: real subprocesses, real worker, real ``dot``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+BAD = Path(__file__).resolve().parent / "fixtures" / "bad"
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def netviz(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "netviz_lsp.cli", *args], capture_output=True, text=True,
+                          timeout=600, env=env, cwd=ROOT)
+
+
+def test_json_reports_the_article_models_and_only_json_on_stdout():
+    done = netviz("render", "examples/seed_cnns.py", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["file"] == "examples/seed_cnns.py" and data["errors"] == []
+    models = {m["factory"]: m for m in data["models"]}
+    assert {k: m["total_params"] for k, m in models.items()} == {
+        "construct_model": 63_021_004, "sconstruct_model": 5_277_260, "cconstruct_model": 5_074_156}
+    conv = models["construct_model"]["layers"][0]
+    assert conv["output_shape"] == [None, 126, 126, 64] and conv["params"] == 640 and conv["line"] == 20
+    assert "construct_model: Sequential, 8 layers, 63,021,004 params" in done.stderr
+
+
+def test_user_output_goes_to_stderr():
+    done = netviz("render", str(BAD / "prints.py"), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["models"][0]["factory"] == "noisy"
+    for text in ("hello from the factory", "straight to fd 1", "via sys.stdout"):
+        assert text in done.stderr
+    assert "top-level print" not in done.stderr  # not in the slice: never runs
+
+
+def test_resnet50_and_efficientnet_render_to_svg_and_png(tmp_path):
+    for fmt in ("svg", "png"):
+        done = netviz("render", "examples/applications.py", "--factory", "resnet50", "--factory", "efficientnet_b0",
+                      "--format", fmt, "--output", str(tmp_path))
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.split() == [str(tmp_path / f"applications.{name}.{fmt}")
+                                       for name in ("resnet50", "efficientnet_b0")]
+    data = json.loads(netviz("render", "examples/applications.py", "--factory", "resnet50", "--format", "json").stdout)
+    ids = {layer["id"] for layer in data["models"][0]["layers"]}
+    assert len(ids) == 177
+    svg = ET.parse(tmp_path / "applications.resnet50.svg").getroot()
+    node_ids = {g.get("id") for g in svg.iter(f"{SVG}g") if "node" in (g.get("class") or "")}
+    assert ids <= node_ids
+    for name in ("resnet50", "efficientnet_b0"):
+        assert (tmp_path / f"applications.{name}.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+@pytest.mark.parametrize("fmt,magic", [("pdf", b"%PDF"), ("dot", b"digraph")])
+def test_other_formats(tmp_path, fmt, magic):
+    done = netviz("render", "examples/nested.py", "--factory", "siamese", "--format", fmt,
+                  "--output", str(tmp_path), "--expand-nested")
+    assert done.returncode == 0, done.stderr
+    data = Path(done.stdout.strip()).read_bytes()
+    assert data.startswith(magic)
+    if fmt == "dot":
+        assert b"cluster" in data and b"shared_features/conv2d" in data
+
+
+def test_errors_exit_1_and_good_factories_still_render(tmp_path):
+    done = netviz("render", str(BAD / "raises.py"), "--output", str(tmp_path))
+    assert done.returncode == 1
+    assert done.stdout.split() == [str(tmp_path / "raises.good.svg")]
+    assert "raises.py:7: build error in article_adam: ValueError: Argument(s) not recognized" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_usage_errors_exit_2(tmp_path):
+    assert netviz("render", str(tmp_path / "missing.py")).returncode == 2
+    assert netviz("render", "examples/unet.py", "--format", "gif").returncode == 2
+    assert netviz("render", "examples/unet.py", "examples/nested.py", "--format", "json").returncode == 2
+    assert netviz().returncode == 2
+
+
+def test_no_factories_is_exit_0_with_a_note():
+    done = netviz("render", str(BAD / "no_factories.py"), "--format", "json")
+    assert done.returncode == 0
+    assert json.loads(done.stdout)["models"] == []
+    assert "no model factories found" in done.stderr
+
+
+def test_non_utf8_file_is_a_syntax_error_at_its_line(tmp_path):
+    path = tmp_path / "latin.py"
+    path.write_bytes(b"import keras\n\nNAME = '\xe9t\xe9'\n")
+    done = netviz("render", str(path), "--format", "json")
+    assert done.returncode == 1
+    (error,) = json.loads(done.stdout)["errors"]
+    assert error["kind"] == "syntax" and error["line"] == 3 and "utf-8" in error["message"]
+
+
+def test_a_failing_dot_is_an_error_entry_not_a_traceback(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "dot").write_text("#!/bin/sh\nkill -ABRT $$\n")
+    (bin_dir / "dot").chmod(0o755)
+    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}")
+    done = netviz("render", "examples/nested.py", "--factory", "siamese", "--output", str(tmp_path), env=env)
+    assert done.returncode == 1
+    assert "render error in siamese: dot crashed (SIGABRT)" in done.stderr
+    assert "Traceback" not in done.stderr
