@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import faulthandler
+import gc
 import os
 import resource
 import signal
@@ -42,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     from netviz_lsp.worker.build import run_build
 
     import_ms = (time.perf_counter() - started) * 1000
+    # Keras and TensorFlow leave a huge, immortal heap: freeze it so each collection
+    # only walks what builds create (a full collection drops from ~165 ms to a few).
+    gc.collect()
+    gc.freeze()
     protocol.send(args.write_fd, {"event": "ready", "import_ms": round(import_ms, 1), "pid": os.getpid()})
     while True:
         try:
@@ -53,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         if request.get("op") == "build":
             run_build(request, lambda event: protocol.send(args.write_fd, event))
             protocol.send(args.write_fd, {"event": "done", "id": request.get("id")})
+            gc.collect()  # free the last build's models while the editor shows the diagram
 
 
 def _limit_memory(megabytes: int) -> None:

@@ -35,13 +35,13 @@ def run_build(request: dict[str, Any], emit: Emit) -> None:
     shape_only = request.get("shape_only", True)
     emit({"event": "stage", "stage": "slice"})
     with _workspace(path, request.get("roots", [])):
-        keras.backend.clear_session()
+        keras.backend.clear_session(free_memory=False)  # gc runs after the build, off the clock
         namespace = _run_slice(request, emit)
         if namespace is None:
             return
         for factory in request["factories"]:
             emit({"event": "stage", "stage": "factory", "factory": factory["name"]})
-            keras.backend.clear_session()
+            keras.backend.clear_session(free_memory=False)
             emit(_build_factory(namespace, factory, path, shape_only))
 
 
@@ -77,7 +77,7 @@ def _build_factory(namespace: dict, factory: dict, path: str, shape_only: bool) 
             shape_only = False
             import keras
 
-            keras.backend.clear_session()
+            keras.backend.clear_session(free_memory=False)
             result, graph = _build(namespace, factory, path, shape_only)
         if graph is None:
             if result is None:
