@@ -11,6 +11,7 @@ reference run, never top-level training, downloads, plotting or ``__main__`` blo
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
 import symtable
 import tokenize
@@ -54,6 +55,8 @@ class Factory:
     """Required parameters nothing supplies (non-empty only when ``args`` is ``None``)."""
     slice: list[int] = field(default_factory=list)
     """Top-level statements this factory needs, as ascending indexes into the module body."""
+    fingerprint: str = ""
+    """Changes whenever what a build of this factory runs changes: its slice's text and lines, its arguments."""
 
 
 @dataclass
@@ -599,11 +602,22 @@ def _discover(mod: _Module, settings: dict) -> Discovery:
             continue  # a building block called by another factory, previewed through it
         piece = mod.closure([*mod.always, fns[name]], args.names)
         found.factories.append(Factory(name, fn.lineno, fn.end_lineno, _params(fn), args.text, args.origin,
-                                       missing, piece))
+                                       missing, piece, _fingerprint(mod, piece, args.text)))
         if args.text is None:
             found.errors.append(args.error or _needs_arguments(name, fn, missing))
     found.slice = sorted({i for f in found.factories if f.args is not None for i in f.slice})
     return found
+
+
+def _fingerprint(mod: _Module, piece: list[int], args: Optional[str]) -> str:
+    """A digest of the slice's exact text at its exact lines (lines matter: layers record them)."""
+    digest = hashlib.sha256(repr(args).encode())
+    for i in piece:
+        stmt = mod.body[i]
+        first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
+        digest.update(f"\0{first}\0".encode())
+        digest.update("\n".join(mod.lines[first - 1:stmt.end_lineno]).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:32]
 
 
 def _import_names(imports: list[ast.AST]) -> list[str]:

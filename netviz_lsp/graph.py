@@ -62,6 +62,8 @@ class BuildInfo:
     """True when no weights were allocated (``keras.StatelessScope``)."""
     note: Optional[str] = None
     """Why the build fell back to a normal one, or what could not be traced."""
+    cached: bool = False
+    """True when this graph was reused because nothing its build runs had changed."""
 
 
 @dataclass

@@ -296,3 +296,50 @@ def test_top_level_code_that_raises_is_reported_at_its_line(pool, tmp_path):
     (error,) = build(pool, path).errors
     assert (error.kind, error.line, error.factory) == ("build", 2, None)
     assert re.search("ZeroDivisionError", error.message)
+
+
+# -- reuse -----------------------------------------------------------------------------------
+
+def test_unchanged_factories_are_not_built_again(pool, tmp_path):
+    from netviz_lsp.engine import BuildCache
+
+    cache = BuildCache()
+    path = tmp_path / "cnns.py"
+    source = (EXAMPLES / "seed_cnns.py").read_text()
+    path.write_text(source)
+    settings = Settings()
+    first = build_file(pool, str(path), source, settings, cache=cache)
+    assert not any(m.build.cached for m in first.models)
+    builds = pool.builds
+    # A comment at the end changes no slice: nothing is built.
+    again = build_file(pool, str(path), source + "\n# tweak\n", settings, cache=cache)
+    assert pool.builds == builds
+    assert [m.total_params for m in again.models] == [m.total_params for m in first.models]
+    assert all(m.build.cached for m in again.models)
+    # Editing one factory rebuilds that one only.
+    edited = source.replace("layers.Dense(1024", "layers.Dense(512")
+    third = build_file(pool, str(path), edited, settings, cache=cache)
+    assert pool.builds == builds + 1
+    assert {m.factory: m.build.cached for m in third.models} == {
+        "construct_model": True, "sconstruct_model": True, "cconstruct_model": False}
+    assert third.model("cconstruct_model").total_params == 5_074_156 - 512 * (4096 + 1 + 12)
+    # A line shift above a factory changes its layers' lines, so it is rebuilt.
+    shifted = build_file(pool, str(path), "\n" + edited, settings, cache=cache)
+    assert not any(m.build.cached for m in shifted.models)
+    assert shifted.model("construct_model").layers[0].line == 21
+
+
+def test_an_imported_workspace_module_change_invalidates_the_reuse(pool, tmp_path):
+    from netviz_lsp.engine import BuildCache
+
+    cache = BuildCache()
+    (tmp_path / "widths.py").write_text("WIDTH = 8\n")
+    path = tmp_path / "model.py"
+    source = ("import keras\nfrom widths import WIDTH\n\n\ndef model():\n"
+              "    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(WIDTH)])\n")
+    path.write_text(source)
+    assert build_file(pool, str(path), source, Settings(), cache=cache).models[0].total_params == 40
+    import os
+    (tmp_path / "widths.py").write_text("WIDTH = 16\n")
+    os.utime(tmp_path / "widths.py", ns=(1, 10**18))  # a different mtime whatever the clock
+    assert build_file(pool, str(path), source, Settings(), cache=cache).models[0].total_params == 80
