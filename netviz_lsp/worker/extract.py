@@ -161,17 +161,16 @@ def _output_shape(op, node_keys):
 def _edges(ops, ids: dict, node_keys) -> list[list[str]]:
     from keras.src.ops.function import make_node_key
 
-    edges: list[list[str]] = []
+    edges: dict[tuple[str, str], None] = {}  # ordered and de-duplicated
     for op in ops:
         for index, node in enumerate(op._inbound_nodes):
             if make_node_key(op, index) not in node_keys:
                 continue
             for tensor in node.input_tensors:
                 source = tensor._keras_history.operation
-                edge = [ids.get(id(source)), ids[id(op)]]
-                if edge[0] is not None and edge not in edges:
-                    edges.append(edge)
-    return edges
+                if id(source) in ids:
+                    edges[(ids[id(source)], ids[id(op)])] = None
+    return [list(edge) for edge in edges]
 
 
 def _tensor_shapes(tensors) -> list:
