@@ -16,6 +16,7 @@ import os
 import resource
 import signal
 import sys
+import threading
 import time
 
 
@@ -56,14 +57,33 @@ def main(argv: list[str] | None = None) -> int:
         if request.get("op") == "exit":
             return 0
         if request.get("op") == "build":
+            threads_before = {t.ident for t in threading.enumerate()}
             run_build(request, lambda event: protocol.send(args.write_fd, event))
-            protocol.send(args.write_fd, {"event": "done", "id": request.get("id")})
+            leftovers = _leftovers(threads_before)
+            protocol.send(args.write_fd, {"event": "done", "id": request.get("id"), "leftovers": leftovers})
             gc.collect()  # free the last build's models while the editor shows the diagram
+
+
+def _leftovers(threads_before: set) -> list[str]:
+    """Threads and child processes the build started that are still running.
+
+    The parent replaces a worker that has any, so they cannot slow or skew later builds.
+    """
+    found = [f"thread {t.name!r}" for t in threading.enumerate()
+             if t.ident not in threads_before and t.is_alive()]
+    for task in os.listdir(f"/proc/{os.getpid()}/task"):
+        try:
+            with open(f"/proc/{os.getpid()}/task/{task}/children") as children:
+                found += [f"process {pid}" for pid in children.read().split()]
+        except OSError:
+            pass
+    return found
 
 
 def _limit_memory(megabytes: int) -> None:
     """Cap the data segment so a runaway allocation fails with MemoryError instead of swapping."""
     limit = megabytes * 1024 * 1024
+    os.environ["NETVIZ_MEMORY_LIMIT_MB"] = str(megabytes)
     resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
 
 

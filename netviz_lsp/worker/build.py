@@ -126,7 +126,10 @@ def _model_in(result):
 def _error_event(error: BaseException, path: str, factory: Optional[str], fallback_line: Optional[int]):
     line = _innermost_line(error, path) or fallback_line
     if isinstance(error, MemoryError):
-        kind, message = "memory", f"MemoryError: ran out of memory ({error or 'allocation failed'})"
+        limit = os.environ.get("NETVIZ_MEMORY_LIMIT_MB")
+        cap = f"the worker's limit of {limit} MB (netviz.build.memoryLimitMB)" if limit else "what the machine has"
+        detail = f": {error}" if str(error) else ""
+        kind, message = "memory", f"MemoryError: the build needed more memory than {cap}{detail}"
     elif isinstance(error, SystemExit):
         kind, message = "crash", f"called sys.exit({error.code!r}); the build stopped there"
     elif isinstance(error, RecursionError):

@@ -186,6 +186,10 @@ class BuildPool:
         with self._lock:
             self._fill()
 
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live workers, the active one first (for diagnostics and tests)."""
+        return [w.process.pid for w in self._workers if w.state != "exited"]
+
     @property
     def warm(self) -> bool:
         return bool(self._workers) and self._workers[0].state == "ready"
@@ -283,6 +287,10 @@ class BuildPool:
                     done.add(message["factory"])
                 elif event == "done":
                     worker.state = "ready"
+                    if message.get("leftovers"):
+                        self.on_output(f"netviz: the build left {', '.join(message['leftovers'][:5])} running; "
+                                       "replacing the worker\n")
+                        self._replace(worker)
                     return []
         except ChannelClosed:
             worker.process.wait()
