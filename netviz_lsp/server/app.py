@@ -1,0 +1,316 @@
+"""The NetViz language server: wiring, lifecycle (``initialize``, ``initialized``,
+``shutdown``, workspace folders) and ``main``.
+
+``create_server`` makes the pygls ``LanguageServer`` and lets each feature module
+register itself (``textsync``, ``hover``, ``inlay``, ``lens``, ``commands``,
+``configuration``). This module owns what they share: settings, open documents, the
+worker pool (started at ``initialized`` so TensorFlow imports while the user reads
+code), the latest-wins build scheduler, the file watcher, and ``post``, the only way the
+build and watcher threads reach the event loop. The server never imports TensorFlow and
+never runs user code; all of that happens in the pool's worker processes.
+
+    python -m netviz_lsp [--tcp HOST:PORT] [--log-level LEVEL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any, Callable, Optional
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from netviz_lsp import __version__
+from netviz_lsp.server import commands, configuration, hover, inlay, lens, publish, textsync
+from netviz_lsp.server.builds import BuildRequest, BuildRunner, RenderRequest
+from netviz_lsp.server.configuration import compare
+from netviz_lsp.server.documents import Document, DocumentStore
+from netviz_lsp.server.guard import guarded, report
+from netviz_lsp.server.output import OutputForwarder
+from netviz_lsp.server.scheduler import BUILD, RENDER, BuildScheduler, Job
+from netviz_lsp.server.watch import WorkspaceWatcher
+from netviz_lsp.settings import Settings
+from netviz_lsp.worker.pool import BuildPool
+
+log = logging.getLogger("netviz_lsp.server")
+DEBOUNCE_S = 0.25
+"""Quiet time after a file-system event before rebuilding: one save is several events."""
+
+
+class NetVizServer(LanguageServer):
+    """The server and the state its features share."""
+
+    guarded = staticmethod(guarded)
+
+    def __init__(self) -> None:
+        super().__init__("netviz-lsp", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.settings = Settings()
+        self.documents = DocumentStore()
+        self.output = OutputForwarder(self)
+        self.pool = BuildPool(spare=True, memory_mb=self.settings.build.effective_memory_limit_mb(),
+                              on_output=self.output)
+        self.runner = BuildRunner(self)
+        self.scheduler = BuildScheduler(self._run_job, on_queued=self._queued)
+        self.watcher = WorkspaceWatcher(self._disk_changed)
+        self.loop: Optional[asyncio.AbstractEventLoop] = None
+        self._roots: tuple[str, ...] = ()
+        self._changed_paths: set[str] = set()
+        self._debounce: Optional[asyncio.TimerHandle] = None
+        self._closed = False
+
+    # -- threads -> loop -------------------------------------------------------------------
+
+    def post(self, function: Callable[..., Any], *args: Any) -> None:
+        """Run ``function(*args)`` on the event loop, from any thread; errors are logged."""
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(self._call, function, args)
+        except RuntimeError:  # the loop closed between the check and the call
+            pass
+
+    def _call(self, function: Callable[..., Any], args: tuple) -> None:
+        try:
+            function(*args)
+        except Exception as error:
+            report(self, getattr(function, "__name__", "callback"), error)
+
+    # -- builds ------------------------------------------------------------------------------
+
+    def request_build(self, document: Document, reason: str, text: Optional[str] = None) -> None:
+        """Queue a build of ``text`` (default: the editor's text) for ``document``; latest wins."""
+        if document.path is None:
+            return
+        version = document.version if text is None else None
+        text = document.text if text is None else text
+        document.requested_text = text
+        request = BuildRequest(document.uri, document.path, text, version, reason, document.had_factories)
+        self.scheduler.submit(document.uri, BUILD, request)
+
+    def _run_job(self, job: Job) -> None:
+        if job.kind == BUILD:
+            self.output.reset()
+        self.runner.run(job)
+
+    def _queued(self, job: Job) -> None:
+        document = self.documents.get(job.key)
+        if job.kind == BUILD and document is not None and document.had_factories:
+            self.post(publish.send_status, self, job.key, "queued", "waiting for the build before it")
+
+    def roots(self) -> tuple[str, ...]:
+        """The workspace folders as paths (read by the build thread)."""
+        return self._roots
+
+    def apply_settings(self, new: Settings) -> None:
+        """Take new settings and do what their change needs (rebuild, redraw, restart, refresh)."""
+        change = compare(self.settings, new)
+        self.settings = new
+        if change.restart_worker:
+            self.pool.memory_mb = new.build.effective_memory_limit_mb()
+            threading.Thread(target=self.pool.restart, name="netviz-restart", daemon=True).start()
+        for document in self.documents:
+            if change.rebuild and document.had_factories:
+                self.request_build(document, "settings")
+            elif change.rerender and document.last is not None and document.last.result.models:
+                self.scheduler.submit(document.uri, RENDER, RenderRequest(document.uri, document.last))
+        if change.refresh_hints:
+            self.refresh_views()
+
+    # -- disk changes ------------------------------------------------------------------------
+
+    def _disk_changed(self, paths: set[str]) -> None:
+        """Watchdog's thread: hand the paths to the loop, which debounces them."""
+        self.post(self._collect_changes, paths)
+
+    def _collect_changes(self, paths: set[str]) -> None:
+        self._changed_paths |= paths
+        if self._debounce is not None:
+            self._debounce.cancel()
+        assert self.loop is not None
+        self._debounce = self.loop.call_later(DEBOUNCE_S, self._call, self._rebuild_changed, ())
+
+    def _rebuild_changed(self) -> None:
+        """Rebuild the open files changed outside the editor, and those importing a changed module."""
+        paths, self._changed_paths, self._debounce = self._changed_paths, set(), None
+        for document in self.documents:
+            if document.path is None:
+                continue
+            mine = os.path.realpath(document.path)
+            if mine in paths:
+                self._own_file_changed(document)
+            elif document.had_factories and paths & document.dependencies:
+                self.request_build(document, "import")
+
+    def _own_file_changed(self, document: Document) -> None:
+        from netviz_lsp.source import read_source
+
+        text, error = read_source(document.path)
+        if error is not None or text in (document.text, document.requested_text):
+            return  # our own save (didSave builds it), or unreadable: the editor's text stands
+        if document.had_factories or "keras" in text:
+            self.request_build(document, "disk", text=text)
+
+    def update_watches(self) -> None:
+        """Watch the folders of open factory files and of the workspace modules they import."""
+        folders = set()
+        for document in self.documents:
+            if document.had_factories and document.folder:
+                folders.add(document.folder)
+                folders.update(os.path.dirname(dep) for dep in document.dependencies)
+        try:
+            self.watcher.watch(folders)
+        except Exception as error:  # no watching is a degraded mode, not a dead server
+            report(self, "update_watches", error)
+
+    # -- client capabilities -----------------------------------------------------------------
+
+    def _capability(self, *path: str) -> Any:
+        value: Any = self.client_capabilities
+        for name in path:
+            value = getattr(value, name, None)
+            if value is None:
+                return None
+        return value
+
+    def supports_progress(self) -> bool:
+        return bool(self._capability("window", "work_done_progress"))
+
+    def supports_configuration(self) -> bool:
+        return bool(self._capability("workspace", "configuration"))
+
+    def refresh_views(self) -> None:
+        """Ask the client to re-request code lenses and inlay hints (they changed with a build)."""
+        if self._capability("workspace", "code_lens", "refresh_support"):
+            self.workspace_code_lens_refresh(None)
+        if self._capability("workspace", "inlay_hint", "refresh_support"):
+            self.workspace_inlay_hint_refresh(None)
+
+    def width(self, uri: str, text: str) -> int:
+        """``text``'s length in the position units agreed with the client (UTF-16 by default)."""
+        return self.workspace.position_codec.client_num_units(text)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def set_roots(self, folders: list[types.WorkspaceFolder], root_uri: Optional[str]) -> None:
+        uris = [f.uri for f in folders] or ([root_uri] if root_uri else [])
+        paths = [to_fs_path(uri) for uri in uris if uri and uri.startswith("file:")]
+        self._roots = tuple(p for p in paths if p)
+
+    def shutdown(self) -> None:
+        """pygls' teardown, after ours: the workers must not outlive the server."""
+        self.close()
+        super().shutdown()
+
+    def close(self) -> None:
+        """Stop builds, watching and the workers; safe to call twice, from any thread."""
+        if self._closed:
+            return
+        self._closed = True
+        self.scheduler.close()
+        self.watcher.close()
+        kill_workers_now(self.pool)
+
+
+def kill_workers_now(pool: BuildPool) -> None:
+    """Kill the pool's workers without waiting for a running build to finish.
+
+    ``BuildPool.close`` takes the build lock, so it would wait out a hung build; at
+    shutdown we cannot wait. Workers run in their own process groups and would outlive
+    us, so each group is killed here, through the pool's private worker list until the
+    pool offers a close that does not wait.
+    """
+    for worker in list(getattr(pool, "_workers", [])):
+        try:
+            os.killpg(worker.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError, AttributeError):
+            pass
+    threading.Thread(target=pool.close, name="netviz-pool-close", daemon=True).start()
+
+
+def create_server() -> NetVizServer:
+    server = NetVizServer()
+
+    @server.feature(types.INITIALIZE)
+    @guarded
+    def initialize(ls: NetVizServer, params: types.InitializeParams) -> None:
+        """Read settings from ``initializationOptions`` and note the workspace folders."""
+        ls.loop = asyncio.get_running_loop()
+        value = configuration.settings_object(params.initialization_options)
+        if value is not None:
+            ls.settings = Settings.from_json(value)
+            ls.pool.memory_mb = ls.settings.build.effective_memory_limit_mb()
+        ls.set_roots(params.workspace_folders or [], params.root_uri)
+
+    @server.feature(types.INITIALIZED)
+    @guarded
+    async def initialized(ls: NetVizServer, params: types.InitializedParams) -> None:
+        """Start the workers now, so TensorFlow imports while the user reads code; pull settings."""
+        await asyncio.get_running_loop().run_in_executor(None, ls.pool.start)
+        if ls.settings == Settings():
+            value = await configuration.pull(ls)
+            if value:
+                ls.apply_settings(Settings.from_json(value))
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    @guarded
+    def folders_changed(ls: NetVizServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
+        ls.set_roots(list(ls.workspace.folders.values()), None)
+
+    @server.feature(types.SHUTDOWN)
+    @guarded
+    def shutdown(ls: NetVizServer, params: Any = None) -> None:
+        ls.close()
+
+    for feature in (textsync, hover, inlay, lens, commands, configuration):
+        feature.register(server)
+    return server
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="netviz-lsp", description="The NetViz language server (stdio by default).")
+    parser.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (for debugging)")
+    parser.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(stream=sys.stderr, level=args.log_level, format="netviz-lsp %(levelname)s %(name)s: %(message)s")
+    if args.log_level != "DEBUG":
+        logging.getLogger("pygls").setLevel(logging.WARNING)  # it logs every message body at INFO
+    server = create_server()
+    # SIGTERM (an editor stopping us): kill the workers, then go at once. Unwinding could
+    # wait forever on pygls' stdin reader thread.
+    signal.signal(signal.SIGTERM, lambda signum, frame: (server.close(), os._exit(0)))
+    try:
+        if args.tcp:
+            host, _, port = args.tcp.rpartition(":")
+            if not port.isdigit():
+                parser.error("--tcp wants HOST:PORT, e.g. 127.0.0.1:2087")
+            server.start_tcp(host or "127.0.0.1", int(port))
+        else:
+            server.start_io(sys.stdin.buffer, protect_stdout())
+    finally:
+        server.close()
+    return 0
+
+
+def protect_stdout():
+    """The LSP stream on a private copy of fd 1; fd 1 and ``sys.stdout`` then point at stderr.
+
+    Whatever prints (a library, a stray ``print``, a child process inheriting fd 1) lands on
+    stderr instead of corrupting the protocol.
+    """
+    stream = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
+    return stream
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""The build thread: discovery, the worker build, rendering, then hand the result to the loop.
+
+``BuildRunner.run`` is the scheduler's ``run``; it never touches LSP state directly. It
+reads the job's text snapshot, runs ``engine.build_file`` on the warm worker pool,
+renders each graph to SVG (a ``RenderError`` becomes a ``render`` error of that
+factory), finds the workspace modules the file imports (for the watcher), and posts the
+``Built`` to ``publish.finish_build`` on the event loop, which decides whether it is
+still current. Progress and ``netviz/buildStatus`` go out the same way, posted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+from netviz_lsp.discovery import Discovery, discover
+from netviz_lsp.engine import build_file
+from netviz_lsp.graph import BuildError, FileResult, ModelGraph
+from netviz_lsp.server import publish
+from netviz_lsp.server.dependencies import workspace_dependencies
+from netviz_lsp.server.documents import Built, Snapshot
+from netviz_lsp.server.progress import BuildProgress
+from netviz_lsp.server.scheduler import RENDER, Job
+from netviz_lsp.settings import RenderOptions
+
+if TYPE_CHECKING:
+    from netviz_lsp.server.app import NetVizServer
+
+log = logging.getLogger(__name__)
+COLD_START = "Starting TensorFlow… (the first build waits for the worker to import Keras)"
+
+
+@dataclass
+class BuildRequest:
+    """What one build job builds: a snapshot of a document's text."""
+
+    uri: str
+    """The document."""
+    path: str
+    """Its file on disk (the worker runs the text as this file)."""
+    text: str
+    """The text to build: the editor's buffer, or the disk's after an outside change."""
+    version: Optional[int]
+    """The document version of ``text``; ``None`` when it came from disk."""
+    reason: str
+    """Why: open, save, disk, import, settings, command."""
+    had_factories: bool
+    """Whether an earlier build of this file found factories."""
+
+
+@dataclass
+class RenderRequest:
+    """A re-render of the graphs of a document's last build (render settings changed)."""
+
+    uri: str
+    built: Built
+    """The build whose graphs to draw again."""
+
+
+def render_svgs(models: list[ModelGraph], options: RenderOptions) -> tuple[dict[str, str], list[BuildError]]:
+    """SVG per factory; Graphviz failures as ``render`` errors at the factory's line."""
+    from netviz_lsp.render import RenderError, render
+
+    svgs: dict[str, str] = {}
+    errors: list[BuildError] = []
+    for model in models:
+        try:
+            svgs[model.factory] = render(model, "svg", options).decode("utf-8", errors="replace")
+        except (RenderError, ValueError, OSError) as error:
+            errors.append(BuildError("render", f"the diagram could not be drawn: {error}", model.line, model.factory))
+    return svgs, errors
+
+
+def worth_building(found: Discovery, text: str, had_factories: bool) -> bool:
+    """Whether a file gets status, diagrams and diagnostics: it defines factories or did,
+    or it does not parse and mentions Keras (a model file in the middle of an edit)."""
+    if found.factories or had_factories:
+        return True
+    return any(e.kind == "syntax" for e in found.errors) and "keras" in text
+
+
+class BuildRunner:
+    """Runs scheduler jobs on the build thread."""
+
+    def __init__(self, server: "NetVizServer"):
+        self.server = server
+
+    def run(self, job: Job) -> None:
+        if job.kind == RENDER:
+            self._render(job)
+        else:
+            self._build(job)
+
+    def _build(self, job: Job) -> None:
+        request: BuildRequest = job.payload
+        server = self.server
+        if server.scheduler.superseded(job):
+            return
+        settings = server.settings
+        started = time.perf_counter()
+        found = discover(request.text, request.path, settings.build.factory_args)
+        if not worth_building(found, request.text, request.had_factories):
+            return
+        uses_worker = any(f.args is not None for f in found.factories)
+        first = COLD_START if uses_worker and not server.pool.warm else "Building…"
+        server.post(publish.send_status, server, request.uri, "building", first)
+        progress = BuildProgress(server, f"NetViz: {os.path.basename(request.path)}", first)
+        try:
+            result = build_file(server.pool, request.path, request.text, settings, server.roots(),
+                                on_stage=self._stage_reporter(request, found, progress), found=found)
+            svgs, render_errors = ({}, []) if server.scheduler.superseded(job) else \
+                render_svgs(result.models, settings.render)
+            dependencies = workspace_dependencies(request.path, request.text, server.roots())
+        except Exception as error:  # a NetViz bug must still end as an error value
+            log.exception("building %s failed inside NetViz", request.path)
+            result = FileResult(file=request.path, errors=[
+                BuildError("crash", f"NetViz failed internally: {type(error).__name__}: {error}", None, None)])
+            svgs, render_errors, dependencies = {}, [], frozenset()
+        elapsed = round((time.perf_counter() - started) * 1000, 1)
+        built = Built(Snapshot(request.version, request.text), found, result, svgs, render_errors, elapsed)
+        progress.end(_summary(built))
+        server.post(publish.finish_build, server, job, built, dependencies)
+
+    def _stage_reporter(self, request: BuildRequest, found: Discovery, progress: BuildProgress):
+        wanted = [f.name for f in found.factories if f.args is not None]
+
+        def on_stage(stage: str, factory: Optional[str]) -> None:
+            if stage == "slice":
+                message, percent = "Running the file's imports and definitions…", 5
+            else:
+                index = wanted.index(factory) if factory in wanted else 0
+                message, percent = f"Building {factory}()…", 10 + 85 * index // max(1, len(wanted))
+            progress.report(message, percent)
+            self.server.post(publish.send_status, self.server, request.uri, "building", message)
+
+        return on_stage
+
+    def _render(self, job: Job) -> None:
+        request: RenderRequest = job.payload
+        if self.server.scheduler.superseded(job):
+            return
+        svgs, errors = render_svgs(request.built.result.models, self.server.settings.render)
+        self.server.post(publish.finish_render, self.server, job, request.built, svgs, errors)
+
+
+def _summary(built: Built) -> str:
+    models, errors = len(built.result.models), len(built.errors)
+    text = f"{models} model{'s' if models != 1 else ''} in {built.elapsed_ms:,.0f} ms"
+    return text + (f", {errors} error{'s' if errors != 1 else ''}" if errors else "")

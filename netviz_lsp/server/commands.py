@@ -1,0 +1,186 @@
+"""``workspace/executeCommand``: export, rebuild, restart the worker, list factories.
+
+- ``netviz.export {uri, factory, format, path, overwrite?}`` writes the factory's last good
+  graph as svg, png, pdf, dot or json and returns the path written. It refuses to replace
+  an existing file unless ``overwrite`` is true: the client gets an error response.
+- ``netviz.rebuild {uri}`` queues a build of the editor's text.
+- ``netviz.restartWorker`` replaces the worker processes (after a stuck import, say).
+- ``netviz.listFactories {uri}`` -> ``[{name, line, args, argsOrigin, missing, built, totalParams}]``.
+
+Arguments come as one object or positionally, in the order above; both work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from typing import TYPE_CHECKING, Any, Optional, Sequence
+
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+
+from netviz_lsp.graph import ModelGraph
+from netviz_lsp.server.guard import guarded
+from netviz_lsp.server.payloads import FactoryInfo
+from netviz_lsp.server.positions import map_line_1based
+from netviz_lsp.settings import RenderOptions
+
+if TYPE_CHECKING:
+    from netviz_lsp.server.app import NetVizServer
+    from netviz_lsp.server.documents import Document
+
+EXPORT, REBUILD, RESTART_WORKER, LIST_FACTORIES = (
+    "netviz.export", "netviz.rebuild", "netviz.restartWorker", "netviz.listFactories")
+EXPORT_FORMATS = ("svg", "png", "pdf", "dot", "json")
+REQUEST_FAILED = -32803  # LSP's RequestFailed: valid request, but it could not be done
+
+
+class CommandFailed(JsonRpcException):
+    """A command that understood its arguments but could not do what they ask."""
+
+    CODE = REQUEST_FAILED
+
+
+def plain(value: Any) -> Any:
+    """JSON values from whatever the transport made of them (pygls may hand out namedtuples)."""
+    if hasattr(value, "_asdict"):
+        value = value._asdict()
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def command_args(args: Sequence[Any], names: Sequence[str]) -> dict[str, Any]:
+    """``[{uri, ...}]``, ``[[uri, ...]]`` or ``[uri, ...]`` -> one dict keyed by ``names``."""
+    values = [plain(a) for a in args]
+    if len(values) == 1 and isinstance(values[0], list):
+        values = values[0]
+    found: dict[str, Any] = {}
+    for name, value in zip(names, values):
+        if isinstance(value, dict):
+            found.update(value)
+        else:
+            found[name] = value
+    for value in values[len(names):]:
+        if isinstance(value, dict):
+            found.update(value)
+    return found
+
+
+def export_bytes(graph: ModelGraph, fmt: str, options: RenderOptions) -> bytes:
+    """The file content of one export; ``RenderError`` when Graphviz fails."""
+    if fmt == "json":
+        return (json.dumps(graph.to_dict(), indent=1) + "\n").encode("utf-8")
+    from netviz_lsp.render import render
+
+    return render(graph, fmt, options)
+
+
+def write_new(path: str, data: bytes, overwrite: bool) -> None:
+    """Write ``data`` to ``path``; with ``overwrite`` false an existing file raises ``FileExistsError``."""
+    folder = os.path.dirname(path)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    with open(path, "wb" if overwrite else "xb") as handle:
+        handle.write(data)
+
+
+def export_path(path: Any, fmt: str, document: Optional["Document"], factory: str) -> str:
+    """An absolute path: relative ones are taken from the file's folder; none names one after the factory."""
+    if not isinstance(path, str) or not path.strip():
+        if document is None or document.path is None:
+            raise JsonRpcInvalidParams(message="netviz.export needs a path")
+        stem = os.path.splitext(os.path.basename(document.path))[0]
+        path = f"{stem}.{factory}.{fmt}"
+    path = os.path.expanduser(path)
+    if not os.path.isabs(path):
+        base = document.folder if document is not None and document.folder else os.getcwd()
+        path = os.path.join(base, path)
+    return os.path.normpath(path)
+
+
+def factory_infos(document: "Document") -> list[FactoryInfo]:
+    """The factories of the document's last build, with lines of the current text where they map."""
+    if document.discovered is None:
+        return []
+    discovery, snapshot = document.discovered
+    failed = document.failed_factories()
+    line_map = document.line_map(snapshot)
+    infos = []
+    for factory in discovery.factories:
+        good = document.good.get(factory.name)
+        line = map_line_1based(line_map, factory.line)
+        infos.append(FactoryInfo(
+            name=factory.name, line=line + 1 if line is not None else factory.line, args=factory.args,
+            args_origin=factory.args_origin, missing=list(factory.missing),
+            built=good is not None and factory.name not in failed and factory.args is not None,
+            total_params=good.graph.total_params if good is not None else None))
+    return infos
+
+
+def _document(ls: "NetVizServer", uri: Any) -> "Document":
+    if not isinstance(uri, str):
+        raise JsonRpcInvalidParams(message="the command needs the document's uri")
+    document = ls.documents.get(uri)
+    if document is None:
+        raise CommandFailed(message=f"{uri} is not open in the editor")
+    return document
+
+
+async def export(ls: "NetVizServer", *args: Any) -> str:
+    """``netviz.export``: write one factory's diagram or graph to a file; returns the path."""
+    given = command_args(args, ("uri", "factory", "format", "path", "overwrite"))
+    document = _document(ls, given.get("uri"))
+    fmt = str(given.get("format") or "svg").lower()
+    if fmt not in EXPORT_FORMATS:
+        raise JsonRpcInvalidParams(message=f"unknown format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+    factory = given.get("factory")
+    if factory is None and len(document.good) == 1:
+        factory = next(iter(document.good))
+    good = document.good.get(factory) if isinstance(factory, str) else None
+    if good is None:
+        raise CommandFailed(message=f"no diagram of {factory!r} yet: save the file to build it")
+    path = export_path(given.get("path"), fmt, document, factory)
+    overwrite = given.get("overwrite") is True
+    refusal = f"{path} exists; pass overwrite: true to replace it"
+    if os.path.exists(path) and not overwrite:
+        raise CommandFailed(message=refusal)
+    loop = asyncio.get_running_loop()
+    try:  # Graphviz and the disk, off the event loop
+        data = await loop.run_in_executor(None, export_bytes, good.graph, fmt, ls.settings.render)
+        await loop.run_in_executor(None, write_new, path, data, overwrite)
+    except FileExistsError:  # created since the check above
+        raise CommandFailed(message=refusal) from None
+    except Exception as error:  # RenderError, OSError: the user can act on the message
+        raise CommandFailed(message=f"could not export {factory}: {error}") from None
+    return path
+
+
+def rebuild(ls: "NetVizServer", *args: Any) -> dict[str, str]:
+    """``netviz.rebuild``: queue a build of the document as the editor has it."""
+    document = _document(ls, command_args(args, ("uri",)).get("uri"))
+    ls.request_build(document, "command")
+    return {"uri": document.uri, "state": ls.scheduler.state(document.uri).value}
+
+
+async def restart_worker(ls: "NetVizServer", *args: Any) -> str:
+    """``netviz.restartWorker``: replace the worker processes, then rebuild the open factory files."""
+    await asyncio.get_running_loop().run_in_executor(None, ls.pool.restart)
+    for document in ls.documents:
+        if document.had_factories:
+            ls.request_build(document, "command")
+    return "restarted"
+
+
+def list_factories(ls: "NetVizServer", *args: Any) -> list[dict[str, Any]]:
+    """``netviz.listFactories``: the factories of the document's last build."""
+    document = _document(ls, command_args(args, ("uri",)).get("uri"))
+    return [info.to_json() for info in factory_infos(document)]
+
+
+def register(server: "NetVizServer") -> None:
+    for name, handler in ((EXPORT, export), (REBUILD, rebuild), (RESTART_WORKER, restart_worker),
+                          (LIST_FACTORIES, list_factories)):
+        server.command(name)(guarded(handler))

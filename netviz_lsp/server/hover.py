@@ -1,0 +1,110 @@
+"""``textDocument/hover``: what a line built, from the last good build, in milliseconds.
+
+On a line that created layers (``ModelGraph.layers_at_line``: the layer's own line or a
+call site in its creation chain) the hover is a table with one row per layer: a line in
+a loop or a helper call made several, and all are shown. On a factory's ``def`` line it
+is the model summary. Never waits for a build; lines are mapped through unsaved edits
+(``positions.LineMap``) and a line that changed since the build gets no hover at all.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional, Sequence
+
+from lsprotocol import types
+
+from netviz_lsp.graph import Layer, ModelGraph, format_count, format_shape
+from netviz_lsp.server import markdown as md
+
+if TYPE_CHECKING:
+    from netviz_lsp.server.app import NetVizServer
+
+_MB = 1024 * 1024  # Keras' summary counts MB in powers of two; so do we
+
+
+def hover_markdown(graphs: Sequence[ModelGraph], line: int) -> Optional[str]:
+    """Markdown for 1-based ``line`` of the text ``graphs`` were built from, or None."""
+    for graph in graphs:
+        if graph.line == line:
+            return model_summary(graph)
+    sections = [(graph, graph.layers_at_line(line)) for graph in graphs]
+    sections = [(graph, layers) for graph, layers in sections if layers]
+    if not sections:
+        return None
+    titled = len(sections) > 1
+    parts = [layer_table(layers, graph.factory if titled else None) for graph, layers in sections]
+    return "\n\n".join(parts)
+
+
+def layer_table(layers: Sequence[Layer], factory: Optional[str] = None) -> str:
+    """One row per layer: name, class, output shape, params with their trainable split, activation."""
+    header = ["Layer", "Class", "Output shape", "Params", "Trainable", "Non-trainable", "Activation"]
+    rows = [
+        [
+            md.escape(layer.name),
+            md.escape(layer.class_name),
+            md.code(format_shape(layer.output_shape)),
+            md.count(layer.params),
+            md.count(_trainable(layer)),
+            md.count(layer.params - _trainable(layer)),
+            md.escape(layer.activation) if layer.activation else "",
+        ]
+        for layer in layers
+    ]
+    text = md.table(header, rows, align="lllrrrl")
+    if factory is not None:
+        text = f"**{md.escape(factory)}**\n\n{text}"
+    if len(layers) > 1:
+        total = sum(layer.params for layer in layers)
+        trainable = sum(_trainable(layer) for layer in layers)
+        text += (f"\n\n{len(layers)} layers on this line · {md.count(total)} params "
+                 f"({md.count(trainable)} trainable, {md.count(total - trainable)} non-trainable)")
+    return text
+
+
+def model_summary(graph: ModelGraph) -> str:
+    """The factory's model: params and their split, shapes, layer count, weights size, build."""
+    top = [layer for layer in graph.layers if layer.parent is None]
+    nested = len(graph.layers) - len(top)
+    build = f"{graph.build.ms:,.0f} ms, " + ("shape-only (no weights allocated)" if graph.build.shape_only
+                                              else "with real weights")
+    rows = [
+        ["Total params", f"{md.count(graph.total_params)} ({format_count(graph.total_params)})"],
+        ["Trainable params", md.count(graph.trainable_params)],
+        ["Non-trainable params", md.count(graph.non_trainable_params)],
+        ["Input shape" + ("s" if len(graph.inputs) > 1 else ""), _shapes(graph.inputs)],
+        ["Output shape" + ("s" if len(graph.outputs) > 1 else ""), _shapes(graph.outputs)],
+        ["Layers", f"{len(top)}" + (f" (+{nested} nested)" if nested else "")],
+        ["Weights", f"{graph.weights_bytes / _MB:,.2f} MB"],
+        ["Build", build],
+    ]
+    title = f"**{md.escape(graph.factory)}()** · {md.escape(graph.class_name)}"
+    if graph.name and graph.name != graph.factory:
+        title += f" · model {md.escape(graph.name)}"
+    text = title + "\n\n" + md.table(["", ""], rows, align="lr")
+    if graph.build.note:
+        text += f"\n\n_{md.escape(graph.build.note)}_"
+    return text
+
+
+def _shapes(shapes: list) -> str:
+    return ", ".join(md.code(format_shape(shape)) for shape in shapes) or "—"
+
+
+def _trainable(layer: Layer) -> int:
+    return min(layer.trainable_params, layer.params)
+
+
+def register(server: "NetVizServer") -> None:
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    @server.guarded
+    def hover(ls: "NetVizServer", params: types.HoverParams) -> Optional[types.Hover]:
+        """Layer table or model summary for the hovered line; None when the line changed since the build."""
+        document = ls.documents.get(params.text_document.uri)
+        if document is None:
+            return None
+        for graphs, built_line in document.graphs_at(params.position.line):
+            text = hover_markdown(graphs, built_line + 1)
+            if text:
+                return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
+        return None

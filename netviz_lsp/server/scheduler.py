@@ -1,0 +1,146 @@
+"""The latest-wins build queue behind ``didOpen``/``didSave``, the watcher, settings and commands.
+
+One build at a time, and newer requests collapse into one. Builds run on the scheduler's
+own thread, never on the event loop, so hover and friends answer while a model builds,
+and ``netviz/buildStatus`` says ``queued`` when a request waits. Per file the states are::
+
+    idle --submit--> queued --runner--> building --done--> idle
+                                        building --submit--> building+queued
+
+A request for a file that already has one queued replaces it, so ten saves in a second
+while a build runs leave exactly one more build. ``superseded(job)`` tells the code that
+publishes a finished job whether a newer request exists: its result must not be shown.
+Two kinds of job exist: a ``build`` runs the worker; a ``render`` only redraws the last
+graphs (render settings changed). A build covers a render, never the other way round.
+"""
+
+from __future__ import annotations
+
+import collections
+import enum
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+log = logging.getLogger(__name__)
+
+BUILD, RENDER = "build", "render"
+
+
+class State(enum.Enum):
+    """Where a file stands in the queue."""
+
+    IDLE = "idle"
+    QUEUED = "queued"
+    BUILDING = "building"
+    BUILDING_AND_QUEUED = "building+queued"
+
+
+@dataclass(eq=False)
+class Job:
+    """One request to build (or re-render) one file."""
+
+    key: str
+    """The file, by URI."""
+    kind: str
+    """``build`` or ``render``."""
+    seq: int
+    """Order of submission across all files; a higher number is newer."""
+    payload: Any = None
+    """What the runner needs (for a build: the text and version to build)."""
+    merged: int = field(default=1)
+    """How many requests this job stands for (collapsed ones included)."""
+
+
+class BuildScheduler:
+    """Runs ``run(job)`` for submitted jobs on one background thread, newest request per file."""
+
+    def __init__(self, run: Callable[[Job], None], on_queued: Optional[Callable[[Job], None]] = None,
+                 name: str = "netviz-builds"):
+        self._run = run
+        self._on_queued = on_queued
+        self._name = name
+        self._cond = threading.Condition()
+        self._pending: collections.OrderedDict[str, Job] = collections.OrderedDict()
+        self._running: Optional[Job] = None
+        self._latest: dict[tuple[str, str], int] = {}
+        self._seq = 0
+        self._closed = False
+        self._thread: Optional[threading.Thread] = None
+
+    def submit(self, key: str, kind: str = BUILD, payload: Any = None) -> Job:
+        """Queue a job for ``key``, collapsing it with one already queued; returns the job that will run."""
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the build scheduler is closed")
+            self._seq += 1
+            self._latest[(key, kind)] = self._seq
+            queued = self._pending.get(key)
+            if queued is not None and queued.kind == BUILD and kind == RENDER:
+                queued.merged += 1  # the queued build renders with the newest settings anyway
+                return queued
+            job = Job(key, kind, self._seq, payload, merged=1 + (queued.merged if queued else 0))
+            self._pending[key] = job
+            waiting = self._running is not None
+            self._ensure_thread()
+            self._cond.notify_all()
+        if waiting and self._on_queued is not None:
+            self._on_queued(job)
+        return job
+
+    def superseded(self, job: Job) -> bool:
+        """True when a newer request for the same file exists (its result must not be shown)."""
+        with self._cond:
+            newer_build = self._latest.get((job.key, BUILD), 0) > job.seq
+            if job.kind == BUILD:
+                return newer_build
+            return newer_build or self._latest.get((job.key, RENDER), 0) > job.seq
+
+    def state(self, key: str) -> State:
+        with self._cond:
+            running = self._running is not None and self._running.key == key
+            queued = key in self._pending
+        if running:
+            return State.BUILDING_AND_QUEUED if queued else State.BUILDING
+        return State.QUEUED if queued else State.IDLE
+
+    def discard(self, key: str) -> None:
+        """Drop a queued job for ``key`` (its file was closed); a running one finishes unseen."""
+        with self._cond:
+            self._pending.pop(key, None)
+            self._seq += 1
+            self._latest[(key, BUILD)] = self._seq
+
+    def wait_idle(self, timeout: Optional[float] = None) -> bool:
+        """Block until nothing is queued or running (tests, shutdown)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._pending and self._running is None, timeout)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._pending.clear()
+            self._cond.notify_all()
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
+            self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._pending or self._closed)
+                if self._closed:
+                    return
+                _, job = self._pending.popitem(last=False)
+                self._running = job
+            try:
+                self._run(job)
+            except Exception:  # the runner reports its own errors; this is a bug, not the user's
+                log.exception("build job for %s failed", job.key)
+            finally:
+                with self._cond:
+                    self._running = None
+                    self._cond.notify_all()
