@@ -621,10 +621,15 @@ def _fingerprint(mod: _Module, piece: list[int], args: Optional[str]) -> str:
 
 
 def _import_names(imports: list[ast.AST]) -> list[str]:
+    """Dotted names that may be modules: ``from pkg import sub`` gives ``pkg`` and ``pkg.sub``."""
     names: dict[str, None] = {}
     for node in imports:
         if isinstance(node, ast.Import):
             names.update((alias.name, None) for alias in node.names)
-        else:
-            names["." * node.level + (node.module or "")] = None
+            continue
+        base = "." * node.level + (node.module or "")
+        if node.module:
+            names[base] = None
+        joiner = "." if node.module else ""
+        names.update((f"{base}{joiner}{alias.name}", None) for alias in node.names if alias.name != "*")
     return list(names)

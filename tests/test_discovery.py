@@ -87,7 +87,8 @@ def test_article_factories_lines_and_arguments():
     assert (second.args, second.args_origin) == ("", "defaults")
     assert (third.args, third.args_origin, third.params) == ("0.001", "call", ["learningRate"])
     assert first.end_line == 15 and third.end_line == 36
-    assert found.imports == ["tensorflow", "tensorflow.keras"]
+    # ``from tensorflow import keras`` names a module candidate ``tensorflow.keras`` too.
+    assert found.imports == ["tensorflow", "tensorflow.keras", "tensorflow.keras.layers"]
 
 
 def test_article_slice_keeps_imports_and_defs_only():
@@ -162,7 +163,7 @@ def test_main_guard_and_top_level_expressions_never_run_and_import_blocks_do():
     found = find(source)
     assert statements(source, found.slice) == [
         "try:", "import keras", 'if keras.__version__ < "3":', "SIZE = 4", "def build():"]
-    assert found.imports == ["tensorflow", "keras"]
+    assert found.imports == ["tensorflow", "keras", "keras.models"]
 
 
 def test_compound_statement_that_binds_a_needed_name_runs_and_training_assignment_does_not():
@@ -230,7 +231,8 @@ def test_imports_are_dotted_and_relative_ones_keep_their_dots():
     '''
     found = find(source)
     assert found.imports == [
-        "helpers.blocks", "tensorflow", "numpy", ".layers", "..", "keras.applications", "yaml"]
+        "helpers.blocks", "tensorflow", "numpy", ".layers", ".layers.conv", "..utils",
+        "keras.applications", "keras.applications.ResNet50", "yaml"]
     assert [(f.name, f.args) for f in found.factories] == [("build", "")]
 
 

@@ -36,6 +36,7 @@ from netviz_lsp.server.guard import guarded, report
 from netviz_lsp.server.output import OutputForwarder
 from netviz_lsp.server.scheduler import BUILD, RENDER, BuildScheduler, Job
 from netviz_lsp.server.watch import WorkspaceWatcher
+from netviz_lsp.engine import BuildCache
 from netviz_lsp.settings import Settings
 from netviz_lsp.worker.pool import BuildPool
 
@@ -56,6 +57,8 @@ class NetVizServer(LanguageServer):
         self.output = OutputForwarder(self)
         self.pool = BuildPool(spare=True, memory_mb=self.settings.build.effective_memory_limit_mb(),
                               on_output=self.output)
+        self.cache = BuildCache()
+        """Each factory's last outcome, reused while nothing its build runs has changed."""
         self.runner = BuildRunner(self)
         self.scheduler = BuildScheduler(self._run_job, on_queued=self._queued)
         self.watcher = WorkspaceWatcher(self._disk_changed)
@@ -216,23 +219,7 @@ class NetVizServer(LanguageServer):
         self._closed = True
         self.scheduler.close()
         self.watcher.close()
-        kill_workers_now(self.pool)
-
-
-def kill_workers_now(pool: BuildPool) -> None:
-    """Kill the pool's workers without waiting for a running build to finish.
-
-    ``BuildPool.close`` takes the build lock, so it would wait out a hung build; at
-    shutdown we cannot wait. Workers run in their own process groups and would outlive
-    us, so each group is killed here, through the pool's private worker list until the
-    pool offers a close that does not wait.
-    """
-    for worker in list(getattr(pool, "_workers", [])):
-        try:
-            os.killpg(worker.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError, AttributeError):
-            pass
-    threading.Thread(target=pool.close, name="netviz-pool-close", daemon=True).start()
+        self.pool.close()  # kills the workers now, even mid-build
 
 
 def create_server() -> NetVizServer:

@@ -60,15 +60,40 @@ class RenderRequest:
     """The build whose graphs to draw again."""
 
 
-def render_svgs(models: list[ModelGraph], options: RenderOptions) -> tuple[dict[str, str], list[BuildError]]:
+class SvgCache:
+    """The last SVG of each (document, factory), reused while its graph and the options are the same.
+
+    A graph the engine reused (``build.cached``) shares its ``layers`` list with the graph
+    drawn last time, so identity is a free and exact test: no layout runs twice.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, str], tuple[list, RenderOptions, str]] = {}
+
+    def get(self, uri: str, model: ModelGraph, options: RenderOptions) -> Optional[str]:
+        entry = self._entries.get((uri, model.factory))
+        return entry[2] if entry and entry[0] is model.layers and entry[1] == options else None
+
+    def put(self, uri: str, model: ModelGraph, options: RenderOptions, svg: str) -> None:
+        self._entries[(uri, model.factory)] = (model.layers, options, svg)
+
+
+def render_svgs(models: list[ModelGraph], options: RenderOptions, uri: str = "",
+                cache: Optional[SvgCache] = None) -> tuple[dict[str, str], list[BuildError]]:
     """SVG per factory; Graphviz failures as ``render`` errors at the factory's line."""
     from netviz_lsp.render import RenderError, render
 
     svgs: dict[str, str] = {}
     errors: list[BuildError] = []
     for model in models:
+        reused = cache.get(uri, model, options) if cache is not None else None
+        if reused is not None:
+            svgs[model.factory] = reused
+            continue
         try:
             svgs[model.factory] = render(model, "svg", options).decode("utf-8", errors="replace")
+            if cache is not None:
+                cache.put(uri, model, options, svgs[model.factory])
         except (RenderError, ValueError, OSError) as error:
             errors.append(BuildError("render", f"the diagram could not be drawn: {error}", model.line, model.factory))
     return svgs, errors
@@ -87,6 +112,7 @@ class BuildRunner:
 
     def __init__(self, server: "NetVizServer"):
         self.server = server
+        self.svgs = SvgCache()  # only the build thread touches it
 
     def run(self, job: Job) -> None:
         if job.kind == RENDER:
@@ -110,9 +136,10 @@ class BuildRunner:
         progress = BuildProgress(server, f"NetViz: {os.path.basename(request.path)}", first)
         try:
             result = build_file(server.pool, request.path, request.text, settings, server.roots(),
-                                on_stage=self._stage_reporter(request, found, progress), found=found)
+                                on_stage=self._stage_reporter(request, found, progress), found=found,
+                                cache=server.cache)
             svgs, render_errors = ({}, []) if server.scheduler.superseded(job) else \
-                render_svgs(result.models, settings.render)
+                render_svgs(result.models, settings.render, request.uri, self.svgs)
             dependencies = workspace_dependencies(request.path, request.text, server.roots())
         except Exception as error:  # a NetViz bug must still end as an error value
             log.exception("building %s failed inside NetViz", request.path)
@@ -142,7 +169,7 @@ class BuildRunner:
         request: RenderRequest = job.payload
         if self.server.scheduler.superseded(job):
             return
-        svgs, errors = render_svgs(request.built.result.models, self.server.settings.render)
+        svgs, errors = render_svgs(request.built.result.models, self.server.settings.render, request.uri, self.svgs)
         self.server.post(publish.finish_render, self.server, job, request.built, svgs, errors)
 
 

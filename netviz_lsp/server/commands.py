@@ -161,6 +161,8 @@ async def export(ls: "NetVizServer", *args: Any) -> str:
 def rebuild(ls: "NetVizServer", *args: Any) -> dict[str, str]:
     """``netviz.rebuild``: queue a build of the document as the editor has it."""
     document = _document(ls, command_args(args, ("uri",)).get("uri"))
+    if document.path:
+        ls.cache.forget(os.path.abspath(document.path))  # asked for: build it even if unchanged
     ls.request_build(document, "command")
     return {"uri": document.uri, "state": ls.scheduler.state(document.uri).value}
 
@@ -168,6 +170,7 @@ def rebuild(ls: "NetVizServer", *args: Any) -> dict[str, str]:
 async def restart_worker(ls: "NetVizServer", *args: Any) -> str:
     """``netviz.restartWorker``: replace the worker processes, then rebuild the open factory files."""
     await asyncio.get_running_loop().run_in_executor(None, ls.pool.restart)
+    ls.cache.forget()
     for document in ls.documents:
         if document.had_factories:
             ls.request_build(document, "command")

@@ -73,20 +73,32 @@ class Worker:
         self.reader = Reader(from_worker)
         self._drain = threading.Thread(target=self._drain_output, daemon=True)
         self._drain.start()
+        self._ready = threading.Event()
+        self._start_error: Optional[str] = None
+        threading.Thread(target=self._await_ready, name="netviz-worker-start", daemon=True).start()
 
-    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+    def _await_ready(self) -> None:
+        """Read the ``ready`` message in the background, so ``state`` tells the truth without a build."""
         try:
-            message = self.reader.receive(timeout)
-        except ChannelClosed:
+            message = self.reader.receive(START_TIMEOUT)
+        except (ChannelClosed, OSError, ValueError):
             self.process.wait()
             self._drain.join(1.0)
-            detail = self.tail[-1] if self.tail else self.describe_exit()
-            raise WorkerStartError(f"the NetViz worker could not start: {detail}") from None
-        if message is None or message.get("event") != "ready":
+            self._start_error = self.tail[-1] if self.tail else self.describe_exit()
+        else:
+            if message is None or message.get("event") != "ready":
+                self._start_error = f"it did not start within {START_TIMEOUT:.0f} s"
+            else:
+                self.import_ms = message.get("import_ms")
+                if self.state == "starting":
+                    self.state = "ready"
+        self._ready.set()
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        if not self._ready.wait(timeout) or self._start_error is not None:
+            detail = self._start_error or f"it did not start within {timeout:.0f} s"
             self.kill()
-            raise WorkerStartError(f"the NetViz worker did not start within {timeout:.0f} s")
-        self.import_ms = message.get("import_ms")
-        self.state = "ready"
+            raise WorkerStartError(f"the NetViz worker could not start: {detail}")
 
     def send(self, message: dict[str, Any]) -> None:
         self._forwarded = 0
@@ -179,6 +191,7 @@ class BuildPool:
         self.on_output = on_output or (lambda text: sys.stderr.write(text))
         self._lock = threading.Lock()
         self._workers: list[Worker] = []
+        self._closed = False
         self.builds = 0
 
     def start(self) -> None:
@@ -192,7 +205,8 @@ class BuildPool:
 
     @property
     def warm(self) -> bool:
-        return bool(self._workers) and self._workers[0].state == "ready"
+        """True when a worker has Keras imported and is idle or building (no import to wait for)."""
+        return any(w.state in ("ready", "building") for w in self._workers)
 
     def build(self, request: dict[str, Any], timeout: float,
               on_stage: Optional[Callable[[str, Optional[str]], None]] = None) -> BuildOutcome:
@@ -206,19 +220,22 @@ class BuildPool:
             return outcome
 
     def restart(self) -> None:
+        """Replace every worker; a running build ends as a crash and the next one uses the new worker."""
+        for worker in list(self._workers):
+            worker.kill()
         with self._lock:
-            for worker in self._workers:
-                worker.kill()
             self._workers = []
             self._fill()
 
     def close(self) -> None:
-        with self._lock:
-            for worker in self._workers:
-                worker.kill()
-            self._workers = []
+        """Kill every worker now, without waiting for a running build (it ends as a crash value)."""
+        self._closed = True
+        for worker in list(self._workers):
+            worker.kill()
 
     def _fill(self) -> None:
+        if self._closed:
+            raise WorkerStartError("the build pool is closed")
         wanted = 2 if self.spare else 1
         self._workers = [w for w in self._workers if w.state != "exited"]
         while len(self._workers) < wanted:
@@ -226,7 +243,10 @@ class BuildPool:
 
     def _ready_worker(self) -> Worker:
         self._fill()
-        worker = self._workers[0]
+        # A warm spare beats waiting for a replacement that is still importing Keras.
+        worker = next((w for w in self._workers if w.state == "ready"), self._workers[0])
+        self._workers.remove(worker)
+        self._workers.insert(0, worker)
         if worker.state == "starting":
             try:
                 worker.wait_ready()
@@ -240,7 +260,8 @@ class BuildPool:
         worker.kill()
         if worker in self._workers:
             self._workers.remove(worker)
-        self._fill()
+        if not self._closed:
+            self._fill()
 
     def _run(self, request, timeout, outcome: BuildOutcome, on_stage) -> list[dict]:
         """Send one request; return the factories still to build after a timeout or crash."""
