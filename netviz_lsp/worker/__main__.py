@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     faulthandler.register(signal.SIGUSR1, file=trace, all_threads=False)
     if args.memory_mb:
         _limit_memory(args.memory_mb)
+    _exit_with_parent()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     from netviz_lsp.worker import protocol
@@ -56,12 +57,20 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if request.get("op") == "exit":
             return 0
-        if request.get("op") == "build":
+        if request.get("op") in ("build", "tensorboard"):
             threads_before = {t.ident for t in threading.enumerate()}
-            run_build(request, lambda event: protocol.send(args.write_fd, event))
+            run = run_build if request["op"] == "build" else _tensorboard()
+            run(request, lambda event: protocol.send(args.write_fd, event))
             leftovers = _leftovers(threads_before)
             protocol.send(args.write_fd, {"event": "done", "id": request.get("id"), "leftovers": leftovers})
             gc.collect()  # free the last build's models while the editor shows the diagram
+
+
+def _tensorboard():
+    """The ``tensorboard`` request's runner (imports TensorFlow's summary API on first use)."""
+    from netviz_lsp.worker.tensorboard import run_tensorboard
+
+    return run_tensorboard
 
 
 def _leftovers(threads_before: set) -> list[str]:
@@ -78,6 +87,23 @@ def _leftovers(threads_before: set) -> list[str]:
         except OSError:
             pass
     return found
+
+
+def _exit_with_parent() -> None:
+    """End this worker when its parent (server or CLI) dies, even by SIGKILL.
+
+    The worker runs in its own session, so nothing else would stop a hung build
+    whose server is gone. A poll of the parent pid is used rather than
+    PR_SET_PDEATHSIG, which fires when the *thread* that started us exits.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os.killpg(0, signal.SIGKILL)  # this worker and whatever the user's code started
+
+    threading.Thread(target=watch, name="netviz-parent-watch", daemon=True).start()
 
 
 def _limit_memory(megabytes: int) -> None:
