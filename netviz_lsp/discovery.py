@@ -57,6 +57,9 @@ class Factory:
     """Top-level statements this factory needs, as ascending indexes into the module body."""
     fingerprint: str = ""
     """Changes whenever what a build of this factory runs changes: its slice's text and lines, its arguments."""
+    declared: bool = False
+    """Marked (``# netviz:`` comment, ``factoryArgs``) or annotated to return a model: if it returns
+    something else, that is worth an error rather than a quiet drop."""
 
 
 @dataclass
@@ -400,12 +403,12 @@ def _reach(seeds: set[str], edges: dict[str, set[str]],
     return found
 
 
-def _candidates(mod: _Module, fns: dict[str, int], scans: dict[str, _Scan], explicit: set[str]) -> set[str]:
+def _candidates(mod: _Module, fns: dict[str, int], scans: dict[str, _Scan], explicit: set[str],
+                classes: set[str]) -> set[str]:
     """Functions that build a model, are annotated or marked to, or call such a function.
 
     Functions that also train or download are left out unless marked explicitly: previewing
     them would run the training."""
-    classes = _model_classes(mod)
     seeds = {name for name, i in fns.items() if name in explicit or not scans[name].trains() and (
         scans[name].builds(classes) or _returns_model(mod.body[i], mod.aliases, classes))}
     callers: dict[str, set[str]] = {}
@@ -586,7 +589,8 @@ def _discover(mod: _Module, settings: dict) -> Discovery:
     directives = {name: _directives(mod, mod.body[i], i) for name, i in fns.items()}
     explicit = {name for name, found in directives.items() if any(
         _PREVIEW.match(text) or _ARGS.match(text) for _, text in found)} | (settings.keys() & fns.keys())
-    candidates = _candidates(mod, fns, scans, explicit)
+    classes = _model_classes(mod)
+    candidates = _candidates(mod, fns, scans, explicit, classes)
     helpers = {callee for name in candidates for callee in scans[name].names - {name}}
     calls: dict[str, list[ast.Call]] = {}
     for node in _module_level(mod.body):
@@ -602,7 +606,8 @@ def _discover(mod: _Module, settings: dict) -> Discovery:
             continue  # a building block called by another factory, previewed through it
         piece = mod.closure([*mod.always, fns[name]], args.names)
         found.factories.append(Factory(name, fn.lineno, fn.end_lineno, _params(fn), args.text, args.origin,
-                                       missing, piece, _fingerprint(mod, piece, args.text)))
+                                       missing, piece, _fingerprint(mod, piece, args.text),
+                                       name in explicit or _returns_model(fn, mod.aliases, classes)))
         if args.text is None:
             found.errors.append(args.error or _needs_arguments(name, fn, missing))
     found.slice = sorted({i for f in found.factories if f.args is not None for i in f.slice})

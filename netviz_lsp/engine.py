@@ -90,6 +90,11 @@ def build_file(pool: BuildPool, path: str, source: str, settings: Settings,
                              settings.build.timeout_seconds, on_stage)
         for graph in outcome.models:
             outcomes[graph["factory"]] = ModelGraph.from_dict(graph)
+        for factory in todo:
+            returned = outcome.dropped.get(factory.name)
+            if returned is not None and factory.declared:  # inferred candidates are dropped quietly
+                outcomes[factory.name] = BuildError(
+                    "build", f"{factory.name}() returned {returned}, not a Keras model", factory.line, factory.name)
         for error in outcome.errors:
             if error.factory is None:
                 result.errors.append(error)

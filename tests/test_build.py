@@ -343,3 +343,16 @@ def test_an_imported_workspace_module_change_invalidates_the_reuse(pool, tmp_pat
     (tmp_path / "widths.py").write_text("WIDTH = 16\n")
     os.utime(tmp_path / "widths.py", ns=(1, 10**18))  # a different mtime whatever the clock
     assert build_file(pool, str(path), source, Settings(), cache=cache).models[0].total_params == 80
+
+
+def test_a_declared_factory_returning_a_non_model_is_an_error_and_an_inferred_one_is_dropped(pool, tmp_path):
+    path = tmp_path / "non_models.py"
+    path.write_text(
+        "import keras\n\n\n"
+        "def declared() -> keras.Model:\n    return 3\n\n\n"
+        "def count_layers():\n    return len(keras.Sequential([keras.Input((4,))]).layers)\n")
+    result = build(pool, path)
+    assert result.models == []
+    (error,) = result.errors
+    assert (error.kind, error.factory, error.line) == ("build", "declared", 4)
+    assert error.message == "declared() returned int, not a Keras model"

@@ -84,7 +84,7 @@ def _build_factory(namespace: dict, factory: dict, path: str, shape_only: bool) 
                 return _error(
                     "build", f"{name}() returned None; a factory must return a Keras model "
                     "(is `return model` missing?)", line, name)
-            return {"event": "dropped", "factory": name}
+            return {"event": "dropped", "factory": name, "returned": type(result).__name__}
         graph.build.shape_only = shape_only
         graph.build.note = "; ".join(filter(None, [note, graph.build.note])) or None
         graph.build.ms = round((time.perf_counter() - started) * 1000, 1)

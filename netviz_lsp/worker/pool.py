@@ -42,7 +42,8 @@ class BuildOutcome:
 
     models: list[dict[str, Any]] = field(default_factory=list)
     errors: list[BuildError] = field(default_factory=list)
-    dropped: list[str] = field(default_factory=list)
+    dropped: dict[str, str] = field(default_factory=dict)
+    """Factory name -> the type it returned instead of a model."""
 
 
 class Worker:
@@ -304,7 +305,7 @@ class BuildPool:
                     if message["error"].get("factory"):
                         done.add(message["error"]["factory"])
                 elif event == "dropped":
-                    outcome.dropped.append(message["factory"])
+                    outcome.dropped[message["factory"]] = message.get("returned", "?")
                     done.add(message["factory"])
                 elif event == "done":
                     worker.state = "ready"

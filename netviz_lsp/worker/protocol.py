@@ -16,7 +16,7 @@ Events (worker -> parent), in order::
     {"event": "stage", "stage": "factory", "factory": "build"}
     {"event": "model", "graph": {...}}                       one factory's graph
     {"event": "error", "error": {...}}                       one BuildError
-    {"event": "dropped", "factory": "f"}                     returned something that is not a model
+    {"event": "dropped", "factory": "f", "returned": "int"}  returned something that is not a model
     {"event": "done", "id": 7}
 """
 
