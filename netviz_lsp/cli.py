@@ -1,12 +1,18 @@
 """The ``netviz`` command: build a file's factories headless and write their diagrams.
 
-    netviz render FILE... [--factory NAME ...] [--format svg|png|pdf|dot|json]
+    netviz render FILE... [--factory NAME ...] [--view graph|keras|layered|neuron|summary]
+                       [--format svg|png|pdf|dot|json|md|html|tensorboard]
                        [--output DIR] [--timeout S] [--rankdir TB|LR|BT|RL] [--expand-nested]
+                       [display options: --hide-shapes --show-dtype ... --dpi N]
 
 ``--format json`` prints the graph contract, and nothing else, on stdout; user
 output and our summary go to stderr. Other formats write one file per factory and
-print their paths. Exit status: 0 when every factory built and rendered, 1 when
-any reported an error (the good ones are still written), 2 for usage errors.
+print their paths: ``<file stem>.<factory>.<format>`` for the default graph view,
+``<file stem>.<factory>.<view>.<format>`` for the others. ``--format tensorboard``
+builds with real weights and writes each factory's graph into a TensorBoard log dir
+(``--output``), one run per factory, and prints the event files.
+Exit status: 0 when every factory built and rendered, 1 when any reported an error
+(the good ones are still written), 2 for usage errors.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from typing import Optional
 from netviz_lsp.graph import BuildError, FileResult, ModelGraph, format_count
 from netviz_lsp.settings import RANKDIRS, Settings
 
-FORMATS = ("svg", "png", "pdf", "dot", "json")
+FORMATS = ("svg", "png", "pdf", "dot", "json", "md", "html", "tensorboard")
+VIEWS = ("graph", "keras", "layered", "neuron", "summary")  # render.views.VIEWS, without importing it
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -35,7 +42,22 @@ def main(argv: Optional[list[str]] = None) -> int:
         parser.error(f"no such file: {missing[0]}")
     if args.format == "json" and len(args.files) > 1:
         parser.error("--format json takes one file")
+    _check_view(parser, args)
     return render_command(args)
+
+
+def _check_view(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Resolve the default format of ``--view`` and reject formats the view does not make."""
+    from netviz_lsp.render.views import VIEW_FORMATS
+
+    if args.format is None:
+        args.format = VIEW_FORMATS[args.view][0]
+    if args.format in ("json", "tensorboard"):
+        if args.view != "graph":
+            parser.error(f"--format {args.format} writes the model itself; it takes no --view")
+        return
+    if args.format not in VIEW_FORMATS[args.view]:
+        parser.error(f"the {args.view} view makes {', '.join(VIEW_FORMATS[args.view])}, not {args.format}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,31 +67,55 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("files", nargs="+", metavar="FILE",
                         help="a Python file that defines Keras model factories (several share one worker)")
     render.add_argument("--factory", action="append", metavar="NAME", help="only this factory (repeatable)")
-    render.add_argument("--format", choices=FORMATS, default="svg")
+    render.add_argument("--view", choices=VIEWS, default="graph",
+                        help="graph (default), keras (as plot_model), layered (as visualkeras), "
+                             "neuron (as ANN Visualizer) or summary (a table with MACs)")
+    render.add_argument("--format", choices=FORMATS, default=None,
+                        help="default: svg, or md for --view summary; tensorboard writes a TensorBoard log dir")
     render.add_argument("--output", default=".", metavar="DIR", help="folder for the diagrams (default: .)")
     render.add_argument("--timeout", type=float, default=60.0, metavar="S", help="build timeout per factory")
-    render.add_argument("--rankdir", choices=RANKDIRS, default="TB")
-    render.add_argument("--expand-nested", action="store_true", help="draw nested models as clusters")
     render.add_argument("--no-shape-only", action="store_true", help="allocate real weights while building")
     render.add_argument("--settings", metavar="JSON", help="a NetViz settings object (JSON text or a file)")
+    shown = render.add_argument_group("what a diagram shows (plot_model's options; they override --settings)")
+    shown.add_argument("--rankdir", choices=RANKDIRS, default=None, help="direction of the graph and keras views")
+    shown.add_argument("--expand-nested", action="store_true", help="draw nested models as clusters")
+    shown.add_argument("--hide-shapes", action="store_true", help="no shapes (show_shapes=False)")
+    shown.add_argument("--show-dtype", action="store_true", help="show each layer's dtype")
+    shown.add_argument("--hide-layer-names", action="store_true", help="show classes only")
+    shown.add_argument("--hide-activations", action="store_true", help="no activation functions")
+    shown.add_argument("--show-trainable", action="store_true", help="mark trainable and frozen layers")
+    shown.add_argument("--hide-params", action="store_true", help="no parameter counts")
+    shown.add_argument("--dpi", type=int, default=None, metavar="N", help="PNG resolution (default 96)")
+    views = render.add_argument_group("layered, neuron and repeated blocks")
+    repeats = views.add_mutually_exclusive_group()
+    repeats.add_argument("--collapse-repeats", dest="repeats", action="store_const", const=True,
+                         help="draw a run of identical blocks once, as 'block × k' (default: layered, neuron)")
+    repeats.add_argument("--expand-repeats", dest="repeats", action="store_const", const=False,
+                         help="draw every copy of a repeated block")
+    views.add_argument("--type-ignore", action="append", default=[], metavar="CLASS",
+                       help="layered view: hide layers of this class (repeatable, or comma-separated)")
+    views.add_argument("--spacing", type=float, default=None, metavar="PT", help="layered view: gap between boxes")
+    views.add_argument("--max-units", type=int, default=None, metavar="N",
+                       help="neuron view: circles per layer at most (default 10)")
+    views.add_argument("--no-legend", action="store_true", help="layered and neuron views: no legend")
     return parser
 
 
 def render_command(args: argparse.Namespace) -> int:
     from netviz_lsp.worker.pool import BuildPool
 
-    settings = _settings(args)
+    settings, views = _settings(args)
     pool = BuildPool(memory_mb=settings.build.effective_memory_limit_mb())
     failed = False
     try:
         for file in args.files:
-            failed |= _render_file(pool, file, args, settings)
+            failed |= _render_file(pool, file, args, settings, views)
     finally:
         pool.close()
     return 1 if failed else 0
 
 
-def _render_file(pool, file: str, args: argparse.Namespace, settings: Settings) -> bool:
+def _render_file(pool, file: str, args: argparse.Namespace, settings: Settings, views) -> bool:
     """Build and write (or print) one file's diagrams; True if anything failed."""
     from netviz_lsp.engine import build_file
     from netviz_lsp.source import read_source
@@ -77,6 +123,8 @@ def _render_file(pool, file: str, args: argparse.Namespace, settings: Settings) 
     source, read_error = read_source(file)
     if read_error is not None:
         result = FileResult(file=file, errors=[read_error])
+    elif args.format == "tensorboard":
+        return _export_tensorboard(pool, file, source, args, settings)
     else:
         result = build_file(pool, file, source, settings, only=args.factory)
     if not result.models and not result.errors:
@@ -86,14 +134,17 @@ def _render_file(pool, file: str, args: argparse.Namespace, settings: Settings) 
         json.dump(result.to_dict(), sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
-        paths = _write_diagrams(result, args.format, args.output, settings)
+        paths = _write_diagrams(result, args.format, args.output, settings, args.view, views)
         _report(result, paths)
         for path in paths.values():
             print(path)
     return bool(result.errors)
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace):
+    """The settings (``--settings``, then the flags over them) and the views' options."""
+    from netviz_lsp.render.views import ViewOptions
+
     data: dict = {}
     if args.settings:
         text = args.settings
@@ -105,31 +156,103 @@ def _settings(args: argparse.Namespace) -> Settings:
         except json.JSONDecodeError as error:
             raise SystemExit(f"netviz: --settings is not valid JSON: {error}") from None
     settings = Settings.from_json(data)
-    render = dataclasses.replace(settings.render, rankdir=args.rankdir,
-                                 expand_nested=args.expand_nested or settings.render.expand_nested)
+    shown = settings.render
+    changes = {
+        "rankdir": args.rankdir or shown.rankdir,
+        "expand_nested": args.expand_nested or shown.expand_nested,
+        "show_shapes": shown.show_shapes and not args.hide_shapes,
+        "show_dtype": shown.show_dtype or args.show_dtype,
+        "show_layer_names": shown.show_layer_names and not args.hide_layer_names,
+        "show_layer_activations": shown.show_layer_activations and not args.hide_activations,
+        "show_trainable": shown.show_trainable or args.show_trainable,
+        "show_params": shown.show_params and not args.hide_params,
+        "dpi": args.dpi if args.dpi and args.dpi > 0 else shown.dpi,
+    }
+    render = dataclasses.replace(shown, **changes)
     build = dataclasses.replace(settings.build, timeout_seconds=args.timeout,
                                 shape_only=settings.build.shape_only and not args.no_shape_only)
-    return dataclasses.replace(settings, render=render, build=build)
+    views = ViewOptions.from_json(data)
+    ignore = tuple(name.strip() for item in args.type_ignore for name in item.split(",") if name.strip())
+    views = dataclasses.replace(
+        views,
+        collapse_repeats=args.repeats if args.repeats is not None else views.collapse_repeats,
+        type_ignore=tuple(dict.fromkeys(views.type_ignore + ignore)),
+        spacing=args.spacing if args.spacing is not None and args.spacing >= 0 else views.spacing,
+        max_units=args.max_units if args.max_units and args.max_units >= 2 else views.max_units,
+        legend=views.legend and not args.no_legend,
+    )
+    return dataclasses.replace(settings, render=render, build=build), views
 
 
-def _write_diagrams(result: FileResult, fmt: str, folder: str, settings: Settings) -> dict[str, str]:
+def _write_diagrams(result: FileResult, fmt: str, folder: str, settings: Settings,
+                    view: str = "graph", views=None) -> dict[str, str]:
     """Write one diagram per model; a Graphviz failure becomes a ``render`` error of that factory."""
-    from netviz_lsp.render import RenderError, render
+    from netviz_lsp.render import RenderError, render, render_view
 
     os.makedirs(folder, exist_ok=True)
     stem = os.path.splitext(os.path.basename(result.file))[0]
+    suffix = f".{fmt}" if view == "graph" else f".{view}.{fmt}"
     paths: dict[str, str] = {}
     for model in result.models:
         try:
-            data = render(model, fmt, settings.render)
+            if view == "graph" and (views is None or not views.collapse_repeats):
+                data = render(model, fmt, settings.render)  # exactly what it always drew
+            else:
+                data = render_view(model, view, fmt, settings.render, views)
         except RenderError as error:
             result.errors.append(BuildError("render", str(error), model.line, model.factory))
             continue
-        path = os.path.join(folder, f"{stem}.{model.factory}.{fmt}")
+        path = os.path.join(folder, f"{stem}.{model.factory}{suffix}")
         with open(path, "wb") as handle:
             handle.write(data)
         paths[model.factory] = path
     return paths
+
+
+def _export_tensorboard(pool, file: str, source: str, args: argparse.Namespace, settings: Settings) -> bool:
+    """Write each factory's graph into the TensorBoard log dir ``--output``; True if anything failed."""
+    from netviz_lsp.discovery import discover
+    from netviz_lsp.engine import build_request
+
+    absolute = os.path.abspath(file)
+    found = discover(source, absolute, settings.build.factory_args)
+    wanted = None if args.factory is None else set(args.factory)
+    result = FileResult(file=file)
+    result.errors.extend(e for e in found.errors if wanted is None or e.factory in wanted or e.factory is None)
+    chosen = [f for f in found.factories if f.args is not None and (wanted is None or f.name in wanted)]
+    stem = os.path.splitext(os.path.basename(file))[0]
+    logdir = os.path.abspath(args.output)
+    if chosen:
+        request = dict(build_request(found, file, source, settings, factories=chosen),
+                       op="tensorboard", logdir=logdir, run_prefix=f"{stem}.", shape_only=False)
+        outcome = pool.build(request, settings.build.timeout_seconds)
+        order = {f.name: i for i, f in enumerate(chosen)}
+        result.models = sorted((ModelGraph.from_dict(m) for m in outcome.models),
+                               key=lambda m: order.get(m.factory, 0))
+        result.errors.extend(outcome.errors)
+        result.errors.extend(  # as engine.build_file: a declared factory must return a model
+            BuildError("build", f"{f.name}() returned {outcome.dropped[f.name]}, not a Keras model", f.line, f.name)
+            for f in chosen if f.name in outcome.dropped and getattr(f, "declared", False))
+    elif not result.errors:
+        print(f"netviz: no model factories found in {file}", file=sys.stderr)
+    paths = {m.factory: _event_file(os.path.join(logdir, f"{stem}.{m.factory}")) for m in result.models}
+    paths = {k: v for k, v in paths.items() if v}
+    result.errors.sort(key=lambda e: (e.line or 0, e.factory or ""))
+    _report(result, paths)
+    for path in paths.values():
+        print(path)
+    return bool(result.errors)
+
+
+def _event_file(run_dir: str) -> Optional[str]:
+    """The newest TensorBoard event file in ``run_dir``."""
+    try:
+        names = [n for n in os.listdir(run_dir) if n.startswith("events.out.tfevents.")]
+    except OSError:
+        return None
+    if not names:
+        return None
+    return max((os.path.join(run_dir, n) for n in names), key=os.path.getmtime)
 
 
 def _report(result: FileResult, paths: dict[str, str]) -> None:

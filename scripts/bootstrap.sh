@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what NetViz needs, and only what is missing, so a second run is fast and changes nothing:
-#   - Debian's graphviz (for `dot`), when `dot` is absent;
+#   - Debian's graphviz (for `dot`) and librsvg2-bin (for `rsvg-convert`), when absent;
 #   - .venv/ at the repo root with netviz-lsp (editable) and its dev extras (tensorflow-cpu, pytest, ...);
 #   - the editor client's npm packages, once editor-client/package.json exists.
 set -euo pipefail
@@ -16,6 +16,11 @@ apt_install() {
 if ! command -v dot >/dev/null 2>&1; then
     echo "netviz bootstrap: installing Debian's graphviz" >&2
     apt_install graphviz
+fi
+
+if ! command -v rsvg-convert >/dev/null 2>&1; then
+    echo "netviz bootstrap: installing Debian's librsvg2-bin (PNG/PDF of the layered and neuron views)" >&2
+    apt_install librsvg2-bin
 fi
 
 python=$(command -v python3.11 || command -v python3)
