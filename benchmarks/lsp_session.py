@@ -108,6 +108,8 @@ class Session:
 
 def _plain(value: Any) -> Any:
     """pygls hands custom notifications over as namespaces; turn them into dicts and lists."""
+    if hasattr(value, "_asdict"):  # pygls' generic params are namedtuples
+        return {k: _plain(v) for k, v in value._asdict().items()}
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

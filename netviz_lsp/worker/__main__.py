@@ -42,13 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     import keras  # noqa: F401  (the expensive import, paid once per worker)
 
-    from netviz_lsp.worker.build import run_build
+    from netviz_lsp.worker.build import mark_preloaded, run_build
 
     import_ms = (time.perf_counter() - started) * 1000
     # Keras and TensorFlow leave a huge, immortal heap: freeze it so each collection
     # only walks what builds create (a full collection drops from ~165 ms to a few).
     gc.collect()
     gc.freeze()
+    mark_preloaded()
     protocol.send(args.write_fd, {"event": "ready", "import_ms": round(import_ms, 1), "pid": os.getpid()})
     while True:
         try:

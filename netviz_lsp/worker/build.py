@@ -182,15 +182,34 @@ def _workspace(path: str, roots: list[str]) -> Iterator[None]:
             os.chdir(cwd)
 
 
+_REAL_PATHS: dict[str, tuple[str, bool]] = {}
+"""Module file -> (its real path, whether it is an installed package's). Resolving ~3,000 TensorFlow modules' paths on every build
+would cost more than the build itself; a file's real path does not change while we run."""
+
+
+_PRELOADED: frozenset = frozenset()
+"""Modules imported before any user code ran (Keras, TensorFlow): never the workspace's."""
+
+
+def mark_preloaded() -> None:
+    """Remember what is imported now, so each build only looks at modules imported since."""
+    global _PRELOADED
+    _PRELOADED = frozenset(sys.modules)
+
+
 def _forget_workspace_modules(folders: list[str]) -> None:
     """Drop modules loaded from the workspace so the next import reads them again from disk."""
-    roots = [os.path.join(os.path.realpath(f), "") for f in folders if f]
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        if not file or name == "netviz_lsp" or name.startswith("netviz_lsp."):
+    roots = tuple(os.path.join(os.path.realpath(f), "") for f in folders if f)
+    for name in [n for n in sys.modules if n not in _PRELOADED]:
+        module = sys.modules.get(name)
+        file = getattr(module, "__dict__", {}).get("__file__")  # never trigger a lazy module's import
+        if not isinstance(file, str) or name == "netviz_lsp" or name.startswith("netviz_lsp."):
             continue
-        real = os.path.realpath(file)
-        if any(real.startswith(root) for root in roots) and not _is_installed(real):
+        known = _REAL_PATHS.get(file)
+        if known is None:
+            real = os.path.realpath(file)
+            known = _REAL_PATHS[file] = (real, _is_installed(real))
+        if not known[1] and known[0].startswith(roots):
             del sys.modules[name]
     importlib.invalidate_caches()
 

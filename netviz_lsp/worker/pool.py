@@ -196,9 +196,9 @@ class BuildPool:
         self.builds = 0
 
     def start(self) -> None:
-        """Start the worker(s) now, without waiting for Keras to import."""
+        """Start the worker now, without waiting for Keras to import (the spare follows the first build)."""
         with self._lock:
-            self._fill()
+            self._fill(with_spare=False)
 
     def worker_pids(self) -> list[int]:
         """Process ids of the live workers, the active one first (for diagnostics and tests)."""
@@ -218,6 +218,8 @@ class BuildPool:
             remaining = list(request["factories"])
             while remaining:
                 remaining = self._run(dict(request, factories=remaining), timeout, outcome, on_stage)
+            if not self._closed:
+                self._fill()  # the spare starts importing now, not while the first build needs the CPU
             return outcome
 
     def restart(self) -> None:
@@ -226,7 +228,7 @@ class BuildPool:
             worker.kill()
         with self._lock:
             self._workers = []
-            self._fill()
+            self._fill(with_spare=False)
 
     def close(self) -> None:
         """Kill every worker now, without waiting for a running build (it ends as a crash value)."""
@@ -234,16 +236,16 @@ class BuildPool:
         for worker in list(self._workers):
             worker.kill()
 
-    def _fill(self) -> None:
+    def _fill(self, with_spare: bool = True) -> None:
         if self._closed:
             raise WorkerStartError("the build pool is closed")
-        wanted = 2 if self.spare else 1
+        wanted = 2 if self.spare and with_spare else 1
         self._workers = [w for w in self._workers if w.state != "exited"]
         while len(self._workers) < wanted:
             self._workers.append(Worker(self.python, self.memory_mb, self.on_output))
 
     def _ready_worker(self) -> Worker:
-        self._fill()
+        self._fill(with_spare=False)
         # A warm spare beats waiting for a replacement that is still importing Keras.
         worker = next((w for w in self._workers if w.state == "ready"), self._workers[0])
         self._workers.remove(worker)
