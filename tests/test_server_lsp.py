@@ -391,6 +391,19 @@ async def test_export_every_format_and_refuse_to_overwrite(client: LanguageClien
                                         "path": str(tmp_path / "construct.json"), "overwrite": True})
     assert json.loads((tmp_path / "construct.json").read_text())["total_params"] == 5_277_260
 
+    # The other views export too.
+    summary = await doc.command("netviz.export", {"uri": doc.uri, "factory": "construct_model",
+                                                  "view": "summary", "format": "md",
+                                                  "path": str(tmp_path / "construct.md")})
+    assert "63,021,004" in Path(summary).read_text() and "9,144,576" in Path(summary).read_text()
+    layered = await doc.command("netviz.export", {"uri": doc.uri, "factory": "construct_model",
+                                                  "view": "layered", "format": "svg",
+                                                  "path": str(tmp_path / "layered.svg")})
+    assert 'id="conv2d"' in Path(layered).read_text()
+    with pytest.raises(Exception, match="summary view exports md, html"):
+        await doc.command("netviz.export", {"uri": doc.uri, "factory": "construct_model", "view": "summary",
+                                            "format": "png", "path": str(tmp_path / "x.png")})
+
 
 async def test_a_changed_helper_module_rebuilds_the_file(client: LanguageClient, workspace: Path):
     doc = open_copy(client, workspace, "uses_blocks.py")

@@ -1,8 +1,10 @@
 """``workspace/executeCommand``: export, rebuild, restart the worker, list factories.
 
-- ``netviz.export {uri, factory, format, path, overwrite?}`` writes the factory's last good
-  graph as svg, png, pdf, dot or json and returns the path written. It refuses to replace
-  an existing file unless ``overwrite`` is true: the client gets an error response.
+- ``netviz.export {uri, factory, format, path, overwrite?, view?}`` writes the factory's last
+  good graph as svg, png, pdf, dot or json (the default ``graph`` view), or as another view
+  (``keras``, ``layered``, ``neuron`` in svg/png/pdf; ``summary`` in md/html), and returns
+  the path written. It refuses to replace an existing file unless ``overwrite`` is true:
+  the client gets an error response.
 - ``netviz.rebuild {uri}`` queues a build of the editor's text.
 - ``netviz.restartWorker`` replaces the worker processes (after a stuck import, say).
 - ``netviz.listFactories {uri}`` -> ``[{name, line, args, argsOrigin, missing, built, totalParams}]``.
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
 
 EXPORT, REBUILD, RESTART_WORKER, LIST_FACTORIES = (
     "netviz.export", "netviz.rebuild", "netviz.restartWorker", "netviz.listFactories")
-EXPORT_FORMATS = ("svg", "png", "pdf", "dot", "json")
+EXPORT_FORMATS = ("svg", "png", "pdf", "dot", "json", "md", "html")
 REQUEST_FAILED = -32803  # LSP's RequestFailed: valid request, but it could not be done
 
 
@@ -69,13 +71,14 @@ def command_args(args: Sequence[Any], names: Sequence[str]) -> dict[str, Any]:
     return found
 
 
-def export_bytes(graph: ModelGraph, fmt: str, options: RenderOptions) -> bytes:
-    """The file content of one export; ``RenderError`` when Graphviz fails."""
+def export_bytes(graph: ModelGraph, fmt: str, options: RenderOptions, view: str = "graph") -> bytes:
+    """The file content of one export; ``RenderError`` when Graphviz fails, ``ValueError`` for a
+    format the view does not make."""
     if fmt == "json":
         return (json.dumps(graph.to_dict(), indent=1) + "\n").encode("utf-8")
-    from netviz_lsp.render import render
+    from netviz_lsp.render import render, render_view
 
-    return render(graph, fmt, options)
+    return render(graph, fmt, options) if view == "graph" else render_view(graph, view, fmt, options)
 
 
 def write_new(path: str, data: bytes, overwrite: bool) -> None:
@@ -131,11 +134,17 @@ def _document(ls: "NetVizServer", uri: Any) -> "Document":
 
 async def export(ls: "NetVizServer", *args: Any) -> str:
     """``netviz.export``: write one factory's diagram or graph to a file; returns the path."""
-    given = command_args(args, ("uri", "factory", "format", "path", "overwrite"))
+    from netviz_lsp.render import VIEW_FORMATS
+
+    given = command_args(args, ("uri", "factory", "format", "path", "overwrite", "view"))
     document = _document(ls, given.get("uri"))
-    fmt = str(given.get("format") or "svg").lower()
-    if fmt not in EXPORT_FORMATS:
-        raise JsonRpcInvalidParams(message=f"unknown format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}")
+    view = str(given.get("view") or "graph").lower()
+    if view not in VIEW_FORMATS:
+        raise JsonRpcInvalidParams(message=f"unknown view {view!r}; use one of {', '.join(VIEW_FORMATS)}")
+    fmt = str(given.get("format") or VIEW_FORMATS[view][0]).lower()
+    allowed = EXPORT_FORMATS if view == "graph" else VIEW_FORMATS[view]
+    if fmt not in allowed or (fmt == "json" and view != "graph"):
+        raise JsonRpcInvalidParams(message=f"the {view} view exports {', '.join(allowed)}, not {fmt!r}")
     factory = given.get("factory")
     if factory is None and len(document.good) == 1:
         factory = next(iter(document.good))
@@ -149,7 +158,7 @@ async def export(ls: "NetVizServer", *args: Any) -> str:
         raise CommandFailed(message=refusal)
     loop = asyncio.get_running_loop()
     try:  # Graphviz and the disk, off the event loop
-        data = await loop.run_in_executor(None, export_bytes, good.graph, fmt, ls.settings.render)
+        data = await loop.run_in_executor(None, export_bytes, good.graph, fmt, ls.settings.render, view)
         await loop.run_in_executor(None, write_new, path, data, overwrite)
     except FileExistsError:  # created since the check above
         raise CommandFailed(message=refusal) from None
