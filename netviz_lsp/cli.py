@@ -143,8 +143,6 @@ def _render_file(pool, file: str, args: argparse.Namespace, settings: Settings, 
 
 def _settings(args: argparse.Namespace):
     """The settings (``--settings``, then the flags over them) and the views' options."""
-    from netviz_lsp.render.views import ViewOptions
-
     data: dict = {}
     if args.settings:
         text = args.settings
@@ -171,7 +169,7 @@ def _settings(args: argparse.Namespace):
     render = dataclasses.replace(shown, **changes)
     build = dataclasses.replace(settings.build, timeout_seconds=args.timeout,
                                 shape_only=settings.build.shape_only and not args.no_shape_only)
-    views = ViewOptions.from_json(data)
+    views = settings.views
     ignore = tuple(name.strip() for item in args.type_ignore for name in item.split(",") if name.strip())
     views = dataclasses.replace(
         views,
@@ -181,7 +179,7 @@ def _settings(args: argparse.Namespace):
         max_units=args.max_units if args.max_units and args.max_units >= 2 else views.max_units,
         legend=views.legend and not args.no_legend,
     )
-    return dataclasses.replace(settings, render=render, build=build), views
+    return dataclasses.replace(settings, render=render, build=build, views=views), views
 
 
 def _write_diagrams(result: FileResult, fmt: str, folder: str, settings: Settings,

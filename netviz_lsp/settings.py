@@ -52,10 +52,49 @@ class BuildOptions:
 
 
 @dataclass(frozen=True)
+class ViewOptions:
+    """What the extra views show; every field has a default that looks right."""
+
+    collapse_repeats: Optional[bool] = None
+    """Draw runs of identical blocks once, as "block × k" (``repeats.py``); ``False`` draws every copy.
+    ``None``: the view's default, on for layered and neuron, off for graph and keras, whose
+    SVG then has a node for every layer id (as the editor's click-to-source expects)."""
+    type_ignore: tuple[str, ...] = ()
+    """Layered view: layer classes not drawn (their edges are joined across), e.g. ``("Dropout",)``."""
+    spacing: float = 18.0
+    """Layered view: the gap between consecutive boxes, in points."""
+    legend: bool = True
+    """Layered and neuron views: draw the legend."""
+    max_units: int = 10
+    """Neuron view: at most this many circles per layer; the rest is "+k more"."""
+
+    @classmethod
+    def from_json(cls, data: Any) -> "ViewOptions":
+        data = data if isinstance(data, dict) else {}
+        if isinstance(data.get("netviz"), dict):
+            data = data["netviz"]
+        render = data.get("render") if isinstance(data.get("render"), dict) else {}
+        layered = render.get("layered") if isinstance(render.get("layered"), dict) else {}
+        neuron = render.get("neuron") if isinstance(render.get("neuron"), dict) else {}
+        d = cls()
+        ignore = layered.get("typeIgnore")
+        return cls(
+            collapse_repeats=render.get("collapseRepeats") if isinstance(render.get("collapseRepeats"), bool) else None,
+            type_ignore=tuple(str(t) for t in ignore) if isinstance(ignore, list) else d.type_ignore,
+            spacing=_bounded(layered.get("spacing"), d.spacing, 0, 200),
+            legend=_bool(layered.get("legend", neuron.get("legend")), d.legend),
+            max_units=int(_bounded(neuron.get("maxUnits"), d.max_units, 2, 200)),
+        )
+
+
+
+@dataclass(frozen=True)
 class Settings:
     build: BuildOptions = field(default_factory=BuildOptions)
     render: RenderOptions = field(default_factory=RenderOptions)
     inlay_hints: bool = True
+    views: ViewOptions = field(default_factory=ViewOptions)
+    """What the layered, neuron and summary views show (``render.layered``, ``render.neuron``, …)."""
 
     @classmethod
     def from_json(cls, data: Any) -> "Settings":
@@ -94,6 +133,7 @@ class Settings:
                 dpi=int(_number(render.get("dpi"), r.dpi, minimum=10)),
             ),
             inlay_hints=_bool(hints.get("enabled"), True),
+            views=ViewOptions.from_json(data),
         )
 
     def with_build(self, **changes: Any) -> "Settings":
@@ -111,5 +151,11 @@ def _bool(value: Any, default: bool) -> bool:
 
 def _number(value: Any, default: float, minimum: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+        return default
+    return float(value)
+
+
+def _bounded(value: Any, default: float, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         return default
     return float(value)

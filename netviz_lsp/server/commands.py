@@ -28,6 +28,7 @@ from netviz_lsp.server.positions import map_line_1based
 from netviz_lsp.settings import RenderOptions
 
 if TYPE_CHECKING:
+    from netviz_lsp.render.views import ViewOptions
     from netviz_lsp.server.app import NetVizServer
     from netviz_lsp.server.documents import Document
 
@@ -71,14 +72,17 @@ def command_args(args: Sequence[Any], names: Sequence[str]) -> dict[str, Any]:
     return found
 
 
-def export_bytes(graph: ModelGraph, fmt: str, options: RenderOptions, view: str = "graph") -> bytes:
+def export_bytes(graph: ModelGraph, fmt: str, options: RenderOptions, view: str = "graph",
+                 view_options: Optional["ViewOptions"] = None) -> bytes:
     """The file content of one export; ``RenderError`` when Graphviz fails, ``ValueError`` for a
     format the view does not make."""
     if fmt == "json":
         return (json.dumps(graph.to_dict(), indent=1) + "\n").encode("utf-8")
     from netviz_lsp.render import render, render_view
 
-    return render(graph, fmt, options) if view == "graph" else render_view(graph, view, fmt, options)
+    if view == "graph":
+        return render(graph, fmt, options)
+    return render_view(graph, view, fmt, options, view_options)
 
 
 def write_new(path: str, data: bytes, overwrite: bool) -> None:
@@ -158,7 +162,8 @@ async def export(ls: "NetVizServer", *args: Any) -> str:
         raise CommandFailed(message=refusal)
     loop = asyncio.get_running_loop()
     try:  # Graphviz and the disk, off the event loop
-        data = await loop.run_in_executor(None, export_bytes, good.graph, fmt, ls.settings.render, view)
+        data = await loop.run_in_executor(None, export_bytes, good.graph, fmt, ls.settings.render, view,
+                                          ls.settings.views)
         await loop.run_in_executor(None, write_new, path, data, overwrite)
     except FileExistsError:  # created since the check above
         raise CommandFailed(message=refusal) from None
