@@ -51,4 +51,14 @@ if [ -f editor-client/package.json ]; then
         (cd editor-client && if [ -f package-lock.json ]; then npm ci --silent; else npm install --silent; fi)
         echo "$npm_want" > "$npm_stamp"
     fi
+    # The extension's .vsix (esbuild bundle + the server and its pure-Python deps from PyPI),
+    # rebuilt only when the extension's sources or the server's code changed.
+    vsix_stamp=editor-client/node_modules/.netviz-vsix
+    vsix_want=$(find editor-client/src editor-client/media editor-client/package.json editor-client/README.md editor-client/bundled/requirements.txt \
+        editor-client/scripts netviz_lsp -type f -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-32)
+    if [ "$(cat "$vsix_stamp" 2>/dev/null)" != "$vsix_want" ] || ! ls editor-client/netviz-*.vsix >/dev/null 2>&1; then
+        echo "netviz bootstrap: packaging the VS Code extension (editor-client/netviz-<version>.vsix)" >&2
+        (cd editor-client && npm run --silent package >/dev/null)
+        echo "$vsix_want" > "$vsix_stamp"
+    fi
 fi

@@ -1,0 +1,31 @@
+/** How numbers and shapes read in the panel and the status bar (as Keras prints them). */
+
+import type { Shape } from "./protocol";
+
+/** `[null, 126, 126, 64]` -> `(None, 126, 126, 64)`; several outputs -> `[(…), (…)]`. */
+export function formatShape(shape: Shape | Shape[] | null | undefined): string {
+  if (shape === null || shape === undefined) return "?";
+  if (shape.length > 0 && shape.every((s) => Array.isArray(s))) {
+    return "[" + (shape as Shape[]).map(formatShape).join(", ") + "]";
+  }
+  const dims = (shape as Shape).map((d) => (d === null ? "None" : String(d)));
+  return dims.length === 1 ? `(${dims[0]},)` : `(${dims.join(", ")})`;
+}
+
+/** `5277260` -> `5,277,260`. */
+export function formatInt(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}
+
+/** Compact count: 640, 5.3K, 63.0M, 6.7B (matches the server's `format_count`). */
+export function formatCount(n: number): string {
+  for (const [limit, suffix] of [[1e9, "B"], [1e6, "M"], [1e3, "K"]] as const) {
+    if (n >= limit) return `${(n / limit).toFixed(1)}${suffix}`;
+  }
+  return String(n);
+}
+
+/** Build time for humans: `95 ms`, `1.4 s`. */
+export function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}

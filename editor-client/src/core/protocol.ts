@@ -1,0 +1,173 @@
+/**
+ * The wire types NetViz speaks, in one place and free of `vscode` imports, so the
+ * extension, the webview page and the tests share them.
+ *
+ * Server -> client: DESIGN.md "Server to client" and "The graph contract" (lines
+ * 1-based). Extension <-> webview: the `ToPreview` / `FromPreview` unions below;
+ * anything the webview posts is checked by `parseFromPreview` before it is trusted.
+ */
+
+/** A layer's output: one shape, or one shape per output; `null` dims are the batch. */
+export type Shape = (number | null)[];
+
+/** One layer of a built model (graph contract). Names are user text: never markup. */
+export interface Layer {
+  id: string;
+  name: string;
+  class_name: string;
+  line: number | null;
+  call_lines: number[];
+  output_shape: Shape | Shape[] | null;
+  params: number;
+  trainable: boolean;
+  activation?: string | null;
+  dtype?: string | null;
+  parent?: string | null;
+  trainable_params?: number;
+  is_model?: boolean;
+}
+
+/** One factory's model (graph contract). */
+export interface ModelGraph {
+  factory: string;
+  line: number;
+  class_name: string;
+  total_params: number;
+  trainable_params: number;
+  non_trainable_params: number;
+  inputs: Shape[];
+  outputs: Shape[];
+  build: { ms: number; shape_only: boolean; note?: string | null };
+  layers: Layer[];
+  edges: [string, string][];
+  name?: string | null;
+}
+
+/** A build error as a value (graph contract `errors[]`). */
+export interface BuildError {
+  kind: string;
+  message: string;
+  line?: number | null;
+  factory?: string | null;
+  column?: number | null;
+}
+
+/** `netviz/diagram`: everything one build of one file produced. */
+export interface DiagramParams {
+  uri: string;
+  version: number | null;
+  models: { factory: string; svg: string | null; graph: ModelGraph }[];
+  errors: BuildError[];
+  elapsed_ms: number;
+}
+
+export type BuildState = "queued" | "building" | "done" | "failed";
+
+/** `netviz/buildStatus`: where a file's build stands. */
+export interface BuildStatusParams {
+  uri: string;
+  state: BuildState;
+  message: string;
+}
+
+/** One entry of the server command `netviz.listFactories`. */
+export interface FactoryInfo {
+  name: string;
+  line: number;
+  args: string | null;
+  argsOrigin: string | null;
+  missing: string[];
+  built: boolean;
+  totalParams: number | null;
+}
+
+export const DIAGRAM_NOTIFICATION = "netviz/diagram";
+export const BUILD_STATUS_NOTIFICATION = "netviz/buildStatus";
+
+/** Server commands (workspace/executeCommand); each takes one object argument. */
+export const ServerCommand = {
+  export: "netviz.export",
+  rebuild: "netviz.rebuild",
+  restartWorker: "netviz.restartWorker",
+  listFactories: "netviz.listFactories",
+} as const;
+
+// --- extension <-> webview ---------------------------------------------------------
+
+/** One factory's diagram as the panel shows it. */
+export interface ModelView {
+  factory: string;
+  svg: string | null;
+  graph: ModelGraph;
+  /** True when this is the last good diagram of a factory whose latest build failed. */
+  stale: boolean;
+}
+
+/** A file's diagrams as the panel shows them: the latest build, plus kept-over stale ones. */
+export interface FileDiagram {
+  uri: string;
+  version: number | null;
+  models: ModelView[];
+  errors: BuildError[];
+  elapsedMs: number;
+  /** Increases with every accepted update, so the webview can tell new from repeated. */
+  sequence: number;
+}
+
+export interface StatusView {
+  state: BuildState;
+  message: string;
+}
+
+/** Why the panel cannot show a diagram, when it cannot. */
+export type Notice =
+  | { kind: "untrusted" }
+  | { kind: "server"; message: string }
+  | { kind: "noFile" };
+
+export type ToPreview =
+  /** Everything about the document the panel now follows (sent on switch and on `ready`). */
+  | {
+      type: "document";
+      uri: string;
+      fileName: string;
+      diagram: FileDiagram | null;
+      status: StatusView | null;
+      notice: Notice | null;
+      factory: string | null;
+      cursorLine: number | null;
+    }
+  | { type: "diagram"; uri: string; diagram: FileDiagram }
+  | { type: "status"; uri: string; status: StatusView | null }
+  | { type: "notice"; notice: Notice | null }
+  | { type: "cursor"; uri: string; line: number | null }
+  | { type: "selectFactory"; uri: string; factory: string };
+
+export type FromPreview =
+  | { type: "ready" }
+  /** Click on a node or an error: show `line` (1-based) of `uri` in the editor. */
+  | { type: "reveal"; uri: string; line: number }
+  /** The user picked another factory in the panel. */
+  | { type: "factory"; uri: string; factory: string };
+
+/** A message from the webview, checked field by field; `null` when malformed. */
+export function parseFromPreview(value: unknown): FromPreview | null {
+  if (typeof value !== "object" || value === null) return null;
+  const m = value as Record<string, unknown>;
+  switch (m.type) {
+    case "ready":
+      return { type: "ready" };
+    case "reveal":
+      return typeof m.uri === "string" && isLine(m.line) ? { type: "reveal", uri: m.uri, line: m.line } : null;
+    case "factory":
+      return typeof m.uri === "string" && typeof m.factory === "string"
+        ? { type: "factory", uri: m.uri, factory: m.factory }
+        : null;
+    default:
+      return null;
+  }
+}
+
+function isLine(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 1;
+}

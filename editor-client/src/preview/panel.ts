@@ -1,0 +1,194 @@
+/**
+ * The preview panel: one webview beside the editor that follows the active Python
+ * file, like VS Code's Markdown preview. Its HTML is set once (`html.ts`); the file's
+ * diagrams, build state and the editor's cursor line go to it as messages, and it
+ * asks for lines to be revealed.
+ */
+
+import * as crypto from "node:crypto";
+import * as path from "node:path";
+import * as vscode from "vscode";
+import type { DiagramStore } from "../core/diagramStore";
+import { type FromPreview, type Notice, parseFromPreview, type ToPreview } from "../core/protocol";
+import type { ServerController, ServerState } from "../server/controller";
+import { makeNonce, previewHtml } from "./html";
+
+export const PREVIEW_VIEW_TYPE = "netviz.preview";
+
+export class PreviewPanel implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  /** The document the panel follows. */
+  private uri: vscode.Uri | undefined;
+  /** The factory picked per file, so switching files and back keeps it. */
+  private readonly factories = new Map<string, string>();
+  /** The editor column each file was last seen in, where "reveal" shows it again. */
+  private readonly columns = new Map<string, vscode.ViewColumn>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly store: DiagramStore,
+    private readonly server: ServerController,
+  ) {
+    this.disposables.push(
+      vscode.window.onDidChangeActiveTextEditor((editor) => editor && this.follow(editor)),
+      vscode.window.onDidChangeTextEditorSelection((e) => this.cursorMoved(e.textEditor)),
+      server.onDidChangeState((state) => this.post({ type: "notice", notice: notice(state) })),
+      vscode.window.registerWebviewPanelSerializer(PREVIEW_VIEW_TYPE, {
+        deserializeWebviewPanel: async (panel, state: unknown) => {
+          const uri = typeof (state as { uri?: unknown })?.uri === "string" ? (state as { uri: string }).uri : undefined;
+          this.adopt(panel, uri ? vscode.Uri.parse(uri) : vscode.window.activeTextEditor?.document.uri);
+        },
+      }),
+    );
+  }
+
+  /** Show `uri`'s diagrams (the factory's, when given), opening the panel if needed. */
+  open(uri: vscode.Uri, options: { toSide: boolean; factory?: string }): void {
+    if (options.factory) this.factories.set(uri.toString(), options.factory);
+    const editorColumn = vscode.window.activeTextEditor?.viewColumn ?? vscode.ViewColumn.One;
+    if (this.panel) {
+      this.panel.reveal(options.toSide ? undefined : this.panel.viewColumn, true);
+    } else {
+      const column = options.toSide ? vscode.ViewColumn.Beside : editorColumn;
+      // retainContextWhenHidden: a hidden panel keeps its zoom, pan and search instead of reloading.
+      const panel = vscode.window.createWebviewPanel(PREVIEW_VIEW_TYPE, "NetViz", { viewColumn: column, preserveFocus: options.toSide },
+        { ...this.webviewOptions(), retainContextWhenHidden: true });
+      this.adopt(panel, uri);
+      return;
+    }
+    this.switchTo(uri);
+    if (options.factory) this.post({ type: "selectFactory", uri: uri.toString(), factory: options.factory });
+  }
+
+  /** Push a new diagram of `uri` to the panel when it shows that file. */
+  diagramChanged(uri: string): void {
+    const diagram = this.store.diagram(uri);
+    if (diagram && uri === this.uri?.toString()) this.post({ type: "diagram", uri, diagram });
+  }
+
+  statusChanged(uri: string): void {
+    if (uri === this.uri?.toString()) this.post({ type: "status", uri, status: this.store.status(uri) ?? null });
+  }
+
+  /** The file the panel shows, when it is open. */
+  get followed(): vscode.Uri | undefined {
+    return this.panel ? this.uri : undefined;
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+
+  /** Scripts on; files only from the extension's media/ and dist/. */
+  private webviewOptions(): vscode.WebviewOptions {
+    const root = this.context.extensionUri;
+    return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(root, "media"), vscode.Uri.joinPath(root, "dist")] };
+  }
+
+  private adopt(panel: vscode.WebviewPanel, uri: vscode.Uri | undefined): void {
+    this.panel = panel;
+    this.uri = uri;
+    panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, "media", "preview-icon.svg");
+    panel.webview.options = this.webviewOptions(); // a restored panel comes without them
+    const webview = panel.webview;
+    webview.html = previewHtml({
+      cspSource: webview.cspSource,
+      nonce: makeNonce((n) => crypto.randomBytes(n)),
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, "dist", "preview.js")).toString(),
+      styleUri: webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, "media", "preview.css")).toString(),
+    });
+    this.updateTitle();
+    const subscriptions = [
+      webview.onDidReceiveMessage((raw: unknown) => void this.received(parseFromPreview(raw))),
+      panel.onDidDispose(() => {
+        for (const s of subscriptions) s.dispose();
+        if (this.panel === panel) this.panel = undefined;
+      }),
+    ];
+  }
+
+  private async received(message: FromPreview | null): Promise<void> {
+    if (!message) return;
+    switch (message.type) {
+      case "ready":
+        this.sendDocument();
+        break;
+      case "reveal":
+        await this.reveal(vscode.Uri.parse(message.uri), message.line);
+        break;
+      case "factory":
+        this.factories.set(message.uri, message.factory);
+        break;
+    }
+  }
+
+  /** Follow the newly active editor when it shows a Python file (other editors leave the panel alone). */
+  private follow(editor: vscode.TextEditor): void {
+    const document = editor.document;
+    if (editor.viewColumn) this.columns.set(document.uri.toString(), editor.viewColumn);
+    if (!this.panel || document.languageId !== "python" || document.uri.scheme !== "file") return;
+    if (document.uri.toString() !== this.uri?.toString()) this.switchTo(document.uri);
+  }
+
+  private switchTo(uri: vscode.Uri): void {
+    const changed = uri.toString() !== this.uri?.toString();
+    this.uri = uri;
+    this.updateTitle();
+    if (changed) this.sendDocument();
+  }
+
+  private sendDocument(): void {
+    const uri = this.uri;
+    if (!uri) {
+      this.post({ type: "notice", notice: { kind: "noFile" } });
+      return;
+    }
+    const key = uri.toString();
+    const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === key);
+    this.post({
+      type: "document",
+      uri: key,
+      fileName: path.basename(uri.fsPath),
+      diagram: this.store.diagram(key) ?? null,
+      status: this.store.status(key) ?? null,
+      notice: notice(this.server.state),
+      factory: this.factories.get(key) ?? null,
+      cursorLine: editor ? editor.selection.active.line + 1 : null,
+    });
+  }
+
+  private cursorMoved(editor: vscode.TextEditor): void {
+    const uri = editor.document.uri.toString();
+    if (editor.viewColumn) this.columns.set(uri, editor.viewColumn);
+    if (uri === this.uri?.toString()) this.post({ type: "cursor", uri, line: editor.selection.active.line + 1 });
+  }
+
+  /** Show `line` (1-based) of `uri` in a text editor, select it, and put the cursor at its start. */
+  private async reveal(uri: vscode.Uri, line: number): Promise<void> {
+    const document = await vscode.workspace.openTextDocument(uri);
+    const key = uri.toString();
+    const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === key);
+    const column = visible?.viewColumn ?? this.columns.get(key) ?? vscode.ViewColumn.One;
+    const editor = await vscode.window.showTextDocument(document, { viewColumn: column, preserveFocus: false });
+    const text = document.lineAt(Math.min(line - 1, document.lineCount - 1));
+    const start = new vscode.Position(text.lineNumber, text.firstNonWhitespaceCharacterIndex);
+    editor.selection = new vscode.Selection(text.range.end, start);
+    editor.revealRange(text.range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  }
+
+  private updateTitle(): void {
+    if (this.panel) this.panel.title = this.uri ? `NetViz: ${path.basename(this.uri.fsPath)}` : "NetViz";
+  }
+
+  private post(message: ToPreview): void {
+    void this.panel?.webview.postMessage(message);
+  }
+}
+
+function notice(state: ServerState): Notice | null {
+  if (state.kind === "untrusted") return { kind: "untrusted" };
+  if (state.kind === "failed") return { kind: "server", message: state.message };
+  return null;
+}

@@ -1,0 +1,57 @@
+/** The status-bar item: the build state of the active Python file (building, built in N ms, failed). */
+
+import * as vscode from "vscode";
+import type { DiagramStore } from "./core/diagramStore";
+import { summarizeBuild } from "./core/buildSummary";
+import { formatMs } from "./core/format";
+import type { ServerState } from "./server/controller";
+
+export class BuildStatusItem implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem("netviz.buildStatus", vscode.StatusBarAlignment.Right, 100);
+
+  constructor(private readonly store: DiagramStore, private readonly serverState: () => ServerState) {
+    this.item.name = "NetViz build";
+  }
+
+  /** Redraw for the active editor; hidden when it is not a Python file. */
+  update(): void {
+    const document = vscode.window.activeTextEditor?.document;
+    if (!document || document.languageId !== "python") {
+      this.item.hide();
+      return;
+    }
+    const server = this.serverState();
+    const uri = document.uri.toString();
+    const status = this.store.status(uri);
+    const diagram = this.store.diagram(uri);
+    let text: string;
+    let tooltip: string;
+    let command = "netviz.openPreviewToSide";
+    if (server.kind === "untrusted") {
+      [text, tooltip] = ["$(shield) NetViz", "NetViz is off in Restricted Mode: trust the workspace to build diagrams."];
+    } else if (server.kind === "failed") {
+      [text, tooltip, command] = ["$(error) NetViz", server.message, "netviz.showLogs"];
+    } else if (server.kind === "starting") {
+      [text, tooltip] = ["$(loading~spin) NetViz", "Starting the NetViz server…"];
+    } else {
+      const summary = summarizeBuild(status, diagram);
+      const [icon, label] = {
+        none: ["$(type-hierarchy)", ""],
+        building: ["$(loading~spin)", ": building"],
+        done: ["$(check)", `: ${formatMs(diagram?.elapsedMs ?? 0)}`],
+        problems: ["$(warning)", `: ${formatMs(diagram?.elapsedMs ?? 0)}`],
+        failed: ["$(error)", ": failed"],
+      }[summary.kind];
+      text = `${icon} NetViz${label}`;
+      tooltip = [summary.text, status?.message].filter(Boolean).join(" — ") || "Open the NetViz preview";
+    }
+    this.item.text = text;
+    this.item.tooltip = tooltip;
+    this.item.command = command;
+    this.item.show();
+  }
+
+  dispose(): void {
+    this.item.dispose();
+  }
+}

@@ -1,0 +1,63 @@
+/** The side pane: one layer's facts, or the model's when no layer is hovered or selected. */
+
+import { formatCount, formatInt, formatMs, formatShape } from "../core/format";
+import type { Layer, ModelGraph } from "../core/protocol";
+import { h, setChildren } from "./dom";
+
+type Row = [label: string, value: string | Node];
+
+export function showLayer(pane: HTMLElement, layer: Layer, graph: ModelGraph): void {
+  const lines = layer.call_lines.length > 1 ? layer.call_lines.join(" ← ") : null;
+  const rows: Row[] = [
+    ["Output", h("code", {}, formatShape(layer.output_shape))],
+    ["Params", paramsText(layer)],
+    ["Activation", layer.activation ?? "—"],
+    ["Dtype", layer.dtype ?? "—"],
+    ["Trainable", layer.trainable ? "yes" : "no"],
+    ["Line", layer.line === null ? "unknown" : String(layer.line)],
+  ];
+  if (lines) rows.push(["Call chain", lines]);
+  if (layer.parent) rows.push(["Inside", graph.layers.find((l) => l.id === layer.parent)?.name ?? layer.parent]);
+  setChildren(
+    pane,
+    h("div", { className: "nv-details-kicker" }, layer.class_name),
+    h("h2", { className: "nv-details-name" }, layer.name),
+    table(rows),
+    layer.line !== null ? h("p", { className: "nv-details-hint" }, "Click the layer to show its line.") : null,
+  );
+}
+
+export function showModel(pane: HTMLElement, graph: ModelGraph, stale: boolean): void {
+  const rows: Row[] = [
+    ["Class", graph.class_name],
+    ...(graph.name && graph.name !== graph.factory ? [["Keras name", graph.name] as Row] : []),
+    ["Layers", String(graph.layers.filter((l) => !l.parent).length)],
+    ["Params", `${formatInt(graph.total_params)} (${formatCount(graph.total_params)})`],
+    ["Trainable", formatInt(graph.trainable_params)],
+    ["Non-trainable", formatInt(graph.non_trainable_params)],
+    ["Inputs", h("code", {}, graph.inputs.map((s) => formatShape(s)).join(", ") || "—")],
+    ["Outputs", h("code", {}, graph.outputs.map((s) => formatShape(s)).join(", ") || "—")],
+    ["Built", `${formatMs(graph.build.ms)}${graph.build.shape_only ? ", shape-only" : ""}`],
+    ["Factory line", String(graph.line)],
+  ];
+  setChildren(
+    pane,
+    h("div", { className: "nv-details-kicker" }, stale ? "Model · out of date" : "Model"),
+    h("h2", { className: "nv-details-name" }, `${graph.factory}()`),
+    table(rows),
+    graph.build.note ? h("p", { className: "nv-details-note" }, graph.build.note) : null,
+    h("p", { className: "nv-details-hint" }, "Hover a layer for its details; click it to show its line."),
+  );
+}
+
+function paramsText(layer: Layer): string {
+  const trainable = layer.trainable_params;
+  if (trainable === undefined || trainable === layer.params) return formatInt(layer.params);
+  return `${formatInt(layer.params)} (${formatInt(trainable)} trainable)`;
+}
+
+function table(rows: Row[]): HTMLElement {
+  const dl = h("dl", { className: "nv-facts" });
+  for (const [label, value] of rows) dl.append(h("dt", {}, label), h("dd", {}, value));
+  return dl;
+}

@@ -1,0 +1,156 @@
+"""Record real `netviz/diagram` and `netviz/buildStatus` payloads for the preview page's tests.
+
+Drives `python -m netviz_lsp` over stdio exactly as an editor would (a tiny JSON-RPC
+client, so it depends on nothing but the standard library): initialize, open a file,
+wait for its diagram, save the notification as JSON under test/fixtures/.
+
+    ../.venv/bin/python test/record-payloads.py            # from editor-client/
+
+Fixtures (the uri is rewritten to a stable file:///workspace/... so they do not
+depend on where the repo lives):
+  seed_cnns.diagram.json     examples/seed_cnns.py: the article's three CNNs
+  resnet50.diagram.json      examples/applications.py, only its resnet50 model kept
+  seed_cnns.status.json      the buildStatus notifications seen while building
+  hostile.diagram.json       test/fixtures/hostile_names.py: markup in layer names and errors
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from queue import Empty, Queue
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+FIXTURES = HERE / "fixtures"
+TIMEOUT_S = 240
+
+
+class Server:
+    """`python -m netviz_lsp` on pipes; server requests are answered, notifications queued."""
+
+    def __init__(self, settings: dict) -> None:
+        self.settings = settings
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "netviz_lsp"], cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=sys.stderr, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+        self.notifications: Queue = Queue()
+        self.responses: dict[int, Queue] = {}
+        self.next_id = 0
+        self.lock = threading.Lock()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def send(self, message: dict) -> None:
+        body = json.dumps({"jsonrpc": "2.0", **message}).encode()
+        with self.lock:
+            self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            self.process.stdin.flush()
+
+    def request(self, method: str, params: dict) -> dict:
+        self.next_id += 1
+        answer: Queue = Queue()
+        self.responses[self.next_id] = answer
+        self.send({"id": self.next_id, "method": method, "params": params})
+        return answer.get(timeout=60)
+
+    def notify(self, method: str, params: dict) -> None:
+        self.send({"method": method, "params": params})
+
+    def wait_for(self, method: str, uri: str, seen: list) -> dict:
+        deadline = time.monotonic() + TIMEOUT_S
+        while True:
+            try:
+                message = self.notifications.get(timeout=max(0.1, deadline - time.monotonic()))
+            except Empty:
+                raise TimeoutError(f"no {method} for {uri} in {TIMEOUT_S} s") from None
+            seen.append(message)
+            params = message.get("params") or {}
+            if message["method"] == method and params.get("uri") == uri:
+                return params
+
+    def close(self) -> None:
+        try:
+            self.request("shutdown", {})
+            self.notify("exit", {})
+            self.process.wait(timeout=15)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+
+    def _read(self) -> None:
+        stream = self.process.stdout
+        while True:
+            length = None
+            while True:
+                line = stream.readline()
+                if not line:
+                    return
+                if line in (b"\r\n", b"\n"):
+                    break
+                name, _, value = line.decode().partition(":")
+                if name.lower() == "content-length":
+                    length = int(value)
+            message = json.loads(stream.read(length))
+            if "method" in message and "id" in message:
+                self.send({"id": message["id"], "result": self._answer(message)})
+            elif "method" in message:
+                self.notifications.put(message)
+            elif message.get("id") in self.responses:
+                self.responses.pop(message["id"]).put(message)
+
+    def _answer(self, request: dict):
+        if request["method"] == "workspace/configuration":
+            return [self.settings for _ in request["params"]["items"]]
+        return None  # window/workDoneProgress/create, client/registerCapability, ...
+
+
+def record(path: Path, keep_models: set[str] | None = None) -> tuple[dict, list]:
+    uri = path.resolve().as_uri()
+    server = Server(settings={})
+    seen: list = []
+    try:
+        server.request("initialize", {
+            "processId": os.getpid(), "rootUri": REPO.as_uri(),
+            "workspaceFolders": [{"uri": REPO.as_uri(), "name": "netviz"}],
+            "capabilities": {"window": {"workDoneProgress": True}, "workspace": {"configuration": True}},
+            "initializationOptions": {},
+        })
+        server.notify("initialized", {})
+        server.notify("textDocument/didOpen", {"textDocument": {
+            "uri": uri, "languageId": "python", "version": 1, "text": path.read_text()}})
+        diagram = server.wait_for("netviz/diagram", uri, seen)
+    finally:
+        server.close()
+    if keep_models is not None:
+        diagram["models"] = [m for m in diagram["models"] if m["factory"] in keep_models]
+        diagram["errors"] = [e for e in diagram["errors"] if e.get("factory") in keep_models]
+    stable = f"file:///workspace/{path.name}"
+    diagram["uri"] = stable
+    statuses = [dict(m["params"], uri=stable) for m in seen
+                if m["method"] == "netviz/buildStatus" and m["params"].get("uri") == uri]
+    return diagram, statuses
+
+
+def save(name: str, value) -> None:
+    FIXTURES.mkdir(exist_ok=True)
+    (FIXTURES / name).write_text(json.dumps(value, indent=1) + "\n")
+    print(f"wrote test/fixtures/{name}", file=sys.stderr)
+
+
+def main() -> None:
+    diagram, statuses = record(REPO / "examples" / "seed_cnns.py")
+    save("seed_cnns.diagram.json", diagram)
+    save("seed_cnns.status.json", statuses)
+    diagram, _ = record(REPO / "examples" / "applications.py", keep_models={"resnet50"})
+    save("resnet50.diagram.json", diagram)
+    diagram, _ = record(FIXTURES / "hostile_names.py")
+    save("hostile.diagram.json", diagram)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { defaultExportPath } from "../../src/core/export";
+import { formatCount, formatInt, formatMs, formatShape } from "../../src/core/format";
+
+test("shapes read as Keras prints them", () => {
+  assert.equal(formatShape([null, 126, 126, 64]), "(None, 126, 126, 64)");
+  assert.equal(formatShape([null]), "(None,)");
+  assert.equal(formatShape([[null, 4], [null, 2]]), "[(None, 4), (None, 2)]");
+  assert.equal(formatShape(null), "?");
+});
+
+test("counts and times", () => {
+  assert.equal(formatInt(63021004), "63,021,004");
+  assert.equal(formatCount(63021004), "63.0M");
+  assert.equal(formatCount(640), "640");
+  assert.equal(formatMs(95.1), "95 ms");
+  assert.equal(formatMs(7177.3), "7.2 s");
+});
+
+test("exports are named like `netviz render` names them", () => {
+  assert.equal(defaultExportPath("/w/seed_cnns.py", "construct_model", { view: "graph", format: "svg" }), "/w/seed_cnns.construct_model.svg");
+  assert.equal(defaultExportPath("/w/unet.py", "unet", { view: "layered", format: "svg" }), "/w/unet.unet.layered.svg");
+});

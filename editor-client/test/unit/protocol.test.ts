@@ -1,0 +1,26 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseFromPreview } from "../../src/core/protocol";
+
+test("well-formed webview messages pass", () => {
+  assert.deepEqual(parseFromPreview({ type: "ready" }), { type: "ready" });
+  assert.deepEqual(parseFromPreview({ type: "reveal", uri: "file:///a.py", line: 20, extra: 1 }), {
+    type: "reveal", uri: "file:///a.py", line: 20,
+  });
+  assert.deepEqual(parseFromPreview({ type: "factory", uri: "file:///a.py", factory: "resnet50" }), {
+    type: "factory", uri: "file:///a.py", factory: "resnet50",
+  });
+});
+
+test("malformed webview messages are refused", () => {
+  for (const bad of [
+    null, undefined, 42, "reveal", {}, { type: "eval", code: "1" },
+    { type: "reveal", uri: "file:///a.py", line: 0 },
+    { type: "reveal", uri: "file:///a.py", line: 2.5 },
+    { type: "reveal", uri: "file:///a.py", line: "3" },
+    { type: "reveal", line: 3 },
+    { type: "factory", uri: "file:///a.py" },
+  ]) {
+    assert.equal(parseFromPreview(bad), null, JSON.stringify(bad));
+  }
+});
