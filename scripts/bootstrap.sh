@@ -2,7 +2,8 @@
 # Installs what NetViz needs, and only what is missing, so a second run is fast and changes nothing:
 #   - Debian's graphviz (for `dot`) and librsvg2-bin (for `rsvg-convert`), when absent;
 #   - .venv/ at the repo root with netviz-lsp (editable) and its dev extras (tensorflow-cpu, pytest, ...);
-#   - the editor client's npm packages, once editor-client/package.json exists.
+#   - the editor client's npm packages and its .vsix;
+#   - with --for-tests: Debian's chromium, build-essential and libkrb5-dev (browser and VS Code tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,19 @@ apt_install() {
 if ! command -v dot >/dev/null 2>&1; then
     echo "netviz bootstrap: installing Debian's graphviz" >&2
     apt_install graphviz
+fi
+
+if [ "${1:-}" = "--for-tests" ]; then
+    # The preview page's browser tests and the VS Code end-to-end test: Debian's Chromium,
+    # and what code-server's native modules compile with.
+    missing=()
+    [ -x /usr/bin/chromium ] || missing+=(chromium)
+    command -v g++ >/dev/null 2>&1 || missing+=(build-essential)
+    [ -e /usr/include/krb5.h ] || [ -e /usr/include/krb5/krb5.h ] || missing+=(libkrb5-dev)
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "netviz bootstrap: installing Debian's ${missing[*]} for the tests" >&2
+        apt_install "${missing[@]}"
+    fi
 fi
 
 if ! command -v rsvg-convert >/dev/null 2>&1; then

@@ -2,7 +2,7 @@
 # Quick start, command 2: set up if needed, then run every test (pytest, and the editor client's npm test once it exists).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/bootstrap.sh
+bash scripts/bootstrap.sh --for-tests
 export TF_CPP_MIN_LOG_LEVEL=3
 .venv/bin/python -m pytest -q "$@"
 if [ -f editor-client/package.json ] && grep -q '"test"' editor-client/package.json; then

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -509,3 +510,74 @@ async def test_restart_worker_then_a_build_still_works(client: LanguageClient, w
     assert await doc.command("netviz.restartWorker") == "restarted"
     rebuilt = await doc.diagram(since=mark)
     assert model(rebuilt, "small")["graph"]["total_params"] == 58
+
+
+# -- faults and bad input (issue 5) -----------------------------------------------------------
+
+def worker_rss_mb(server_pid: int) -> int:
+    """Resident memory of the server's largest worker process (the busy one; the other is a spare), in MB."""
+    largest = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if b"netviz_lsp.worker" not in (entry / "cmdline").read_bytes():
+                continue
+            status = dict(line.split(":", 1) for line in (entry / "status").read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if int(status["PPid"]) == server_pid:
+            largest = max(largest, int(status["VmRSS"].split()[0]) // 1024)
+    return largest
+
+
+async def test_a_hundred_saves_in_ten_seconds_do_not_pile_up(client: LanguageClient, workspace: Path):
+    doc = open_copy(client, workspace, "hundred.py", source="burst.py")
+    await doc.diagram()
+    await eventually(lambda: doc.statuses() and doc.statuses()[-1]["state"] == "done", "the first build")
+    server_pid = next(p.pid for p in [client._server] if p is not None)
+    rss_before = worker_rss_mb(server_pid)
+    mark = len(client.netviz_diagrams)
+    for units in range(100, 200):
+        if units == 199:
+            at_last_save = len(client.netviz_diagrams)
+        doc.replace(re.sub(r"UNITS = \d+", f"UNITS = {units}", doc.text))
+        doc.save()
+        await asyncio.sleep(0.1)
+    last = await doc.diagram(since=mark, version=doc.version)
+    assert model(last, "burst_model")["graph"]["total_params"] == 10 * 199 + 199
+    await asyncio.sleep(1.0)
+    versions = [d["version"] for d in doc.diagrams(mark)]
+    assert versions == sorted(set(versions)) and versions[-1] == doc.version  # never an older one after a newer
+    # No backlog: after the last save, at most the build in flight and the last one report.
+    assert len(doc.diagrams(at_last_save)) <= 2
+    assert worker_rss_mb(server_pid) - rss_before < 100  # a hundred builds leave no trail
+
+
+async def test_a_file_deleted_while_open_keeps_working_from_the_buffer(client: LanguageClient, workspace: Path):
+    doc = open_copy(client, workspace, "deleted.py", source="burst.py")
+    await doc.diagram()
+    mark = len(client.netviz_diagrams)
+    doc.path.unlink()
+    await asyncio.sleep(1.0)  # the watcher sees the deletion
+    assert await doc.hover(doc.line_of("def burst_model")) is not None  # still answering from memory
+    doc.replace(re.sub(r"UNITS = \d+", "UNITS = 3", doc.text))
+    doc.save(write=False)  # the editor's buffer, no file on disk
+    shown = await doc.diagram(since=mark, version=doc.version)
+    assert model(shown, "burst_model")["graph"]["total_params"] == 10 * 3 + 3
+
+
+async def test_a_fifty_thousand_line_file_builds_and_other_files_keep_answering(client: LanguageClient,
+                                                                             workspace: Path):
+    seed = open_copy(client, workspace, "seed_cnns.py")
+    await seed.diagram()
+    path = workspace / "huge.py"
+    filler = "".join(f"CONSTANT_{i} = {i}\n" for i in range(50_000))
+    path.write_text("import keras\n\n" + filler + "\n\ndef huge():\n"
+                    "    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(CONSTANT_9)])\n")
+    huge = open_copy(client, workspace, "huge.py")
+    line = seed.line_of("model.add(layers.Conv2D(64")
+    assert "(None, 126, 126, 64)" in (await seed.hover(line) or "")  # while huge.py is discovered
+    diagram = await huge.diagram()
+    assert model(diagram, "huge")["graph"]["total_params"] == 4 * 9 + 9
+    assert model(diagram, "huge")["graph"]["layers"][0]["line"] == 50_006  # the return line
