@@ -188,11 +188,10 @@ async def main(quick: bool) -> None:
     cnn_files = {name: path for name, (path, _) in cnn_files.items()}
 
     session = Session(work)
-    await session.start()
-    opened = time.perf_counter()
+    await session.start()  # from the server process's start, as a user opening the editor waits
     uri, version = session.open(cnn_files["construct_model"])
     first = await asyncio.wait_for(session.expect(uri, version), 600)
-    first_ms = (time.perf_counter() - opened) * 1000
+    first_ms = (time.perf_counter() - session.started_at) * 1000
     build_ms = sum(m["graph"]["build"]["ms"] for m in first["models"])
     budget = keras_import + build_ms + 500
     table.add("first diagram after start", f"≤ import + build + 0.5 s = {budget:.0f} ms", f"{first_ms:.0f} ms",

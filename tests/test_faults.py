@@ -135,3 +135,20 @@ def test_two_hundred_factories_all_build(pool, tmp_path):
     result = build(pool, tmp_path, body, "many.py")
     assert result.errors == [] and len(result.models) == 200
     assert result.model("model_199").total_params == 4 * 200 + 200
+
+
+def test_sys_exit_in_a_factory_is_a_crash_value_and_the_next_factory_builds(pool, tmp_path):
+    result = build(pool, tmp_path, f"""
+import sys
+
+def quits() -> keras.Model:
+    sys.exit(4)
+
+
+def after():
+    return {SMALL_MODEL}
+""")
+    (error,) = result.errors
+    assert (error.kind, error.factory, error.line) == ("crash", "quits", 8)
+    assert "sys.exit(4)" in error.message
+    assert result.model("after").total_params == 15
