@@ -50,6 +50,20 @@ def alive(pid: int) -> bool:
         return False
 
 
+def my_live_workers() -> set[int]:
+    """Worker processes of this test process that are still running."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if b"netviz_lsp.worker" in (entry / "cmdline").read_bytes() and alive(int(entry.name)) and \
+                        int((entry / "stat").read_text().split(")")[1].split()[1]) == os.getpid():
+                    found.add(int(entry.name))
+            except (OSError, ValueError):
+                pass
+    return found
+
+
 def test_threads_and_children_that_outlive_the_build_go_with_their_worker(pool, tmp_path):
     pid_file = tmp_path / "child.pid"
     assert build(pool, tmp_path, f"def fine():\n    return {SMALL_MODEL}\n", "fine.py").models
@@ -152,3 +166,25 @@ def after():
     assert (error.kind, error.factory, error.line) == ("crash", "quits", 8)
     assert "sys.exit(4)" in error.message
     assert result.model("after").total_params == 15
+
+
+def test_restarting_mid_build_ends_the_build_as_a_crash_and_leaks_no_worker(tmp_path):
+    pool = BuildPool(spare=True)
+    try:
+        path = tmp_path / "slow.py"
+        path.write_text(HEADER + "import time\n\n\ndef slow() -> keras.Model:\n    time.sleep(60)\n")
+        assert build(pool, tmp_path, f"def fine():\n    return {SMALL_MODEL}\n", "fine.py").models
+        before = set(pool.worker_pids())
+        others = my_live_workers() - before  # the module's own pool, if it runs
+        threading.Timer(3.0, pool.restart).start()
+        result = build_file(pool, str(path), path.read_text(), Settings())
+        (error,) = result.errors
+        assert error.kind == "crash" and error.factory == "slow"
+        time.sleep(0.5)
+        after = pool.worker_pids()
+        assert len(after) == 1 and not (set(after) & before)
+        assert my_live_workers() - others == set(after)  # nothing the interrupted build started survives
+        assert all(not alive(pid) for pid in before)
+        assert build(pool, tmp_path, f"def fine():\n    return {SMALL_MODEL}\n", "fine.py").models
+    finally:
+        pool.close()

@@ -225,8 +225,10 @@ class BuildPool:
     def restart(self) -> None:
         """Replace every worker; a running build ends as a crash and the next one uses the new worker."""
         for worker in list(self._workers):
-            worker.kill()
+            worker.kill()  # ends a running build now, instead of waiting for it
         with self._lock:
+            for worker in self._workers:
+                worker.kill()  # replacements that the interrupted build started
             self._workers = []
             self._fill(with_spare=False)
 

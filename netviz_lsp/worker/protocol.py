@@ -78,10 +78,13 @@ class Reader:
             if message is not None:
                 return message
             wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-            ready, _, _ = select.select([self.fd], [], [], wait)
-            if not ready:
-                return None
-            chunk = os.read(self.fd, 1 << 20)
+            try:
+                ready, _, _ = select.select([self.fd], [], [], wait)
+                if not ready:
+                    return None
+                chunk = os.read(self.fd, 1 << 20)
+            except (OSError, ValueError):  # our side was closed: the worker was killed under us
+                raise ChannelClosed() from None
             if not chunk:
                 raise ChannelClosed()
             self._buffer.extend(chunk)
