@@ -75,7 +75,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("workspace")
     for source in FIXTURES.glob("*.py"):
         shutil.copy(source, folder / source.name)
-    shutil.copy(ROOT / "examples" / "seed_cnns.py", folder / "seed_cnns.py")
+    for example in ("seed_cnns.py", "nested.py"):
+        shutil.copy(ROOT / "examples" / example, folder / example)
     return folder
 
 
@@ -581,3 +582,30 @@ async def test_a_fifty_thousand_line_file_builds_and_other_files_keep_answering(
     diagram = await huge.diagram()
     assert model(diagram, "huge")["graph"]["total_params"] == 4 * 9 + 9
     assert model(diagram, "huge")["graph"]["layers"][0]["line"] == 50_006  # the return line
+
+
+async def test_render_view_draws_the_panel_views_with_overrides(client: LanguageClient, workspace: Path):
+    seed = open_copy(client, workspace, "seed_cnns.py")
+    await seed.diagram()
+    layered = await seed.command("netviz.renderView", {"uri": seed.uri, "factory": "construct_model",
+                                                       "view": "layered"})
+    assert (layered["factory"], layered["view"], layered["format"]) == ("construct_model", "layered", "svg")
+    assert 'id="conv2d"' in layered["content"] and layered["totalMacs"] > 0
+    summary = await seed.command("netviz.renderView", {"uri": seed.uri, "factory": "construct_model",
+                                                       "view": "summary"})
+    assert summary["format"] == "html" and "9,144,576" in summary["content"]
+    assert summary["totalMacs"] == layered["totalMacs"]
+    with pytest.raises(Exception, match="unknown view 'sideways'"):
+        await seed.command("netviz.renderView", {"uri": seed.uri, "factory": "construct_model", "view": "sideways"})
+    with pytest.raises(Exception, match="layered view draws in the panel svg, not 'png'"):
+        await seed.command("netviz.renderView", {"uri": seed.uri, "factory": "construct_model",
+                                                 "view": "layered", "format": "png"})
+    with pytest.raises(Exception, match="no diagram of 'nope'"):
+        await seed.command("netviz.renderView", {"uri": seed.uri, "factory": "nope", "view": "layered"})
+
+    nested = open_copy(client, workspace, "nested.py")
+    await nested.diagram()
+    ask = {"uri": nested.uri, "factory": "siamese", "view": "graph"}
+    collapsed = await nested.command("netviz.renderView", ask)
+    expanded = await nested.command("netviz.renderView", {**ask, "expandNested": True})
+    assert "cluster" not in collapsed["content"] and "cluster" in expanded["content"]

@@ -4,7 +4,8 @@ Drives `python -m netviz_lsp` over stdio exactly as an editor would (a tiny JSON
 client, so it depends on nothing but the standard library): initialize, open a file,
 wait for its diagram, save the notification as JSON under test/fixtures/.
 
-    ../.venv/bin/python test/record-payloads.py            # from editor-client/
+    ../.venv/bin/python test/record-payloads.py            # from editor-client/: all of them
+    ../.venv/bin/python test/record-payloads.py views      # only some: seed_cnns, resnet50, hostile, views
 
 Fixtures (the uri is rewritten to a stable file:///workspace/... so they do not
 depend on where the repo lives):
@@ -12,6 +13,8 @@ depend on where the repo lives):
   resnet50.diagram.json      examples/applications.py, only its resnet50 model kept
   seed_cnns.status.json      the buildStatus notifications seen while building
   hostile.diagram.json       test/fixtures/hostile_names.py: markup in layer names and errors
+  seed_cnns.views.json       `netviz.renderView` answers for seed_cnns' construct_model: layered, summary
+  nested.diagram.json        examples/nested.py: a model inside a model (`is_model` layers)
 """
 
 from __future__ import annotations
@@ -109,7 +112,10 @@ class Server:
         return None  # window/workDoneProgress/create, client/registerCapability, ...
 
 
-def record(path: Path, keep_models: set[str] | None = None) -> tuple[dict, list]:
+def record(path: Path, keep_models: set[str] | None = None,
+           commands: tuple[tuple[str, dict], ...] = ()) -> tuple[dict, list, list]:
+    """The file's first diagram, the build statuses before it, and the results of ``commands``
+    (``(name, argument)``; the argument gets the file's ``uri``) run after it."""
     uri = path.resolve().as_uri()
     server = Server(settings={})
     seen: list = []
@@ -124,6 +130,12 @@ def record(path: Path, keep_models: set[str] | None = None) -> tuple[dict, list]
         server.notify("textDocument/didOpen", {"textDocument": {
             "uri": uri, "languageId": "python", "version": 1, "text": path.read_text()}})
         diagram = server.wait_for("netviz/diagram", uri, seen)
+        results = []
+        for name, argument in commands:
+            answer = server.request("workspace/executeCommand", {"command": name, "arguments": [dict(argument, uri=uri)]})
+            if "error" in answer:
+                raise RuntimeError(f"{name} failed: {answer['error']}")
+            results.append(answer["result"])
     finally:
         server.close()
     if keep_models is not None:
@@ -133,7 +145,7 @@ def record(path: Path, keep_models: set[str] | None = None) -> tuple[dict, list]
     diagram["uri"] = stable
     statuses = [dict(m["params"], uri=stable) for m in seen
                 if m["method"] == "netviz/buildStatus" and m["params"].get("uri") == uri]
-    return diagram, statuses
+    return diagram, statuses, results
 
 
 def save(name: str, value) -> None:
@@ -142,14 +154,38 @@ def save(name: str, value) -> None:
     print(f"wrote test/fixtures/{name}", file=sys.stderr)
 
 
-def main() -> None:
-    diagram, statuses = record(REPO / "examples" / "seed_cnns.py")
+def record_seed_cnns() -> None:
+    diagram, statuses, _ = record(REPO / "examples" / "seed_cnns.py")
     save("seed_cnns.diagram.json", diagram)
     save("seed_cnns.status.json", statuses)
-    diagram, _ = record(REPO / "examples" / "applications.py", keep_models={"resnet50"})
+
+
+def record_resnet50() -> None:
+    diagram, _, _ = record(REPO / "examples" / "applications.py", keep_models={"resnet50"})
     save("resnet50.diagram.json", diagram)
-    diagram, _ = record(FIXTURES / "hostile_names.py")
+
+
+def record_hostile() -> None:
+    diagram, _, _ = record(FIXTURES / "hostile_names.py")
     save("hostile.diagram.json", diagram)
+
+
+def record_views() -> None:
+    views = ("layered", "summary")
+    _, _, results = record(REPO / "examples" / "seed_cnns.py", commands=tuple(
+        ("netviz.renderView", {"factory": "construct_model", "view": view}) for view in views))
+    save("seed_cnns.views.json", dict(zip(views, results)))
+    diagram, _, _ = record(REPO / "examples" / "nested.py")
+    save("nested.diagram.json", diagram)
+
+
+RECORDINGS = {"seed_cnns": record_seed_cnns, "resnet50": record_resnet50, "hostile": record_hostile,
+              "views": record_views}
+
+
+def main() -> None:
+    for name in sys.argv[1:] or RECORDINGS:
+        RECORDINGS[name]()
 
 
 if __name__ == "__main__":

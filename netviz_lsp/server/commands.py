@@ -5,6 +5,10 @@
   (``keras``, ``layered``, ``neuron`` in svg/png/pdf; ``summary`` in md/html), and returns
   the path written. It refuses to replace an existing file unless ``overwrite`` is true:
   the client gets an error response.
+- ``netviz.renderView {uri, factory, view, format?, expandNested?, collapseRepeats?}`` draws the
+  factory's last good graph as a view for the preview panel and returns ``{factory, view, format,
+  content, totalMacs}``: ``content`` is text (svg for graph/keras/layered/neuron, html for summary
+  by default). ``expandNested`` and ``collapseRepeats`` override the settings for this one drawing.
 - ``netviz.rebuild {uri}`` queues a build of the editor's text.
 - ``netviz.restartWorker`` replaces the worker processes (after a stuck import, say).
 - ``netviz.listFactories {uri}`` -> ``[{name, line, args, argsOrigin, missing, built, totalParams}]``.
@@ -15,9 +19,10 @@ Arguments come as one object or positionally, in the order above; both work.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
-from typing import TYPE_CHECKING, Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
@@ -32,9 +37,11 @@ if TYPE_CHECKING:
     from netviz_lsp.server.app import NetVizServer
     from netviz_lsp.server.documents import Document
 
-EXPORT, REBUILD, RESTART_WORKER, LIST_FACTORIES = (
-    "netviz.export", "netviz.rebuild", "netviz.restartWorker", "netviz.listFactories")
+EXPORT, REBUILD, RESTART_WORKER, LIST_FACTORIES, RENDER_VIEW = (
+    "netviz.export", "netviz.rebuild", "netviz.restartWorker", "netviz.listFactories", "netviz.renderView")
 EXPORT_FORMATS = ("svg", "png", "pdf", "dot", "json", "md", "html")
+TEXT_FORMATS = ("svg", "html", "md", "dot")
+"""What ``netviz.renderView`` returns inline (the JSON reply carries text, not bytes), in order of preference."""
 REQUEST_FAILED = -32803  # LSP's RequestFailed: valid request, but it could not be done
 
 
@@ -136,25 +143,25 @@ def _document(ls: "NetVizServer", uri: Any) -> "Document":
     return document
 
 
+def _good_graph(document: "Document", factory: Any) -> tuple[str, Any]:
+    """The factory's name and last good build; the only one when ``factory`` is not given."""
+    if factory is None and len(document.good) == 1:
+        factory = next(iter(document.good))
+    good = document.good.get(factory) if isinstance(factory, str) else None
+    if good is None:
+        raise CommandFailed(message=f"no diagram of {factory!r} yet: save the file to build it")
+    return factory, good
+
+
 async def export(ls: "NetVizServer", *args: Any) -> str:
     """``netviz.export``: write one factory's diagram or graph to a file; returns the path."""
     from netviz_lsp.render import VIEW_FORMATS
 
     given = command_args(args, ("uri", "factory", "format", "path", "overwrite", "view"))
     document = _document(ls, given.get("uri"))
-    view = str(given.get("view") or "graph").lower()
-    if view not in VIEW_FORMATS:
-        raise JsonRpcInvalidParams(message=f"unknown view {view!r}; use one of {', '.join(VIEW_FORMATS)}")
-    fmt = str(given.get("format") or VIEW_FORMATS[view][0]).lower()
-    allowed = EXPORT_FORMATS if view == "graph" else VIEW_FORMATS[view]
-    if fmt not in allowed or (fmt == "json" and view != "graph"):
-        raise JsonRpcInvalidParams(message=f"the {view} view exports {', '.join(allowed)}, not {fmt!r}")
-    factory = given.get("factory")
-    if factory is None and len(document.good) == 1:
-        factory = next(iter(document.good))
-    good = document.good.get(factory) if isinstance(factory, str) else None
-    if good is None:
-        raise CommandFailed(message=f"no diagram of {factory!r} yet: save the file to build it")
+    view, fmt = _view_and_format(given.get("view"), given.get("format"), "exports",
+                                 lambda v: EXPORT_FORMATS if v == "graph" else VIEW_FORMATS[v])
+    factory, good = _good_graph(document, given.get("factory"))
     path = export_path(given.get("path"), fmt, document, factory)
     overwrite = given.get("overwrite") is True
     refusal = f"{path} exists; pass overwrite: true to replace it"
@@ -170,6 +177,51 @@ async def export(ls: "NetVizServer", *args: Any) -> str:
     except Exception as error:  # RenderError, OSError: the user can act on the message
         raise CommandFailed(message=f"could not export {factory}: {error}") from None
     return path
+
+
+def _view_and_format(view: Any, fmt: Any, verb: str,
+                     formats_of: Callable[[str], Sequence[str]]) -> tuple[str, str]:
+    """The view (``graph`` by default) and format asked for, checked against ``formats_of(view)``,
+    whose first entry is the default."""
+    from netviz_lsp.render import VIEW_FORMATS
+
+    view = str(view or "graph").lower()
+    if view not in VIEW_FORMATS:
+        raise JsonRpcInvalidParams(message=f"unknown view {view!r}; use one of {', '.join(VIEW_FORMATS)}")
+    allowed = formats_of(view)
+    fmt = str(fmt or allowed[0]).lower()
+    if fmt not in allowed:
+        raise JsonRpcInvalidParams(message=f"the {view} view {verb} {', '.join(allowed)}, not {fmt!r}")
+    return view, fmt
+
+
+def _panel_formats(view: str) -> list[str]:
+    """The view's text formats, the panel's favourite first (svg, or html for the summary)."""
+    from netviz_lsp.render import VIEW_FORMATS
+
+    return sorted((f for f in VIEW_FORMATS[view] if f in TEXT_FORMATS), key=TEXT_FORMATS.index)
+
+
+async def render_view(ls: "NetVizServer", *args: Any) -> dict[str, Any]:
+    """``netviz.renderView``: one factory drawn as a view, returned as text for the preview panel."""
+    from netviz_lsp.render.views.macs import count_macs
+
+    given = command_args(args, ("uri", "factory", "view", "format", "expandNested", "collapseRepeats"))
+    document = _document(ls, given.get("uri"))
+    view, fmt = _view_and_format(given.get("view"), given.get("format"), "draws in the panel", _panel_formats)
+    factory, good = _good_graph(document, given.get("factory"))
+    options, view_options = ls.settings.render, ls.settings.views
+    if isinstance(given.get("expandNested"), bool):
+        options = dataclasses.replace(options, expand_nested=given["expandNested"])
+    if isinstance(given.get("collapseRepeats"), bool):
+        view_options = dataclasses.replace(view_options, collapse_repeats=given["collapseRepeats"])
+    loop = asyncio.get_running_loop()
+    try:  # Graphviz, off the event loop
+        data = await loop.run_in_executor(None, export_bytes, good.graph, fmt, options, view, view_options)
+    except Exception as error:  # RenderError: the panel shows the message
+        raise CommandFailed(message=f"could not draw the {view} view of {factory}: {error}") from None
+    return {"factory": factory, "view": view, "format": fmt, "content": data.decode("utf-8"),
+            "totalMacs": count_macs(good.graph).total}
 
 
 def rebuild(ls: "NetVizServer", *args: Any) -> dict[str, str]:
@@ -199,5 +251,5 @@ def list_factories(ls: "NetVizServer", *args: Any) -> list[dict[str, Any]]:
 
 def register(server: "NetVizServer") -> None:
     for name, handler in ((EXPORT, export), (REBUILD, rebuild), (RESTART_WORKER, restart_worker),
-                          (LIST_FACTORIES, list_factories)):
+                          (LIST_FACTORIES, list_factories), (RENDER_VIEW, render_view)):
         server.command(name)(guarded(handler))

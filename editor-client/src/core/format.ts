@@ -19,7 +19,16 @@ export function formatInt(n: number): string {
 
 /** Compact count: 640, 5.3K, 63.0M, 6.7B (matches the server's `format_count`). */
 export function formatCount(n: number): string {
-  for (const [limit, suffix] of [[1e9, "B"], [1e6, "M"], [1e3, "K"]] as const) {
+  return compact(n, [[1e9, "B"], [1e6, "M"], [1e3, "K"]]);
+}
+
+/** Compact MACs: 640, 345.6M, 1.2G, as MAC totals are quoted (G, not B). */
+export function formatMacs(n: number): string {
+  return compact(n, [[1e12, "T"], [1e9, "G"], [1e6, "M"], [1e3, "K"]]);
+}
+
+function compact(n: number, units: readonly (readonly [number, string])[]): string {
+  for (const [limit, suffix] of units) {
     if (n >= limit) return `${(n / limit).toFixed(1)}${suffix}`;
   }
   return String(n);

@@ -90,7 +90,36 @@ export const ServerCommand = {
   rebuild: "netviz.rebuild",
   restartWorker: "netviz.restartWorker",
   listFactories: "netviz.listFactories",
+  renderView: "netviz.renderView",
 } as const;
+
+/** The views the server draws (`render_view`); `graph` is the diagram `netviz/diagram` carries. */
+export type ViewName = "graph" | "keras" | "layered" | "neuron" | "summary";
+
+/** The panel's view picker, in its order. */
+export const VIEW_CHOICES: readonly { view: ViewName; label: string }[] = [
+  { view: "graph", label: "Graph" },
+  { view: "keras", label: "plot_model" },
+  { view: "layered", label: "Layered" },
+  { view: "neuron", label: "Neuron" },
+  { view: "summary", label: "Summary" },
+];
+
+/** What the panel asks `netviz.renderView` for (besides the uri). */
+export interface ViewRequest {
+  factory: string;
+  view: ViewName;
+  expandNested: boolean;
+}
+
+/** The answer of `netviz.renderView`: `content` is SVG text, or an HTML page for the summary. */
+export interface RenderedView {
+  factory: string;
+  view: ViewName;
+  format: "svg" | "html" | "md" | "dot";
+  content: string;
+  totalMacs: number;
+}
 
 // --- extension <-> webview ---------------------------------------------------------
 
@@ -141,14 +170,18 @@ export type ToPreview =
   | { type: "status"; uri: string; status: StatusView | null }
   | { type: "notice"; notice: Notice | null }
   | { type: "cursor"; uri: string; line: number | null }
-  | { type: "selectFactory"; uri: string; factory: string };
+  | { type: "selectFactory"; uri: string; factory: string }
+  /** The answer to the page's `renderView` request `id`: the drawing, or why there is none. */
+  | { type: "view"; uri: string; id: number; result: RenderedView | null; error: string | null };
 
 export type FromPreview =
   | { type: "ready" }
   /** Click on a node or an error: show `line` (1-based) of `uri` in the editor. */
   | { type: "reveal"; uri: string; line: number }
   /** The user picked another factory in the panel. */
-  | { type: "factory"; uri: string; factory: string };
+  | { type: "factory"; uri: string; factory: string }
+  /** Draw a view of a factory (`netviz.renderView`); the answer comes back as `view` with the same `id`. */
+  | ({ type: "renderView"; uri: string; id: number } & ViewRequest);
 
 /** A message from the webview, checked field by field; `null` when malformed. */
 export function parseFromPreview(value: unknown): FromPreview | null {
@@ -163,9 +196,18 @@ export function parseFromPreview(value: unknown): FromPreview | null {
       return typeof m.uri === "string" && typeof m.factory === "string"
         ? { type: "factory", uri: m.uri, factory: m.factory }
         : null;
+    case "renderView":
+      return typeof m.uri === "string" && Number.isInteger(m.id) && typeof m.factory === "string"
+        && isViewName(m.view) && typeof m.expandNested === "boolean"
+        ? { type: "renderView", uri: m.uri, id: m.id as number, factory: m.factory, view: m.view, expandNested: m.expandNested }
+        : null;
     default:
       return null;
   }
+}
+
+function isViewName(value: unknown): value is ViewName {
+  return VIEW_CHOICES.some((c) => c.view === value);
 }
 
 function isLine(value: unknown): value is number {

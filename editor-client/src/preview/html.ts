@@ -39,6 +39,8 @@ export function previewHtml(r: PageResources): string {
 <header class="nv-toolbar" role="toolbar" aria-label="Diagram">
   <select class="nv-factory" aria-label="Factory" title="Factory"></select>
   <span class="nv-title"></span>
+  <select class="nv-view" aria-label="View" title="How to draw the model"></select>
+  <button class="nv-nested" type="button" aria-pressed="false" title="Draw nested models as boxes of their own layers">Expand nested</button>
   <span class="nv-summary"></span>
   <span class="nv-build" role="status" aria-live="polite"></span>
   <span class="nv-spacer"></span>
@@ -64,6 +66,7 @@ export function previewHtml(r: PageResources): string {
     <div class="nv-canvas"></div>
     <div class="nv-empty"></div>
   </div>
+  <div class="nv-table" tabindex="0" aria-label="Summary: click a layer to reveal its line" hidden></div>
   <aside class="nv-details" aria-label="Layer details"></aside>
 </main>
 <script nonce="${attr(r.nonce)}" src="${attr(r.scriptUri)}"></script>

@@ -2,14 +2,16 @@
  * The preview panel: one webview beside the editor that follows the active Python
  * file, like VS Code's Markdown preview. Its HTML is set once (`html.ts`); the file's
  * diagrams, build state and the editor's cursor line go to it as messages, and it
- * asks for lines to be revealed.
+ * asks for lines to be revealed and for other views to be drawn (`netviz.renderView`).
  */
 
 import * as crypto from "node:crypto";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import type { DiagramStore } from "../core/diagramStore";
-import { type FromPreview, type Notice, parseFromPreview, type ToPreview } from "../core/protocol";
+import {
+  type FromPreview, type Notice, parseFromPreview, type RenderedView, ServerCommand, type ToPreview,
+} from "../core/protocol";
 import type { ServerController, ServerState } from "../server/controller";
 import { makeNonce, previewHtml } from "./html";
 
@@ -121,7 +123,23 @@ export class PreviewPanel implements vscode.Disposable {
       case "factory":
         this.factories.set(message.uri, message.factory);
         break;
+      case "renderView":
+        await this.renderView(message);
+        break;
     }
+  }
+
+  /** Have the server draw a view for the page; the drawing, or why there is none, goes back under the request's id. */
+  private async renderView(request: Extract<FromPreview, { type: "renderView" }>): Promise<void> {
+    const { uri, id, factory, view, expandNested } = request;
+    let answer: ToPreview;
+    try {
+      const result = await this.server.execute<RenderedView>(ServerCommand.renderView, { uri, factory, view, expandNested });
+      answer = { type: "view", uri, id, result, error: null };
+    } catch (error) {
+      answer = { type: "view", uri, id, result: null, error: error instanceof Error ? error.message : String(error) };
+    }
+    this.post(answer);
   }
 
   /** Follow the newly active editor when it shows a Python file (other editors leave the panel alone). */

@@ -1,6 +1,6 @@
 /** The side pane: one layer's facts, or the model's when no layer is hovered or selected. */
 
-import { formatCount, formatInt, formatMs, formatShape } from "../core/format";
+import { formatCount, formatInt, formatMacs, formatMs, formatShape } from "../core/format";
 import type { Layer, ModelGraph } from "../core/protocol";
 import { h, setChildren } from "./dom";
 
@@ -27,7 +27,8 @@ export function showLayer(pane: HTMLElement, layer: Layer, graph: ModelGraph): v
   );
 }
 
-export function showModel(pane: HTMLElement, graph: ModelGraph, stale: boolean): void {
+/** The model's facts; `totalMacs` when a drawing from the server has counted them. */
+export function showModel(pane: HTMLElement, graph: ModelGraph, stale: boolean, totalMacs: number | null = null): void {
   const rows: Row[] = [
     ["Class", graph.class_name],
     ...(graph.name && graph.name !== graph.factory ? [["Keras name", graph.name] as Row] : []),
@@ -35,6 +36,7 @@ export function showModel(pane: HTMLElement, graph: ModelGraph, stale: boolean):
     ["Params", `${formatInt(graph.total_params)} (${formatCount(graph.total_params)})`],
     ["Trainable", formatInt(graph.trainable_params)],
     ["Non-trainable", formatInt(graph.non_trainable_params)],
+    ...(totalMacs !== null ? [["MACs", formatMacs(totalMacs)] as Row] : []),
     ["Inputs", h("code", {}, graph.inputs.map((s) => formatShape(s)).join(", ") || "—")],
     ["Outputs", h("code", {}, graph.outputs.map((s) => formatShape(s)).join(", ") || "—")],
     ["Built", `${formatMs(graph.build.ms)}${graph.build.shape_only ? ", shape-only" : ""}`],

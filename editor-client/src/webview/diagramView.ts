@@ -50,15 +50,18 @@ export class DiagramView {
     return this.graph !== null;
   }
 
-  /** Replace the diagram in place; zoom and pan are the viewport's and stay. Throws on an unusable SVG. */
-  show(svgText: string, graph: ModelGraph): void {
+  /**
+   * Replace the diagram in place; zoom and pan are the viewport's and stay. Throws on an unusable SVG.
+   * `themed`: NetViz's own diagram, recoloured by the theme; other views keep their own colours.
+   */
+  show(svgText: string, graph: ModelGraph, themed = true): void {
     const { svg } = sanitizeSvg(svgText, document);
     const [, , vw, vh] = (svg.getAttribute("viewBox") ?? "").split(/[\s,]+/).map(Number);
     const w = (vw || 0) * PX_PER_PT;
     const h = (vh || 0) * PX_PER_PT;
     svg.setAttribute("width", String(w));
     svg.setAttribute("height", String(h));
-    svg.classList.add("nv-svg");
+    svg.classList.add(themed ? "nv-svg" : "nv-view-svg");
     this.canvas.replaceChildren(svg);
     this.viewport.setContentSize(w, h);
     this.graph = graph;
@@ -80,6 +83,11 @@ export class DiagramView {
 
   layer(id: string | null): Layer | undefined {
     return id === null ? undefined : this.layers.get(id);
+  }
+
+  /** The layer clicked last, kept while another drawing (or none) is shown. */
+  get selectedId(): string | null {
+    return this.selected;
   }
 
   get selectedLayer(): Layer | undefined {

@@ -2,19 +2,29 @@
  * The preview page's script. It receives `ToPreview` messages from the extension and
  * applies them in place: the HTML was set once, so zoom, pan, selection and search
  * survive every update. It posts `FromPreview` messages back (reveal a line, the
- * factory picked, ready).
+ * factory picked, ready, a view to draw).
  *
- * View memory: the zoom and pan of each (file, factory) pair is kept while the panel
- * lives, so switching editors and back restores where the user was.
+ * Views: the diagram `netviz/diagram` carries is drawn at once. Another view (layered,
+ * summary, …) or the graph with nested models expanded is drawn by the server on
+ * request (`renderView`, answered by a `view` message); a new build of the file asks
+ * again, and only the answer to the latest request is taken (`ViewRequests`).
+ *
+ * View memory: the zoom and pan of each (file, factory, view) is kept while the panel
+ * lives, so switching editors or views and back restores where the user was.
  */
 
 import { revealLine } from "../core/lines";
-import type { FileDiagram, FromPreview, Layer, ModelView, Notice, StatusView, ToPreview } from "../core/protocol";
+import {
+  type FileDiagram, type FromPreview, type Layer, type ModelView, type Notice, type RenderedView, type StatusView,
+  type ToPreview, VIEW_CHOICES, type ViewName,
+} from "../core/protocol";
 import { formatCount } from "../core/format";
+import { type ViewKey, ViewRequests } from "../core/viewRequests";
 import { emptyText, renderBanner, renderBuildState } from "./banner";
 import { showLayer, showModel } from "./details";
-import { DiagramView } from "./diagramView";
+import { type DiagramEvents, DiagramView } from "./diagramView";
 import { h, setChildren } from "./dom";
+import { SummaryView } from "./summaryView";
 import { type Transform, Viewport } from "./viewport";
 
 interface VsCodeApi {
@@ -34,6 +44,8 @@ function q<T extends Element>(selector: string): T {
 }
 const ui = {
   factory: q<HTMLSelectElement>(".nv-factory"),
+  view: q<HTMLSelectElement>(".nv-view"),
+  nested: q<HTMLButtonElement>(".nv-nested"),
   title: q<HTMLElement>(".nv-title"),
   summary: q<HTMLElement>(".nv-summary"),
   build: q<HTMLElement>(".nv-build"),
@@ -45,6 +57,7 @@ const ui = {
   errors: q<HTMLElement>(".nv-errors"),
   viewport: q<HTMLElement>(".nv-viewport"),
   canvas: q<HTMLElement>(".nv-canvas"),
+  table: q<HTMLElement>(".nv-table"),
   empty: q<HTMLElement>(".nv-empty"),
   details: q<HTMLElement>(".nv-details"),
   detailsToggle: q<HTMLButtonElement>(".nv-details-toggle"),
@@ -59,33 +72,44 @@ const state = {
   notice: null as Notice | null,
   factory: null as string | null,
   cursorLine: null as number | null,
-  /** The diagram sequence and factory on the canvas, to skip redrawing the same thing. */
-  drawn: null as { sequence: number; factory: string } | null,
-  /** Why the current SVG could not be shown (it did not parse as SVG), if so. */
-  drawError: null as string | null,
+  /** The view picked, and whether nested models are to be expanded (where there are any). */
+  view: "graph" as ViewName,
+  expandNested: false,
+  /** The server's latest accepted drawing (or refusal) and the request it answers. */
+  answer: null as { request: ViewKey; id: number; result: RenderedView | null; error: string | null } | null,
+  /** What is drawn (`Drawing`'s id and place). */
+  drawn: null as { id: string; place: string } | null,
+  /** What the canvas says instead of a drawing: being drawn, or why it could not be shown. */
+  drawNote: null as string | null,
 };
 const views = new Map<string, Transform>();
+const requests = new ViewRequests();
+/** Total MACs per (file, factory), as the server counted them for a drawing of a build (`sequence`). */
+const macs = new Map<string, { sequence: number; total: number }>();
 
 const viewport = new Viewport(ui.viewport, ui.canvas, (t) => {
   ui.zoomLevel.textContent = `${Math.round(t.k * 100)}%`;
-  if (state.uri && state.factory) views.set(viewKey(state.uri, state.factory), t);
+  if (state.drawn) views.set(state.drawn.place, t);
 });
-const diagram = new DiagramView(ui.canvas, viewport, {
+const layerEvents: DiagramEvents = {
   hover: (layer) => showDetails(layer),
   activate: (layer) => {
     diagram.select(layer.id);
+    summary.select(layer.id);
     showDetails(layer);
     const line = revealLine(layer);
     if (state.uri && line !== null) post({ type: "reveal", uri: state.uri, line });
   },
-});
+};
+const diagram = new DiagramView(ui.canvas, viewport, layerEvents);
+const summary = new SummaryView(ui.table, layerEvents);
 
 function post(message: FromPreview): void {
   vscode.postMessage(message);
 }
 
-function viewKey(uri: string, factory: string): string {
-  return `${factory}\u0000${uri}`;
+function placeKey(...parts: (string | boolean)[]): string {
+  return parts.join("\u0000");
 }
 
 function currentModel(): ModelView | undefined {
@@ -132,8 +156,20 @@ window.addEventListener("message", (event: MessageEvent<ToPreview>) => {
     case "selectFactory":
       if (message.uri === state.uri) pickFactory(message.factory);
       break;
+    case "view":
+      takeAnswer(message);
+      break;
   }
 });
+
+/** Keep the answer to the latest `renderView` request; older answers are dropped. */
+function takeAnswer(message: Extract<ToPreview, { type: "view" }>): void {
+  const request = message.uri === state.uri ? requests.accept(message.id) : null;
+  if (!request) return;
+  state.answer = { request, id: message.id, result: message.result, error: message.error };
+  if (message.result) macs.set(placeKey(request.uri, request.factory), { sequence: request.sequence, total: message.result.totalMacs });
+  render();
+}
 
 // --- rendering -------------------------------------------------------------------------
 
@@ -146,34 +182,108 @@ function render(): void {
   renderChrome();
 }
 
-/** Put the current factory's SVG on the canvas, unless it is already there. */
+/** A drawing to show: NetViz's diagram, another view's SVG, or the summary's HTML. */
+interface Drawing {
+  /** Which build or answer it comes from: the same id in the same place is not drawn again. */
+  id: string;
+  /** (file, factory, view): zoom and pan are remembered per place. */
+  place: string;
+  /** `diagram`: NetViz's graph, themed; `svg`: a view in its own colours; `html`: the summary table. */
+  kind: "diagram" | "svg" | "html";
+  text: string;
+}
+
+/** Put the current factory's drawing in the current view on the page, unless it is already there. */
 function drawDiagram(): void {
   const model = state.notice ? undefined : currentModel();
-  if (!model || !model.svg || !state.uri || !state.diagram) {
-    diagram.clear();
-    state.drawn = null;
+  state.drawNote = null;
+  const drawing = model && currentDrawing(model);
+  if (!model || !drawing) {
+    clearDrawing();
     return;
   }
-  const key = { sequence: state.diagram.sequence, factory: model.factory };
-  if (state.drawn?.sequence === key.sequence && state.drawn.factory === key.factory) return;
-  const sameView = state.drawn?.factory === key.factory && diagram.hasDiagram;
-  state.drawError = null;
+  if (state.drawn?.id === drawing.id && state.drawn.place === drawing.place) return;
+  const samePlace = state.drawn?.place === drawing.place;
   try {
-    diagram.show(model.svg, model.graph);
+    if (drawing.kind === "html") {
+      diagram.clear();
+      summary.show(drawing.text, model.graph);
+      summary.select(diagram.selectedId);
+    } else {
+      summary.clear();
+      diagram.show(drawing.text, model.graph, drawing.kind === "diagram");
+    }
   } catch (error) {
-    diagram.clear();
-    state.drawn = null;
-    state.drawError = `NetViz could not show the diagram of ${model.factory}: ${(error as Error).message}.`;
+    clearDrawing();
+    state.drawNote = `NetViz could not show the ${viewLabel(state.view)} view of ${model.factory}: ${(error as Error).message}.`;
     return;
   }
-  state.drawn = key;
-  // An update of the diagram on screen keeps the view; a new one gets its remembered view,
-  // or a first view that shows the layer under the editor's cursor.
-  const remembered = sameView ? undefined : views.get(viewKey(state.uri, model.factory));
+  showTable(drawing.kind === "html");
+  state.drawn = { id: drawing.id, place: drawing.place };
+  if (drawing.kind === "html") return;
+  // An update of the drawing on screen keeps the view; a new one gets its remembered view,
+  // or a first view: NetViz's diagram fits its width (deep networks read top-down at a
+  // legible size), the other views fit whole (they are wide, or short).
+  const remembered = samePlace ? undefined : views.get(drawing.place);
   if (remembered) viewport.set(remembered);
-  else if (!sameView) viewport.fitWidth();
-  diagram.setCursorLine(state.cursorLine, !sameView && !remembered);
+  else if (!samePlace && drawing.kind === "diagram") viewport.fitWidth();
+  else if (!samePlace) viewport.fit();
+  diagram.setCursorLine(state.cursorLine, !samePlace && !remembered);
   updateSearchCount();
+}
+
+function clearDrawing(): void {
+  diagram.clear();
+  summary.clear();
+  showTable(false);
+  state.drawn = null;
+}
+
+/** The summary's table replaces the canvas, and the canvas' controls (zoom, search) go with it. */
+function showTable(shown: boolean): void {
+  ui.viewport.hidden = shown;
+  document.body.classList.toggle("nv-table-shown", shown);
+}
+
+/**
+ * The current factory's drawing in the current view: the diagram from `netviz/diagram`, or the
+ * server's answer for another view (asked for here when needed). While a new build's drawing is
+ * on its way, the previous one stays. `null` (with `drawNote` saying why) when there is none yet.
+ */
+function currentDrawing(model: ModelView): Drawing | null {
+  const request = viewRequest(model);
+  const place = placeKey(state.uri ?? "", model.factory, request?.view ?? "graph", request?.expandNested ?? false);
+  if (!request) {
+    return model.svg ? { id: `diagram ${state.diagram?.sequence}`, place, kind: "diagram", text: model.svg } : null;
+  }
+  const id = requests.ask(request);
+  if (id !== null) {
+    post({ type: "renderView", uri: request.uri, id, factory: request.factory, view: request.view, expandNested: request.expandNested });
+  }
+  const answer = state.answer;
+  const same = answer && (["uri", "factory", "view", "expandNested"] as const).every((k) => answer.request[k] === request[k]);
+  if (!same || !answer.result) {
+    const what = `the ${viewLabel(request.view)} view of ${model.factory}()`;
+    state.drawNote = same && answer.error ? `NetViz could not draw ${what}: ${answer.error}` : `Drawing ${what}…`;
+    return null;
+  }
+  const kind = answer.result.format === "html" ? "html" : request.view === "graph" ? "diagram" : "svg";
+  return { id: `answer ${answer.id}`, place, kind, text: answer.result.content };
+}
+
+/** What to ask the server to draw, when the page cannot show the current view by itself. */
+function viewRequest(model: ModelView): ViewKey | null {
+  const expandNested = state.expandNested && hasNested(model);
+  if ((state.view === "graph" && !expandNested) || !state.uri || !state.diagram) return null;
+  return { uri: state.uri, sequence: state.diagram.sequence, factory: model.factory, view: state.view, expandNested };
+}
+
+function hasNested(model: ModelView | undefined): boolean {
+  return !!model?.graph.layers.some((l) => l.is_model);
+}
+
+function viewLabel(view: ViewName): string {
+  return VIEW_CHOICES.find((c) => c.view === view)?.label ?? view;
 }
 
 /** Everything around the canvas: factory picker, summary, build state, banner, details, empty text. */
@@ -192,6 +302,11 @@ function renderChrome(): void {
   ui.title.hidden = models.length >= 2;
   ui.title.textContent = model ? `${model.factory}()` : state.fileName ?? "";
   ui.summary.textContent = model ? `${model.graph.class_name} · ${formatCount(model.graph.total_params)} params` : "";
+  ui.view.value = state.view;
+  const nested = hasNested(model);
+  ui.nested.disabled = !nested;
+  ui.nested.setAttribute("aria-pressed", String(nested && state.expandNested));
+  ui.nested.title = nested ? "Draw nested models as boxes of their own layers" : "This model has no nested models";
 
   renderBuildState(ui.build, state.notice ? null : state.status, state.diagram, state.factory);
   renderBanner(ui.banner, ui.bannerTitle, ui.errors, state.notice ? [] : state.diagram?.errors ?? [],
@@ -202,8 +317,8 @@ function renderChrome(): void {
   document.body.classList.toggle("nv-notice", state.notice !== null);
 
   const empty = emptyText(state.notice, state.fileName, state.diagram, state.status);
-  const message = empty ?? state.drawError
-    ?? (model && !model.svg ? `The diagram of ${model.factory} could not be drawn: see the problems above.` : null);
+  const message = empty ?? state.drawNote
+    ?? (model && !model.svg && !viewRequest(model) ? `The diagram of ${model.factory} could not be drawn: see the problems above.` : null);
   ui.empty.hidden = message === null;
   ui.empty.textContent = message ?? "";
   showDetails(null);
@@ -211,15 +326,21 @@ function renderChrome(): void {
 
 function showDetails(hovered: Layer | null): void {
   const model = currentModel();
-  const layer = hovered ?? diagram.selectedLayer;
+  const layer = hovered ?? model?.graph.layers.find((l) => l.id === diagram.selectedId);
   document.body.classList.toggle("nv-layer-shown", !!layer && !!model && !state.notice);
   if (!model || state.notice) {
     ui.details.replaceChildren();
   } else if (layer) {
     showLayer(ui.details, layer, model.graph);
   } else {
-    showModel(ui.details, model.graph, model.stale);
+    showModel(ui.details, model.graph, model.stale, currentMacs(model));
   }
+}
+
+/** The model's total MACs, when a drawing of its current build has counted them. */
+function currentMacs(model: ModelView): number | null {
+  const known = state.uri ? macs.get(placeKey(state.uri, model.factory)) : undefined;
+  return known && known.sequence === state.diagram?.sequence ? known.total : null;
 }
 
 function pickFactory(factory: string): void {
@@ -243,6 +364,19 @@ ui.factory.addEventListener("change", () => {
   pickFactory(factory);
   if (state.uri) post({ type: "factory", uri: state.uri, factory });
 });
+setChildren(ui.view, ...VIEW_CHOICES.map(({ view, label }) => {
+  const option = h("option", {}, label);
+  option.value = view;
+  return option;
+}));
+ui.view.addEventListener("change", () => {
+  state.view = ui.view.value as ViewName;
+  render();
+});
+ui.nested.addEventListener("click", () => {
+  state.expandNested = !state.expandNested;
+  render();
+});
 ui.search.addEventListener("input", updateSearchCount);
 ui.search.addEventListener("keydown", (e) => {
   if (e.key === "Enter") diagram.nextMatch(e.shiftKey ? -1 : 1);
@@ -265,7 +399,7 @@ ui.viewport.addEventListener("keydown", (e) => {
     "0": () => viewport.actualSize(), f: () => viewport.fit(),
     ArrowLeft: () => viewport.panBy(40, 0), ArrowRight: () => viewport.panBy(-40, 0),
     ArrowUp: () => viewport.panBy(0, 40), ArrowDown: () => viewport.panBy(0, -40),
-    Escape: () => { diagram.select(null); showDetails(null); },
+    Escape: () => { diagram.select(null); summary.select(null); showDetails(null); },
   };
   const action = actions[e.key];
   if (action) {

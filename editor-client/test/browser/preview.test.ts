@@ -11,9 +11,9 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Browser } from "playwright-core";
 import { DiagramStore } from "../../src/core/diagramStore";
-import { formatMs } from "../../src/core/format";
-import type { DiagramParams, ToPreview } from "../../src/core/protocol";
-import { CLIENT_ROOT, graphOf, loadDiagram } from "../support/fixtures";
+import { formatMacs, formatMs } from "../../src/core/format";
+import type { DiagramParams, FromPreview, RenderedView, ToPreview } from "../../src/core/protocol";
+import { CLIENT_ROOT, graphOf, loadDiagram, loadViews } from "../support/fixtures";
 import { launchChromium, PageServer, PreviewPage } from "../support/previewPage";
 import type { ThemeName } from "../support/themes";
 
@@ -21,6 +21,8 @@ const ARTIFACTS = join(CLIENT_ROOT, "test-artifacts");
 const seed = loadDiagram("seed_cnns");
 const resnet = loadDiagram("resnet50");
 const hostile = loadDiagram("hostile");
+const nested = loadDiagram("nested");
+const drawn = loadViews();
 
 /** The `document` message the extension sends for a payload, after its store took it in. */
 function documentMessage(params: DiagramParams, store = new DiagramStore(), factory: string | null = null): ToPreview {
@@ -400,4 +402,164 @@ describe("themes", () => {
       }
     });
   }
+});
+
+describe("other views", () => {
+  type RenderViewRequest = Extract<FromPreview, { type: "renderView" }>;
+
+  /** The page's last `renderView` request. */
+  async function lastRequest(preview: PreviewPage): Promise<RenderViewRequest> {
+    const request = (await preview.recorded()).posted.filter((m) => m.type === "renderView").at(-1);
+    assert.ok(request, "the page asked for a drawing");
+    return request as RenderViewRequest;
+  }
+
+  /** Answer a request as the extension does with the server's result. */
+  function answer(request: RenderViewRequest, result: RenderedView): ToPreview {
+    return { type: "view", uri: request.uri, id: request.id, result, error: null };
+  }
+
+  test("Layered asks the extension to draw it, shows the answer, and its layers reveal their lines", async () => {
+    const preview = await openWith("dark", documentMessage(seed), { width: 1200, height: 700 });
+    const { page } = preview;
+    try {
+      const labels = await page.$$eval(".nv-view option", (els) => els.map((e) => e.textContent));
+      assert.deepEqual(labels, ["Graph", "plot_model", "Layered", "Neuron", "Summary"]);
+      await page.selectOption(".nv-view", "layered");
+      const request = await lastRequest(preview);
+      assert.deepEqual({ ...request, id: 0 }, {
+        type: "renderView", uri: seed.uri, id: 0, factory: "construct_model", view: "layered", expandNested: false,
+      });
+      assert.match(await page.textContent(".nv-empty") ?? "", /Drawing the Layered view of construct_model\(\)…/);
+
+      await preview.send(answer(request, drawn.layered));
+      assert.equal(await page.isVisible(".nv-empty"), false);
+      assert.equal(await page.$$eval(".nv-canvas svg.nv-view-svg", (els) => els.length), 1, "drawn in its own colours");
+      assert.ok(await page.$('.nv-canvas g.layer[id="conv2d"]'));
+      const fit = await page.$eval(".nv-canvas svg", (svg) => {
+        const r = svg.getBoundingClientRect();
+        const v = document.querySelector(".nv-viewport")!.getBoundingClientRect();
+        return r.left >= v.left && r.right <= v.right + 1 && r.top >= v.top && r.bottom <= v.bottom + 1;
+      });
+      assert.ok(fit, "a view's first showing fits it whole");
+      assert.match(await page.textContent(".nv-details") ?? "", new RegExp(`MACs${formatMacs(drawn.layered.totalMacs)}`));
+      await page.screenshot({ path: join(ARTIFACTS, "preview-layered-dark.png") });
+
+      await page.click('.nv-canvas g.layer[id="conv2d"]');
+      assert.deepEqual((await preview.recorded()).posted.at(-1), { type: "reveal", uri: seed.uri, line: 20 });
+
+      // Back to the graph: the diagram `netviz/diagram` carried, with no request.
+      const asked = (await preview.recorded()).posted.length;
+      await page.selectOption(".nv-view", "graph");
+      assert.equal(await page.$$eval(".nv-canvas svg.nv-svg", (els) => els.length), 1);
+      assert.equal((await preview.recorded()).posted.slice(asked).filter((m) => m.type === "renderView").length, 0);
+    } finally {
+      await preview.close();
+    }
+  });
+
+  test("a new build asks again; an answer to an older request is dropped", async () => {
+    const store = new DiagramStore();
+    const preview = await openWith("dark", documentMessage(seed, store));
+    const { page } = preview;
+    try {
+      await page.selectOption(".nv-view", "layered");
+      const first = await lastRequest(preview);
+      await preview.send(answer(first, drawn.layered));
+      await page.mouse.move(500, 400);
+      await page.mouse.wheel(0, -300);
+      const zoomed = await preview.transform();
+
+      const diagram = store.applyDiagram({ ...seed, version: 2 })!;
+      await preview.send({ type: "diagram", uri: seed.uri, diagram });
+      const second = await lastRequest(preview);
+      assert.notEqual(second.id, first.id, "the new build is drawn again");
+      assert.equal(await page.$$eval('.nv-canvas g.layer[id="conv2d"]', (els) => els.length), 1, "the last drawing stays meanwhile");
+
+      const old = { ...drawn.layered, content: drawn.layered.content.replace('id="conv2d"', 'id="conv2d" data-old="1"') };
+      await preview.send(answer(first, old));
+      assert.equal(await page.$("[data-old]"), null, "an answer to an older request is ignored");
+      const fresh = { ...drawn.layered, content: drawn.layered.content.replace('id="conv2d"', 'id="conv2d" data-fresh="1"') };
+      await preview.send(answer(second, fresh));
+      assert.ok(await page.$("[data-fresh]"), "the latest answer is shown");
+      assert.equal(await preview.transform(), zoomed, "zoom and pan survive the update");
+    } finally {
+      await preview.close();
+    }
+  });
+
+  test("the summary is a table in the theme's colours; a row reveals its layer's line", async () => {
+    const preview = await openWith("dark", documentMessage(seed), { width: 1100, height: 560 });
+    const { page } = preview;
+    try {
+      await page.selectOption(".nv-view", "summary");
+      await preview.send(answer(await lastRequest(preview), drawn.summary));
+      assert.equal(await page.isVisible(".nv-viewport"), false, "the table replaces the canvas");
+      assert.match(await page.textContent(".nv-table") ?? "", /conv2d.*Conv2D.*9,144,576/s);
+      assert.equal(await page.$$eval('.nv-table [style], .nv-table style', (els) => els.length), 0, "the page's inline styles are dropped");
+      await page.click('.nv-table tr[data-layer-id="conv2d"]');
+      assert.deepEqual((await preview.recorded()).posted.at(-1), { type: "reveal", uri: seed.uri, line: 20 });
+      assert.ok(await page.$eval('.nv-table tr[data-layer-id="conv2d"]', (el) => el.classList.contains("nv-selected")));
+      await page.mouse.move(5, 300);
+      await page.screenshot({ path: join(ARTIFACTS, "preview-summary-dark.png") });
+      const recorded = await preview.recorded();
+      assert.deepEqual([recorded.violations, recorded.errors], [[], []]);
+    } finally {
+      await preview.close();
+    }
+  });
+
+  test("a summary with markup in it stays text: names escaped stay text, raw markup is dropped", async () => {
+    const preview = await openWith("dark", documentMessage(seed));
+    const { page } = preview;
+    try {
+      await page.selectOption(".nv-view", "summary");
+      const hostileName = "<img src=x onerror=alert(1)>";
+      const escaped = hostileName.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+      const content = drawn.summary.content
+        .replace("<code>conv2d</code>", `<code>${escaped}</code>`)
+        .replace("<code>dense</code>", `<code onclick="alert(2)" style="color:red">${hostileName}</code>`)
+        .replace("</table>", '</table><script>alert(3)</script><a href="javascript:alert(4)">link</a>'
+          + '<svg><image href="x" onerror="alert(5)"/></svg><iframe src="javascript:alert(6)"></iframe>');
+      await preview.send(answer(await lastRequest(preview), { ...drawn.summary, content }));
+      const cell = await page.textContent('.nv-table tr[data-layer-id="conv2d"] code');
+      assert.equal(cell, hostileName, "an escaped layer name is shown as its text");
+      const dom = await page.evaluate(() => ({
+        img: document.querySelectorAll("img, image, iframe, svg image, a").length,
+        script: document.querySelectorAll("script").length,
+        handlers: Array.from(document.querySelectorAll("*")).filter((el) => Array.from(el.attributes).some((a) => a.name.startsWith("on"))).length,
+        styled: document.querySelectorAll(".nv-table [style]").length,
+      }));
+      assert.deepEqual(dom, { img: 0, script: 1, handlers: 0, styled: 0 }, "only allowed elements and attributes");
+      for (const el of await page.$$(".nv-table td")) await el.hover({ force: true }).catch(() => undefined);
+      const recorded = await preview.recorded();
+      assert.deepEqual([recorded.alerts, recorded.errors], [[], []]);
+      // Parsing the markup makes the CSP report the inline handlers and styles it saw (the
+      // template that parses it shares the page's CSP); none of them got further.
+      assert.deepEqual(recorded.violations.filter((v) => !/^(script|style)-src-attr inline$/.test(v)), []);
+    } finally {
+      await preview.close();
+    }
+  });
+
+  test("Expand nested is on offer only for a model with a nested model, and asks for the expanded graph", async () => {
+    const preview = await openWith("dark", documentMessage(seed));
+    const { page } = preview;
+    try {
+      assert.equal(await page.isDisabled(".nv-nested"), true, "seed_cnns has no nested model");
+      await preview.send(documentMessage(nested, new DiagramStore(), "siamese"));
+      assert.ok(graphOf(nested, "siamese").layers.some((l) => l.is_model));
+      assert.equal(await page.isDisabled(".nv-nested"), false);
+      await page.click(".nv-nested");
+      assert.equal(await page.getAttribute(".nv-nested", "aria-pressed"), "true");
+      const request = await lastRequest(preview);
+      assert.deepEqual({ ...request, id: 0 }, {
+        type: "renderView", uri: nested.uri, id: 0, factory: "siamese", view: "graph", expandNested: true,
+      });
+      await preview.send({ type: "view", uri: nested.uri, id: request.id, result: null, error: "Graphviz failed" });
+      assert.match(await page.textContent(".nv-empty") ?? "", /could not draw the Graph view of siamese\(\): Graphviz failed/);
+    } finally {
+      await preview.close();
+    }
+  });
 });

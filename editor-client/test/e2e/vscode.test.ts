@@ -138,6 +138,16 @@ test("the whole loop in real VS Code", { timeout: 20 * 60_000, skip: !existsSync
       await page.screenshot({ path: join(ARTIFACTS, "e2e-click-reveals-line.png") });
     });
 
+    await step("the Layered view is drawn by the server, and its layers reveal their lines too", async () => {
+      await preview.selectOption(".nv-view", "layered");
+      await preview.waitForSelector('.nv-canvas svg.nv-view-svg g.layer[id="conv2d"]', { timeout: 30_000 });
+      await page.screenshot({ path: join(ARTIFACTS, "e2e-layered-view.png") });
+      await preview.click('.nv-canvas g.layer[id="conv2d"]');
+      await waitFor(async () => (await cursorLine(page)) === 20, 15_000, "cursor on line 20");
+      await preview.selectOption(".nv-view", "graph");
+      await preview.waitForSelector('.nv-canvas svg.nv-svg g.layer[id="conv2d"]');
+    });
+
     await step("the code lens above a factory opens its diagram", async () => {
       // Lenses are re-rendered whenever the server asks for a refresh (after each build): retry the click.
       const lens = page.locator(".codelens-decoration a", { hasText: "NetViz: preview · 5.3M params" }).first();

@@ -2,7 +2,7 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { BuildStatusParams, DiagramParams, ModelGraph } from "../../src/core/protocol";
+import type { BuildStatusParams, DiagramParams, ModelGraph, RenderedView } from "../../src/core/protocol";
 
 /** editor-client/, whether running from test/ (ts) or out/test/ (bundled js). */
 export const CLIENT_ROOT = findRoot(__dirname);
@@ -22,8 +22,13 @@ function findRoot(start: string): string {
   throw new Error(`editor-client/package.json not found above ${start}`);
 }
 
-export function loadDiagram(name: "seed_cnns" | "resnet50" | "hostile"): DiagramParams {
+export function loadDiagram(name: "seed_cnns" | "resnet50" | "hostile" | "nested"): DiagramParams {
   return JSON.parse(readFileSync(join(CLIENT_ROOT, "test", "fixtures", `${name}.diagram.json`), "utf8")) as DiagramParams;
+}
+
+/** `netviz.renderView` answers for seed_cnns' construct_model. */
+export function loadViews(): Record<"layered" | "summary", RenderedView> {
+  return JSON.parse(readFileSync(join(CLIENT_ROOT, "test", "fixtures", "seed_cnns.views.json"), "utf8")) as Record<"layered" | "summary", RenderedView>;
 }
 
 export function loadStatuses(): BuildStatusParams[] {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { defaultExportPath } from "../../src/core/export";
-import { formatCount, formatInt, formatMs, formatShape } from "../../src/core/format";
+import { formatCount, formatInt, formatMacs, formatMs, formatShape } from "../../src/core/format";
 
 test("shapes read as Keras prints them", () => {
   assert.equal(formatShape([null, 126, 126, 64]), "(None, 126, 126, 64)");
@@ -16,6 +16,14 @@ test("counts and times", () => {
   assert.equal(formatCount(640), "640");
   assert.equal(formatMs(95.1), "95 ms");
   assert.equal(formatMs(7177.3), "7.2 s");
+});
+
+test("MACs read as they are quoted: G, not B", () => {
+  assert.equal(formatMacs(1_234_000_000), "1.2G");
+  assert.equal(formatMacs(345_600_000), "345.6M");
+  assert.equal(formatMacs(9_144_576), "9.1M");
+  assert.equal(formatMacs(2_500_000_000_000), "2.5T");
+  assert.equal(formatMacs(640), "640");
 });
 
 test("exports are named like `netviz render` names them", () => {

@@ -10,6 +10,8 @@ test("well-formed webview messages pass", () => {
   assert.deepEqual(parseFromPreview({ type: "factory", uri: "file:///a.py", factory: "resnet50" }), {
     type: "factory", uri: "file:///a.py", factory: "resnet50",
   });
+  const draw = { type: "renderView", uri: "file:///a.py", id: 3, factory: "unet", view: "layered", expandNested: false };
+  assert.deepEqual(parseFromPreview({ ...draw, extra: 1 }), draw);
 });
 
 test("malformed webview messages are refused", () => {
@@ -20,6 +22,9 @@ test("malformed webview messages are refused", () => {
     { type: "reveal", uri: "file:///a.py", line: "3" },
     { type: "reveal", line: 3 },
     { type: "factory", uri: "file:///a.py" },
+    { type: "renderView", uri: "file:///a.py", id: 1, factory: "unet", view: "3d", expandNested: false },
+    { type: "renderView", uri: "file:///a.py", id: "1", factory: "unet", view: "layered", expandNested: false },
+    { type: "renderView", uri: "file:///a.py", id: 1, factory: "unet", view: "layered" },
   ]) {
     assert.equal(parseFromPreview(bad), null, JSON.stringify(bad));
   }

@@ -161,7 +161,8 @@ table.netviz-summary { border-collapse: collapse; font-size: 13px; }
 .netviz-summary th { background: #f6f8fa; }
 .netviz-summary td.num, .netviz-summary th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .netviz-summary code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; }
-.netviz-summary .muted { color: #59636e; }
+.netviz-summary .muted, p.muted { color: #59636e; }
+p.note { font-size: 12px; }
 dl.netviz-totals { display: grid; grid-template-columns: max-content auto; gap: 2px 12px; font-size: 13px; }
 dl.netviz-totals dt { font-weight: 600; }
 dl.netviz-totals dd { margin: 0; }
@@ -181,9 +182,10 @@ def to_html_table(summary: Summary) -> str:
     out = [f'<table class="netviz-summary"><caption>{_h(_plain_title(summary))}</caption>',
            f"<thead><tr>{''.join(head)}</tr></thead><tbody>"]
     for row in summary.rows:
-        indent = f' style="padding-left: {12 + 18 * row.depth}px"' if row.depth else ""
-        marker = "\u2514 " if row.depth else ""
-        cells = [f"<td{indent}>{marker}<code>{_h(row.layer.name)}</code> "
+        # Indented with text, not a style attribute: a page with a strict CSP (the editor's
+        # preview panel) refuses inline styles.
+        marker = "\u00a0" * 3 * row.depth + "\u2514 " if row.depth else ""
+        cells = [f"<td>{marker}<code>{_h(row.layer.name)}</code> "
                  f'<span class="muted">({_h(row.layer.class_name)})</span></td>',
                  f"<td><code>{_h(row.shape)}</code></td>", f'<td class="num">{row.params:,}</td>',
                  f'<td class="num">{_h(format_macs(row.macs))}</td>']
@@ -209,7 +211,7 @@ def to_html_page(summary: Summary) -> str:
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{_h(_plain_title(summary))}</title><style>\n{_CSS}\n</style></head><body>\n"
         f"{to_html_table(summary)}"
-        '<p class="muted" style="font-size:12px">MACs: multiply-accumulates for one sample; '
+        '<p class="muted note">MACs: multiply-accumulates for one sample; '
         "\u2014 marks layers whose MACs are not counted (activations, normalization, merges).</p>\n"
         "</body></html>\n"
     )
