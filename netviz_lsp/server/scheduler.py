@@ -8,7 +8,10 @@ and ``netviz/buildStatus`` says ``queued`` when a request waits. Per file the st
                                         building --submit--> building+queued
 
 A request for a file that already has one queued replaces it, so ten saves in a second
-while a build runs leave exactly one more build. ``superseded(job)`` tells the code that
+while a build runs leave exactly one more build. A queued job also waits until its file
+has been quiet for ``SETTLE_S`` (never more than ``MAX_SETTLE_S`` in all), so a flurry that
+arrives while nothing runs (format-on-save, save-all) is one build too, not a build per
+save that happened to find the queue empty. ``superseded(job)`` tells the code that
 publishes a finished job whether a newer request exists: its result must not be shown.
 Two kinds of job exist: a ``build`` runs the worker; a ``render`` only redraws the last
 graphs (render settings changed). A build covers a render, never the other way round.
@@ -20,12 +23,17 @@ import collections
 import enum
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 log = logging.getLogger(__name__)
 
 BUILD, RENDER = "build", "render"
+SETTLE_S = 0.025
+"""Quiet time before a queued job starts: what an editor's save burst needs to arrive."""
+MAX_SETTLE_S = 0.25
+"""A stream of requests never delays a build by more than this."""
 
 
 class State(enum.Enum):
@@ -51,6 +59,8 @@ class Job:
     """What the runner needs (for a build: the text and version to build)."""
     merged: int = field(default=1)
     """How many requests this job stands for (collapsed ones included)."""
+    queued_at: float = field(default_factory=time.monotonic)
+    """When the first of the requests it stands for was queued."""
 
 
 class BuildScheduler:
@@ -65,6 +75,7 @@ class BuildScheduler:
         self._pending: collections.OrderedDict[str, Job] = collections.OrderedDict()
         self._running: Optional[Job] = None
         self._latest: dict[tuple[str, str], int] = {}
+        self._last_submit: dict[str, float] = {}
         self._seq = 0
         self._closed = False
         self._thread: Optional[threading.Thread] = None
@@ -81,7 +92,10 @@ class BuildScheduler:
                 queued.merged += 1  # the queued build renders with the newest settings anyway
                 return queued
             job = Job(key, kind, self._seq, payload, merged=1 + (queued.merged if queued else 0))
+            if queued is not None:
+                job.queued_at = queued.queued_at
             self._pending[key] = job
+            self._last_submit[key] = time.monotonic()
             waiting = self._running is not None
             self._ensure_thread()
             self._cond.notify_all()
@@ -128,13 +142,26 @@ class BuildScheduler:
             self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
             self._thread.start()
 
+    def _next_job(self) -> Optional[Job]:
+        """The oldest queued job once its file has settled; None when closed. Holds the lock."""
+        while True:
+            self._cond.wait_for(lambda: self._pending or self._closed)
+            if self._closed:
+                return None
+            key, job = next(iter(self._pending.items()))
+            start_at = min(self._last_submit.get(key, 0.0) + SETTLE_S, job.queued_at + MAX_SETTLE_S)
+            wait = start_at - time.monotonic()
+            if wait <= 0:
+                del self._pending[key]
+                return job
+            self._cond.wait(wait)
+
     def _loop(self) -> None:
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._pending or self._closed)
-                if self._closed:
+                job = self._next_job()
+                if job is None:
                     return
-                _, job = self._pending.popitem(last=False)
                 self._running = job
             try:
                 self._run(job)
