@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 export TF_CPP_MIN_LOG_LEVEL=3
 out=build/examples
+mkdir -p "$out"
 status=0
 for format in svg png; do
     .venv/bin/netviz render examples/*.py --format "$format" --output "$out" >/dev/null 2>"$out.$format.log" || status=$?
