@@ -1,7 +1,7 @@
 """The ``netviz`` command: build a file's factories headless and write their diagrams.
 
     netviz render FILE... [--factory NAME ...] [--view graph|keras|layered|neuron|summary]
-                       [--format svg|png|pdf|dot|json|md|html|tensorboard]
+                       [--format svg|png|pdf|dot|json|md|html|tensorboard, or a list: svg,png]
                        [--output DIR] [--timeout S] [--rankdir TB|LR|BT|RL] [--expand-nested]
                        [display options: --hide-shapes --show-dtype ... --dpi N]
 
@@ -40,9 +40,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     missing = [f for f in args.files if not os.path.isfile(f)]
     if missing:
         parser.error(f"no such file: {missing[0]}")
+    _check_view(parser, args)
     if args.format == "json" and len(args.files) > 1:
         parser.error("--format json takes one file")
-    _check_view(parser, args)
     return render_command(args)
 
 
@@ -52,12 +52,19 @@ def _check_view(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
 
     if args.format is None:
         args.format = VIEW_FORMATS[args.view][0]
-    if args.format in ("json", "tensorboard"):
+    args.formats = list(dict.fromkeys(f.strip() for f in args.format.split(",") if f.strip()))
+    unknown = [f for f in args.formats if f not in FORMATS]
+    if unknown or not args.formats:
+        parser.error(f"--format takes {', '.join(FORMATS)}, not {args.format!r}")
+    if {"json", "tensorboard"} & set(args.formats):
+        if len(args.formats) > 1:
+            parser.error(f"--format {args.format}: json and tensorboard go alone")
         if args.view != "graph":
             parser.error(f"--format {args.format} writes the model itself; it takes no --view")
         return
-    if args.format not in VIEW_FORMATS[args.view]:
-        parser.error(f"the {args.view} view makes {', '.join(VIEW_FORMATS[args.view])}, not {args.format}")
+    for fmt in args.formats:
+        if fmt not in VIEW_FORMATS[args.view]:
+            parser.error(f"the {args.view} view makes {', '.join(VIEW_FORMATS[args.view])}, not {fmt}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,8 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--view", choices=VIEWS, default="graph",
                         help="graph (default), keras (as plot_model), layered (as visualkeras), "
                              "neuron (as ANN Visualizer) or summary (a table with MACs)")
-    render.add_argument("--format", choices=FORMATS, default=None,
-                        help="default: svg, or md for --view summary; tensorboard writes a TensorBoard log dir")
+    render.add_argument("--format", default=None, metavar="|".join(FORMATS),
+                        help="default: svg, or md for --view summary; several diagram formats from one build "
+                             "as a comma-separated list (svg,png); tensorboard writes a TensorBoard log dir")
     render.add_argument("--output", default=".", metavar="DIR", help="folder for the diagrams (default: .)")
     render.add_argument("--timeout", type=float, default=60.0, metavar="S", help="build timeout per factory")
     render.add_argument("--no-shape-only", action="store_true", help="allocate real weights while building")
@@ -134,10 +142,11 @@ def _render_file(pool, file: str, args: argparse.Namespace, settings: Settings, 
         json.dump(result.to_dict(), sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
-        paths = _write_diagrams(result, args.format, args.output, settings, args.view, views)
-        _report(result, paths)
-        for path in paths.values():
-            print(path)
+        written = [_write_diagrams(result, fmt, args.output, settings, args.view, views) for fmt in args.formats]
+        _report(result, written[-1])
+        for paths in written:
+            for path in paths.values():
+                print(path)
     return bool(result.errors)
 
 

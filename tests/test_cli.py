@@ -81,11 +81,21 @@ def test_errors_exit_1_and_good_factories_still_render(tmp_path):
     assert "Traceback" not in done.stderr
 
 
+def test_several_formats_come_from_one_build(tmp_path):
+    done = netviz("render", "examples/nested.py", "--format", "svg,png", "--output", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(tmp_path / f"nested.{name}.{fmt}")
+                                   for fmt in ("svg", "png") for name in ("feature_block", "siamese")]
+    assert done.stderr.count("siamese: Functional, 8 layers") == 1  # built once
+    assert (tmp_path / "nested.siamese.png").read_bytes().startswith(b"\x89PNG")
+
+
 def test_usage_errors_exit_2(tmp_path):
     assert netviz("render", str(tmp_path / "missing.py")).returncode == 2
     assert netviz("render", "examples/unet.py", "--format", "gif").returncode == 2
     assert netviz("render", "examples/unet.py", "examples/nested.py", "--format", "json").returncode == 2
     assert netviz().returncode == 2
+    assert netviz("render", "examples/unet.py", "--format", "json,svg").returncode == 2
 
 
 def test_no_factories_is_exit_0_with_a_note():
