@@ -15,6 +15,18 @@ for (const group of groups) {
     console.error(`no ${group} tests in ${dir}: run npm run build first`);
     process.exit(1);
   }
+  let status = run(group, files);
+  // The real-VS-Code loop drives a whole workbench through a browser; on this shared 2-core
+  // machine it has timed out at a UI step about once in five runs (see the closing note of
+  // session 1). It gets one more try, said out loud; a second failure fails the suite.
+  if (status !== 0 && group === "e2e") {
+    console.log("# e2e failed once; running it again (a second failure fails the suite)");
+    status = run(group, files);
+  }
+  if (status !== 0) process.exit(status);
+}
+
+function run(group, files) {
   console.log(`\n# ${group} tests`);
   const started = Date.now();
   const result = spawnSync(process.execPath, ["--enable-source-maps", "--test", "--test-reporter=spec", "--test-concurrency=1", ...files], {
@@ -22,5 +34,5 @@ for (const group of groups) {
     cwd: root,
   });
   console.log(`# ${group} tests took ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  if (result.status !== 0) process.exit(result.status ?? 1);
+  return result.status ?? 1;
 }
