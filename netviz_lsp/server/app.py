@@ -21,7 +21,6 @@ import os
 import signal
 import sys
 import threading
-import time
 from typing import Any, Callable, Optional
 
 from lsprotocol import types
@@ -42,8 +41,6 @@ from netviz_lsp.settings import Settings
 from netviz_lsp.worker.pool import BuildPool
 
 log = logging.getLogger("netviz_lsp.server")
-SAVE_ECHO_S = 1.0
-"""Disk events this soon after a didSave are the save's own write, not an outside change."""
 DEBOUNCE_S = 0.25
 """Quiet time after a file-system event before rebuilding: one save is several events."""
 
@@ -158,10 +155,6 @@ class NetVizServer(LanguageServer):
     def _own_file_changed(self, document: Document) -> None:
         from netviz_lsp.source import read_source
 
-        if time.monotonic() - document.saved_at < SAVE_ECHO_S:
-            # The editor's own save, perhaps read mid-write: a disk build now would supersede
-            # the save's build and, its text differing from the editor's, be held back unseen.
-            return
         text, error = read_source(document.path)
         if error is not None or text in (document.text, document.requested_text):
             return  # our own save (didSave builds it), or unreadable: the editor's text stands

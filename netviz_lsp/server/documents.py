@@ -107,8 +107,6 @@ class Document:
         """Workspace files its last build imported, directly or not."""
         self.requested_text: Optional[str] = None
         """The text of the newest build request, to tell our own saves from outside edits."""
-        self.saved_at = float("-inf")
-        """``time.monotonic()`` of the last didSave: disk events right after it are its own write."""
         self.published_diagnostics: tuple = ()
         self._lines: Optional[list[str]] = None
         self._revision = 0

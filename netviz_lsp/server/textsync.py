@@ -8,8 +8,6 @@ diagram held back because the text differed is sent once the text matches again.
 
 from __future__ import annotations
 
-import time
-
 from typing import TYPE_CHECKING, Optional
 
 from lsprotocol import types
@@ -67,7 +65,6 @@ def register(server: "NetVizServer") -> None:
         document = ls.documents.get(params.text_document.uri)
         if document is None:
             return
-        document.saved_at = time.monotonic()
         ls.request_build(document, "save")
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
