@@ -4,8 +4,10 @@ One camelCase object (DESIGN.md, "Settings"), parsed by ``Settings.from_json``. 
 ``didChangeConfiguration`` that carries it (whole, or under ``netviz``) is used as is;
 one that carries nothing useful (VS Code sends ``null`` under the pull model) makes the
 server pull section ``netviz`` when the client supports ``workspace/configuration``.
-What changed decides what happens: render options redraw the last graphs without a
-build, build options rebuild the open factory files, the inlay switch refreshes hints.
+What changed decides what happens: render options (the diagram's, and the views'
+``render.layered``, ``render.neuron`` and ``collapseRepeats``) redraw the last graphs
+without a build, and a redrawn diagram makes the panel ask for its view again; build
+options rebuild the open factory files; the inlay switch refreshes hints.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ class SettingsChange:
     rebuild: bool
     """Build options changed: rebuild the open factory files."""
     rerender: bool
-    """Only render options changed: redraw the last graphs."""
+    """Only what is drawn changed (``render``, including the views' ``render.layered``,
+    ``render.neuron`` and ``collapseRepeats``): redraw the last graphs."""
     restart_worker: bool
     """The worker's memory limit changed: new workers must start with it."""
     refresh_hints: bool
@@ -55,7 +58,7 @@ def compare(old: Settings, new: Settings) -> SettingsChange:
     rebuild = old.build != new.build
     return SettingsChange(
         rebuild=rebuild,
-        rerender=not rebuild and old.render != new.render,
+        rerender=not rebuild and (old.render != new.render or old.views != new.views),
         restart_worker=old.build.effective_memory_limit_mb() != new.build.effective_memory_limit_mb(),
         refresh_hints=old.inlay_hints != new.inlay_hints,
     )
