@@ -24,11 +24,11 @@ import os
 import sys
 from typing import Optional
 
-from netviz_lsp.graph import BuildError, FileResult, ModelGraph, format_count
+from netviz_lsp.graph import FileResult, ModelGraph, format_count
+from netviz_lsp.render.views import VIEWS
 from netviz_lsp.settings import RANKDIRS, Settings
 
 FORMATS = ("svg", "png", "pdf", "dot", "json", "md", "html", "tensorboard")
-VIEWS = ("graph", "keras", "layered", "neuron", "summary")  # render.views.VIEWS, without importing it
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -110,43 +110,58 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def render_command(args: argparse.Namespace) -> int:
-    from netviz_lsp.worker.pool import BuildPool
+    from netviz_lsp.engine import Engine
 
     settings, views = _settings(args)
-    pool = BuildPool(memory_mb=settings.build.effective_memory_limit_mb())
+    engine = Engine(memory_mb=settings.build.effective_memory_limit_mb())
     failed = False
     try:
         for file in args.files:
-            failed |= _render_file(pool, file, args, settings, views)
+            failed |= _render_file(engine, file, args, settings, views)
     finally:
-        pool.close()
+        engine.close()
     return 1 if failed else 0
 
 
-def _render_file(pool, file: str, args: argparse.Namespace, settings: Settings, views) -> bool:
+def _render_file(engine, file: str, args: argparse.Namespace, settings: Settings, views) -> bool:
     """Build and write (or print) one file's diagrams; True if anything failed."""
-    from netviz_lsp.engine import build_file
     from netviz_lsp.source import read_source
 
     source, read_error = read_source(file)
+    stem = os.path.splitext(os.path.basename(file))[0]
     if read_error is not None:
         result = FileResult(file=file, errors=[read_error])
     elif args.format == "tensorboard":
-        return _export_tensorboard(pool, file, source, args, settings)
+        result = engine.tensorboard(file, source, settings, args.output, f"{stem}.", only=args.factory)
+        paths = {m.factory: _event_file(os.path.join(os.path.abspath(args.output), f"{stem}.{m.factory}"))
+                 for m in result.models}
+        _report(result, {k: v for k, v in paths.items() if v})
+        for path in paths.values():
+            if path:
+                print(path)
+        return bool(result.errors)
     else:
-        result = build_file(pool, file, source, settings, only=args.factory)
+        result = engine.build(file, source, settings, only=args.factory)
     if not result.models and not result.errors:
-        print(f"netviz: no model factories found in {file}", file=sys.stderr)
+        print(f"netviz: no Keras models found in {file}", file=sys.stderr)
     if args.format == "json":
         _report(result, {})
         json.dump(result.to_dict(), sys.stdout, indent=1)
         sys.stdout.write("\n")
-    else:
-        written = [_write_diagrams(result, fmt, args.output, settings, args.view, views) for fmt in args.formats]
-        _report(result, written[-1])
-        for paths in written:
-            for path in paths.values():
-                print(path)
+        return bool(result.errors)
+    os.makedirs(args.output, exist_ok=True)
+    suffix = "" if args.view == "graph" else f".{args.view}"
+    written: dict[str, str] = {}
+    for fmt in args.formats:
+        drawn, errors = engine.draw(result.models, fmt, settings.render, args.view, views)
+        result.errors.extend(e for e in errors if e.factory not in {f.factory for f in result.errors})
+        for target, data in drawn.items():
+            path = os.path.join(args.output, f"{stem}.{target}{suffix}.{fmt}")
+            with open(path, "wb") as handle:
+                handle.write(data)
+            written[target] = path
+            print(path)
+    _report(result, written)
     return bool(result.errors)
 
 
@@ -189,66 +204,6 @@ def _settings(args: argparse.Namespace):
         legend=views.legend and not args.no_legend,
     )
     return dataclasses.replace(settings, render=render, build=build, views=views), views
-
-
-def _write_diagrams(result: FileResult, fmt: str, folder: str, settings: Settings,
-                    view: str = "graph", views=None) -> dict[str, str]:
-    """Write one diagram per model; a Graphviz failure becomes a ``render`` error of that factory."""
-    from netviz_lsp.render import RenderError, render, render_view
-
-    os.makedirs(folder, exist_ok=True)
-    stem = os.path.splitext(os.path.basename(result.file))[0]
-    suffix = f".{fmt}" if view == "graph" else f".{view}.{fmt}"
-    paths: dict[str, str] = {}
-    for model in result.models:
-        try:
-            if view == "graph" and (views is None or not views.collapse_repeats):
-                data = render(model, fmt, settings.render)  # exactly what it always drew
-            else:
-                data = render_view(model, view, fmt, settings.render, views)
-        except RenderError as error:
-            result.errors.append(BuildError("render", str(error), model.line, model.factory))
-            continue
-        path = os.path.join(folder, f"{stem}.{model.factory}{suffix}")
-        with open(path, "wb") as handle:
-            handle.write(data)
-        paths[model.factory] = path
-    return paths
-
-
-def _export_tensorboard(pool, file: str, source: str, args: argparse.Namespace, settings: Settings) -> bool:
-    """Write each factory's graph into the TensorBoard log dir ``--output``; True if anything failed."""
-    from netviz_lsp.discovery import discover
-    from netviz_lsp.engine import build_request
-
-    absolute = os.path.abspath(file)
-    found = discover(source, absolute, settings.build.factory_args)
-    wanted = None if args.factory is None else set(args.factory)
-    result = FileResult(file=file)
-    result.errors.extend(e for e in found.errors if wanted is None or e.factory in wanted or e.factory is None)
-    chosen = [f for f in found.factories if f.args is not None and (wanted is None or f.name in wanted)]
-    stem = os.path.splitext(os.path.basename(file))[0]
-    logdir = os.path.abspath(args.output)
-    if chosen:
-        request = dict(build_request(found, file, source, settings, factories=chosen),
-                       op="tensorboard", logdir=logdir, run_prefix=f"{stem}.", shape_only=False)
-        outcome = pool.build(request, settings.build.timeout_seconds)
-        order = {f.name: i for i, f in enumerate(chosen)}
-        result.models = sorted((ModelGraph.from_dict(m) for m in outcome.models),
-                               key=lambda m: order.get(m.factory, 0))
-        result.errors.extend(outcome.errors)
-        result.errors.extend(  # as engine.build_file: a declared factory must return a model
-            BuildError("build", f"{f.name}() returned {outcome.dropped[f.name]}, not a Keras model", f.line, f.name)
-            for f in chosen if f.name in outcome.dropped and getattr(f, "declared", False))
-    elif not result.errors:
-        print(f"netviz: no model factories found in {file}", file=sys.stderr)
-    paths = {m.factory: _event_file(os.path.join(logdir, f"{stem}.{m.factory}")) for m in result.models}
-    paths = {k: v for k, v in paths.items() if v}
-    result.errors.sort(key=lambda e: (e.line or 0, e.factory or ""))
-    _report(result, paths)
-    for path in paths.values():
-        print(path)
-    return bool(result.errors)
 
 
 def _event_file(run_dir: str) -> Optional[str]:

@@ -85,6 +85,8 @@ class ModelGraph:
     """The Keras model's own name."""
     weights_bytes: int = 0
     """Size of all weights at their dtypes, in bytes."""
+    kind: str = "factory"
+    """``factory`` (a function called for it) or ``variable`` (a module-level assignment built it)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

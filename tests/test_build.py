@@ -294,7 +294,7 @@ def test_top_level_code_that_raises_is_reported_at_its_line(pool, tmp_path):
     path.write_text("import keras\nWIDTH = 1 / 0\n\n\ndef model():\n"
                     "    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(WIDTH)])\n")
     (error,) = build(pool, path).errors
-    assert (error.kind, error.line, error.factory) == ("build", 2, None)
+    assert (error.kind, error.line, error.factory) == ("build", 2, "model")  # owned by the model it costs
     assert re.search("ZeroDivisionError", error.message)
 
 

@@ -4,8 +4,8 @@
 ``create_server`` makes the pygls ``LanguageServer`` and lets each feature module
 register itself (``textsync``, ``hover``, ``inlay``, ``lens``, ``commands``,
 ``configuration``). This module owns what they share: settings, open documents, the
-worker pool (started at ``initialized`` so TensorFlow imports while the user reads
-code), the latest-wins build scheduler, the file watcher, and ``post``, the only way the
+engine and its worker pool (started at ``initialized`` so TensorFlow imports while the
+user reads code), the latest-wins build scheduler, the file watcher, and ``post``, the only way the
 build and watcher threads reach the event loop. The server never imports TensorFlow and
 never runs user code; all of that happens in the pool's worker processes.
 
@@ -36,9 +36,8 @@ from netviz_lsp.server.guard import guarded, report
 from netviz_lsp.server.output import OutputForwarder
 from netviz_lsp.server.scheduler import BUILD, RENDER, BuildScheduler, Job
 from netviz_lsp.server.watch import WorkspaceWatcher
-from netviz_lsp.engine import BuildCache
+from netviz_lsp.engine import Engine, EngineAPI
 from netviz_lsp.settings import Settings
-from netviz_lsp.worker.pool import BuildPool
 
 log = logging.getLogger("netviz_lsp.server")
 DEBOUNCE_S = 0.25
@@ -50,15 +49,14 @@ class NetVizServer(LanguageServer):
 
     guarded = staticmethod(guarded)
 
-    def __init__(self) -> None:
+    def __init__(self, engine: Optional[EngineAPI] = None) -> None:
         super().__init__("netviz-lsp", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.settings = Settings()
         self.documents = DocumentStore()
         self.output = OutputForwarder(self)
-        self.pool = BuildPool(spare=True, memory_mb=self.settings.build.effective_memory_limit_mb(),
-                              on_output=self.output)
-        self.cache = BuildCache()
-        """Each factory's last outcome, reused while nothing its build runs has changed."""
+        self.engine: EngineAPI = engine or Engine(
+            spare=True, memory_mb=self.settings.build.effective_memory_limit_mb(), on_output=self.output)
+        """Builds, drawings and workspace imports: the only way to the worker processes."""
         self.runner = BuildRunner(self)
         self.scheduler = BuildScheduler(self._run_job, on_queued=self._queued)
         self.watcher = WorkspaceWatcher(self._disk_changed)
@@ -117,8 +115,8 @@ class NetVizServer(LanguageServer):
         change = compare(self.settings, new)
         self.settings = new
         if change.restart_worker:
-            self.pool.memory_mb = new.build.effective_memory_limit_mb()
-            threading.Thread(target=self.pool.restart, name="netviz-restart", daemon=True).start()
+            threading.Thread(target=self.engine.restart, args=(new.build.effective_memory_limit_mb(),),
+                             name="netviz-restart", daemon=True).start()
         for document in self.documents:
             if change.rebuild and document.had_factories:
                 self.request_build(document, "settings")
@@ -219,11 +217,12 @@ class NetVizServer(LanguageServer):
         self._closed = True
         self.scheduler.close()
         self.watcher.close()
-        self.pool.close()  # kills the workers now, even mid-build
+        self.engine.close()  # kills the workers now, even mid-build
 
 
-def create_server() -> NetVizServer:
-    server = NetVizServer()
+def create_server(engine: Optional[EngineAPI] = None) -> NetVizServer:
+    """The server with every feature registered; ``engine`` replaces the real one (tests)."""
+    server = NetVizServer(engine)
 
     @server.feature(types.INITIALIZE)
     @guarded
@@ -233,14 +232,15 @@ def create_server() -> NetVizServer:
         value = configuration.settings_object(params.initialization_options)
         if value is not None:
             ls.settings = Settings.from_json(value)
-            ls.pool.memory_mb = ls.settings.build.effective_memory_limit_mb()
+            if isinstance(ls.engine, Engine):
+                ls.engine.pool.memory_mb = ls.settings.build.effective_memory_limit_mb()
         ls.set_roots(params.workspace_folders or [], params.root_uri)
 
     @server.feature(types.INITIALIZED)
     @guarded
     async def initialized(ls: NetVizServer, params: types.InitializedParams) -> None:
         """Start the workers now, so TensorFlow imports while the user reads code; pull settings."""
-        await asyncio.get_running_loop().run_in_executor(None, ls.pool.start)
+        await asyncio.get_running_loop().run_in_executor(None, ls.engine.start)
         if ls.settings == Settings():
             value = await configuration.pull(ls)
             if value:

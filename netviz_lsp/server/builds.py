@@ -1,9 +1,9 @@
 """The build thread: discovery, the worker build, rendering, then hand the result to the loop.
 
 ``BuildRunner.run`` is the scheduler's ``run``; it never touches LSP state directly. It
-reads the job's text snapshot, runs ``engine.build_file`` on the warm worker pool,
-renders each graph to SVG (a ``RenderError`` becomes a ``render`` error of that
-factory), finds the workspace modules the file imports (for the watcher), and posts the
+reads the job's text snapshot and asks the engine (``server.engine``) to build it, to
+draw each graph as SVG (a Graphviz failure becomes a ``render`` error of that target)
+and for the workspace modules the file imports (for the watcher); then it posts the
 ``Built`` to ``publish.finish_build`` on the event loop, which decides whether it is
 still current. Progress and ``netviz/buildStatus`` go out the same way, posted.
 """
@@ -17,10 +17,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
 from netviz_lsp.discovery import Discovery, discover
-from netviz_lsp.engine import build_file
 from netviz_lsp.graph import BuildError, FileResult, ModelGraph
 from netviz_lsp.server import publish
-from netviz_lsp.server.dependencies import workspace_dependencies
 from netviz_lsp.server.documents import Built, Snapshot
 from netviz_lsp.server.progress import BuildProgress
 from netviz_lsp.server.scheduler import RENDER, Job
@@ -60,43 +58,11 @@ class RenderRequest:
     """The build whose graphs to draw again."""
 
 
-class SvgCache:
-    """The last SVG of each (document, factory), reused while its graph and the options are the same.
-
-    A graph the engine reused (``build.cached``) shares its ``layers`` list with the graph
-    drawn last time, so identity is a free and exact test: no layout runs twice.
-    """
-
-    def __init__(self) -> None:
-        self._entries: dict[tuple[str, str], tuple[list, RenderOptions, str]] = {}
-
-    def get(self, uri: str, model: ModelGraph, options: RenderOptions) -> Optional[str]:
-        entry = self._entries.get((uri, model.factory))
-        return entry[2] if entry and entry[0] is model.layers and entry[1] == options else None
-
-    def put(self, uri: str, model: ModelGraph, options: RenderOptions, svg: str) -> None:
-        self._entries[(uri, model.factory)] = (model.layers, options, svg)
-
-
-def render_svgs(models: list[ModelGraph], options: RenderOptions, uri: str = "",
-                cache: Optional[SvgCache] = None) -> tuple[dict[str, str], list[BuildError]]:
-    """SVG per factory; Graphviz failures as ``render`` errors at the factory's line."""
-    from netviz_lsp.render import RenderError, render
-
-    svgs: dict[str, str] = {}
-    errors: list[BuildError] = []
-    for model in models:
-        reused = cache.get(uri, model, options) if cache is not None else None
-        if reused is not None:
-            svgs[model.factory] = reused
-            continue
-        try:
-            svgs[model.factory] = render(model, "svg", options).decode("utf-8", errors="replace")
-            if cache is not None:
-                cache.put(uri, model, options, svgs[model.factory])
-        except (RenderError, ValueError, OSError) as error:
-            errors.append(BuildError("render", f"the diagram could not be drawn: {error}", model.line, model.factory))
-    return svgs, errors
+def render_svgs(server: "NetVizServer", models: list[ModelGraph], options: RenderOptions,
+                uri: str) -> tuple[dict[str, str], list[BuildError]]:
+    """SVG text per target, drawn by the engine (reused while graph and options hold)."""
+    drawn, errors = server.engine.draw(models, "svg", options, "graph", server.settings.views, document=uri)
+    return {name: data.decode("utf-8", errors="replace") for name, data in drawn.items()}, errors
 
 
 def worth_building(found: Discovery, text: str, had_factories: bool) -> bool:
@@ -112,7 +78,6 @@ class BuildRunner:
 
     def __init__(self, server: "NetVizServer"):
         self.server = server
-        self.svgs = SvgCache()  # only the build thread touches it
 
     def run(self, job: Job) -> None:
         if job.kind == RENDER:
@@ -130,17 +95,16 @@ class BuildRunner:
         found = discover(request.text, request.path, settings.build.factory_args)
         if not worth_building(found, request.text, request.had_factories):
             return
-        uses_worker = any(f.args is not None for f in found.factories)
-        first = COLD_START if uses_worker and not server.pool.warm else "Building…"
+        uses_worker = any(getattr(f, "buildable", f.args is not None) for f in found.factories)
+        first = COLD_START if uses_worker and not server.engine.warm else "Building…"
         server.post(publish.send_status, server, request.uri, "building", first)
         progress = BuildProgress(server, f"NetViz: {os.path.basename(request.path)}", first)
         try:
-            result = build_file(server.pool, request.path, request.text, settings, server.roots(),
-                                on_stage=self._stage_reporter(request, found, progress), found=found,
-                                cache=server.cache)
+            result = server.engine.build(request.path, request.text, settings, server.roots(),
+                                         on_stage=self._stage_reporter(request, found, progress), found=found)
             svgs, render_errors = ({}, []) if server.scheduler.superseded(job) else \
-                render_svgs(result.models, settings.render, request.uri, self.svgs)
-            dependencies = workspace_dependencies(request.path, request.text, server.roots())
+                render_svgs(server, result.models, settings.render, request.uri)
+            dependencies = server.engine.dependencies(request.path, request.text, server.roots())
         except Exception as error:  # a NetViz bug must still end as an error value
             log.exception("building %s failed inside NetViz", request.path)
             result = FileResult(file=request.path, errors=[
@@ -152,7 +116,7 @@ class BuildRunner:
         server.post(publish.finish_build, server, job, built, dependencies)
 
     def _stage_reporter(self, request: BuildRequest, found: Discovery, progress: BuildProgress):
-        wanted = [f.name for f in found.factories if f.args is not None]
+        wanted = [f.name for f in found.factories if getattr(f, "buildable", f.args is not None)]
 
         def on_stage(stage: str, factory: Optional[str]) -> None:
             if stage == "slice":
@@ -169,7 +133,7 @@ class BuildRunner:
         request: RenderRequest = job.payload
         if self.server.scheduler.superseded(job):
             return
-        svgs, errors = render_svgs(request.built.result.models, self.server.settings.render, request.uri, self.svgs)
+        svgs, errors = render_svgs(self.server, request.built.result.models, self.server.settings.render, request.uri)
         self.server.post(publish.finish_render, self.server, job, request.built, svgs, errors)
 
 

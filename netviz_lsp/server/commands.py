@@ -20,20 +20,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import os
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
-from netviz_lsp.graph import ModelGraph
 from netviz_lsp.server.guard import guarded
 from netviz_lsp.server.payloads import FactoryInfo
 from netviz_lsp.server.positions import map_line_1based
-from netviz_lsp.settings import RenderOptions
 
 if TYPE_CHECKING:
-    from netviz_lsp.render.views import ViewOptions
     from netviz_lsp.server.app import NetVizServer
     from netviz_lsp.server.documents import Document
 
@@ -77,19 +73,6 @@ def command_args(args: Sequence[Any], names: Sequence[str]) -> dict[str, Any]:
         if isinstance(value, dict):
             found.update(value)
     return found
-
-
-def export_bytes(graph: ModelGraph, fmt: str, options: RenderOptions, view: str = "graph",
-                 view_options: Optional["ViewOptions"] = None) -> bytes:
-    """The file content of one export; ``RenderError`` when Graphviz fails, ``ValueError`` for a
-    format the view does not make."""
-    if fmt == "json":
-        return (json.dumps(graph.to_dict(), indent=1) + "\n").encode("utf-8")
-    from netviz_lsp.render import render, render_view
-
-    if view == "graph":
-        return render(graph, fmt, options)
-    return render_view(graph, view, fmt, options, view_options)
 
 
 def write_new(path: str, data: bytes, overwrite: bool) -> None:
@@ -169,7 +152,7 @@ async def export(ls: "NetVizServer", *args: Any) -> str:
         raise CommandFailed(message=refusal)
     loop = asyncio.get_running_loop()
     try:  # Graphviz and the disk, off the event loop
-        data = await loop.run_in_executor(None, export_bytes, good.graph, fmt, ls.settings.render, view,
+        data = await loop.run_in_executor(None, ls.engine.export, good.graph, fmt, ls.settings.render, view,
                                           ls.settings.views)
         await loop.run_in_executor(None, write_new, path, data, overwrite)
     except FileExistsError:  # created since the check above
@@ -217,7 +200,7 @@ async def render_view(ls: "NetVizServer", *args: Any) -> dict[str, Any]:
         view_options = dataclasses.replace(view_options, collapse_repeats=given["collapseRepeats"])
     loop = asyncio.get_running_loop()
     try:  # Graphviz, off the event loop
-        data = await loop.run_in_executor(None, export_bytes, good.graph, fmt, options, view, view_options)
+        data = await loop.run_in_executor(None, ls.engine.export, good.graph, fmt, options, view, view_options)
     except Exception as error:  # RenderError: the panel shows the message
         raise CommandFailed(message=f"could not draw the {view} view of {factory}: {error}") from None
     return {"factory": factory, "view": view, "format": fmt, "content": data.decode("utf-8"),
@@ -228,15 +211,14 @@ def rebuild(ls: "NetVizServer", *args: Any) -> dict[str, str]:
     """``netviz.rebuild``: queue a build of the document as the editor has it."""
     document = _document(ls, command_args(args, ("uri",)).get("uri"))
     if document.path:
-        ls.cache.forget(os.path.abspath(document.path))  # asked for: build it even if unchanged
+        ls.engine.forget(document.path)  # asked for: build it even if unchanged
     ls.request_build(document, "command")
     return {"uri": document.uri, "state": ls.scheduler.state(document.uri).value}
 
 
 async def restart_worker(ls: "NetVizServer", *args: Any) -> str:
     """``netviz.restartWorker``: replace the worker processes, then rebuild the open factory files."""
-    await asyncio.get_running_loop().run_in_executor(None, ls.pool.restart)
-    ls.cache.forget()
+    await asyncio.get_running_loop().run_in_executor(None, ls.engine.restart)
     for document in ls.documents:
         if document.had_factories:
             ls.request_build(document, "command")

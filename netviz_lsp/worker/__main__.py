@@ -37,12 +37,15 @@ def main(argv: list[str] | None = None) -> int:
     _exit_with_parent()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-    from netviz_lsp.worker import protocol
+    from netviz_lsp.worker import messages, protocol
 
     started = time.perf_counter()
     import keras  # noqa: F401  (the expensive import, paid once per worker)
 
+    from netviz_lsp.worker import offline
     from netviz_lsp.worker.build import mark_preloaded, run_build
+
+    offline.install()
 
     import_ms = (time.perf_counter() - started) * 1000
     # Keras and TensorFlow leave a huge, immortal heap: freeze it so each collection
@@ -50,20 +53,24 @@ def main(argv: list[str] | None = None) -> int:
     gc.collect()
     gc.freeze()
     mark_preloaded()
-    protocol.send(args.write_fd, {"event": "ready", "import_ms": round(import_ms, 1), "pid": os.getpid()})
+
+    def emit(event: messages.Event) -> None:
+        protocol.send(args.write_fd, messages.event_to_wire(event))
+
+    emit(messages.Ready(round(import_ms, 1), os.getpid()))
     while True:
         try:
-            request = protocol.receive(args.read_fd)
+            wire = protocol.receive(args.read_fd)
         except protocol.ChannelClosed:
             return 0
-        if request.get("op") == "exit":
+        if wire.get("op") == messages.EXIT:
             return 0
-        if request.get("op") in ("build", "tensorboard"):
+        if wire.get("op") in (messages.BUILD, messages.TENSORBOARD):
+            request = messages.BuildRequest.from_wire(wire)
             threads_before = {t.ident for t in threading.enumerate()}
-            run = run_build if request["op"] == "build" else _tensorboard()
-            run(request, lambda event: protocol.send(args.write_fd, event))
-            leftovers = _leftovers(threads_before)
-            protocol.send(args.write_fd, {"event": "done", "id": request.get("id"), "leftovers": leftovers})
+            run = run_build if request.op == messages.BUILD else _tensorboard()
+            run(request, emit)
+            emit(messages.Done(request.id, _leftovers(threads_before)))
             gc.collect()  # free the last build's models while the editor shows the diagram
 
 

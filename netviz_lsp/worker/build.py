@@ -1,13 +1,18 @@
-"""One build inside the worker: run the file's slice, call each factory, extract its graph.
+"""One build inside the worker: run the file's statements, evaluate each target, extract its graph.
 
-Every outcome is an event (see ``protocol``): a graph, or an error with the line in
-the user's file. Nothing the user's code raises escapes ``run_build``; only the death
-of the whole process (``os._exit``, a segfault) or a hang does, and the parent
-(``pool``) turns those into ``crash`` and ``timeout`` errors.
+Every outcome is an event (``messages.py``): a graph, or an error with the line in the
+user's file. The statements of the targets' slices run one by one, in source order, in
+one module namespace; a statement that raises costs only the targets whose slices hold it.
+A variable target (``model = keras.Sequential(...)`` at module level) is read right after
+the last statement it needs, before later code can rebind its name; factory targets are
+called after every statement ran. Nothing the user's code raises escapes ``run_build``;
+only the death of the whole process (``os._exit``, a segfault) or a hang does, and the
+parent (``pool``) turns those into ``crash`` and ``timeout`` errors.
 """
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib
 import os
@@ -18,98 +23,178 @@ from typing import Any, Callable, Iterator, Optional
 
 from netviz_lsp.discovery import slice_module
 from netviz_lsp.graph import BuildError, BuildInfo
+from netviz_lsp.worker import offline
 from netviz_lsp.worker.extract import extract_model
+from netviz_lsp.worker.messages import (BuildRequest, Dropped, ErrorEvent, Event, ModelEvent, Stage,
+                                        TargetSpec)
 from netviz_lsp.worker.shape_only import shape_only_scope
 from netviz_lsp.worker.sites import recording_sites
 
-Emit = Callable[[dict[str, Any]], None]
+Emit = Callable[[Event], None]
 MODULE_NAME = "__netviz_main__"
 _MESSAGE_LIMIT = 4000
 
 
-def run_build(request: dict[str, Any], emit: Emit) -> None:
-    """Run one build request, emitting a ``model``, ``error`` or ``dropped`` event per factory."""
+class Program:
+    """A request's statements, compiled one by one, run in order in one fresh module namespace."""
+
+    def __init__(self, request: BuildRequest, emit: Emit):
+        self.request = request
+        self.emit = emit
+        self.path = request.path
+        self.module = types.ModuleType(MODULE_NAME)
+        self.module.__file__ = self.path
+        self.module.__dict__["__netviz_dataset__"] = offline.dataset_stand_in
+        sys.modules[MODULE_NAME] = self.module
+        self.durations: dict[int, float] = {}
+        """Statement index -> milliseconds it took (a variable target's build time is its statements')."""
+        self.notes: dict[int, list[str]] = {}
+        """Statement index -> what it skipped (weights not loaded, a dataset stood in)."""
+        self.failed: dict[int, ErrorEvent] = {}
+        """Statement index -> the error it raised (without a target; each target copies it)."""
+
+    @property
+    def namespace(self) -> dict[str, Any]:
+        return self.module.__dict__
+
+    def compile(self) -> Optional[dict[int, types.CodeType]]:
+        """Each statement's code, with its original lines; None (after an error event) if the text fails."""
+        try:
+            replacements = (self.request.replacements,) if self.request.replacements else ()
+            tree = slice_module(self.request.source, self.request.statements(), self.path, *replacements)
+            order = self.request.statements()
+            return {index: compile(ast.Module(body=[stmt], type_ignores=[]), self.path, "exec")
+                    for index, stmt in zip(order, tree.body)}
+        except BaseException as error:  # a text discovery accepted but compile rejects
+            if isinstance(error, KeyboardInterrupt):
+                raise
+            self.emit(_error_event(error, self.path, None, fallback_line=None))
+            return None
+
+    def run(self, index: int, code: types.CodeType, shape_only: bool) -> None:
+        """Run one statement; an exception is remembered for the targets that need it."""
+        self.emit(Stage("statement", index=index, line=code.co_firstlineno))
+        scope = shape_only_scope() if shape_only else contextlib.nullcontext()
+        started = time.perf_counter()
+        offline.notes.clear()
+        try:
+            with recording_sites(self.path), scope:
+                exec(code, self.namespace)
+        except BaseException as error:  # user code: report, never escape
+            if isinstance(error, KeyboardInterrupt):
+                raise
+            self.failed[index] = _error_event(error, self.path, None, fallback_line=code.co_firstlineno)
+        finally:
+            self.durations[index] = (time.perf_counter() - started) * 1000
+            self.notes[index] = list(offline.notes)
+
+    def blame(self, target: TargetSpec) -> Optional[ErrorEvent]:
+        """The first failed statement ``target`` needs, as its error; None when all of them ran."""
+        for index in target.slice:
+            if index in self.failed:
+                error = self.failed[index].error
+                return ErrorEvent(BuildError(error.kind, error.message, error.line, target.name, error.column))
+        return None
+
+
+def run_build(request: BuildRequest, emit: Emit,
+              finish: Optional[Callable[[TargetSpec, Any, Program], Event]] = None) -> None:
+    """Run one request, emitting a ``model``, ``error`` or ``dropped`` event per target.
+
+    ``finish`` turns a target's evaluated value into its event (default: extract the graph);
+    the TensorBoard export passes its own.
+    """
     import keras
 
-    path = request["path"]
-    shape_only = request.get("shape_only", True)
-    emit({"event": "stage", "stage": "slice"})
-    with _workspace(path, request.get("roots", [])):
+    finish = finish or _finish_build
+    offline.install()
+    with _workspace(request.path, request.roots):
         keras.backend.clear_session(free_memory=False)  # gc runs after the build, off the clock
-        namespace = _run_slice(request, emit)
-        if namespace is None:
+        program = Program(request, emit)
+        codes = program.compile()
+        if codes is None:
             return
-        for factory in request["factories"]:
-            emit({"event": "stage", "stage": "factory", "factory": factory["name"]})
-            keras.backend.clear_session(free_memory=False)
-            emit(_build_factory(namespace, factory, path, shape_only))
+        variables = sorted((t for t in request.targets if t.after is not None), key=lambda t: t.after)
+        starts = {t.start for t in variables if t.start is not None}
+        open_targets: set[str] = set()
+        for index, code in codes.items():
+            if index in starts and not open_targets:
+                keras.backend.clear_session(free_memory=False)  # stable layer names per model
+            open_targets |= {t.name for t in variables if t.start == index}
+            program.run(index, code, request.shape_only)
+            for target in [t for t in variables if t.after == index]:
+                open_targets.discard(target.name)
+                emit(_evaluate(program, target, finish, request.shape_only))
+        for target in request.targets:
+            if target.after is None:
+                keras.backend.clear_session(free_memory=False)
+                emit(_evaluate(program, target, finish, request.shape_only))
 
 
-def _run_slice(request: dict[str, Any], emit: Emit) -> Optional[dict[str, Any]]:
-    """Execute the file's program slice in a fresh module; None (after an error event) if it raised."""
-    path = request["path"]
-    module = types.ModuleType(MODULE_NAME)
-    module.__file__ = path
-    sys.modules[MODULE_NAME] = module
-    try:
-        code = compile(slice_module(request["source"], request["slice"], path), path, "exec")
-        with recording_sites(path), shape_only_scope():
-            exec(code, module.__dict__)
-    except BaseException as error:  # user code: report, never escape
-        if isinstance(error, KeyboardInterrupt):
-            raise
-        emit(_error_event(error, path, None, fallback_line=None))
-        return None
-    return module.__dict__
-
-
-def _build_factory(namespace: dict, factory: dict, path: str, shape_only: bool) -> dict[str, Any]:
-    name, line = factory["name"], factory["line"]
+def _evaluate(program: Program, target: TargetSpec, finish, shape_only: bool) -> Event:
+    """Evaluate one target's expression (its statements have run) and make its event."""
+    program.emit(Stage("target", target=target.name))
+    blamed = program.blame(target)
+    if blamed is not None:
+        return blamed
     started = time.perf_counter()
-    note = None
+    offline.notes.clear()
     try:
         try:
-            result, graph = _build(namespace, factory, path, shape_only)
+            value = _value(program, target, shape_only)
         except Exception as error:
-            if not (shape_only and "stateless scope" in str(error).lower()):
+            retry = (target.kind == "factory" and shape_only and "stateless scope" in str(error).lower())
+            if not retry:
                 raise
-            note = f"shape-only build failed ({_first_line(error)}); built with real weights"
-            shape_only = False
             import keras
 
             keras.backend.clear_session(free_memory=False)
-            result, graph = _build(namespace, factory, path, shape_only)
-        if graph is None:
-            if result is None:
-                return _error(
-                    "build", f"{name}() returned None; a factory must return a Keras model "
-                    "(is `return model` missing?)", line, name)
-            return {"event": "dropped", "factory": name, "returned": type(result).__name__}
-        graph.build.shape_only = shape_only
-        graph.build.note = "; ".join(filter(None, [note, graph.build.note])) or None
-        graph.build.ms = round((time.perf_counter() - started) * 1000, 1)
-        return {"event": "model", "graph": graph.to_dict()}
+            value = _value(program, target, False)
+            offline.notes.append(f"shape-only build failed ({_first_line(error)}); built with real weights")
+            shape_only = False
+        event = finish(target, value, program)
+        if isinstance(event, ModelEvent):
+            build = event.graph["build"]
+            build["shape_only"] = shape_only and build.get("shape_only", True)
+            skipped = [note for i in target.slice for note in program.notes.get(i, [])] + offline.notes
+            build["note"] = "; ".join(dict.fromkeys(filter(None, [*skipped, build.get("note")]))) or None
+            own = [i for i in target.slice if target.start is not None and target.start <= i <= (target.after or -1)]
+            elapsed = (time.perf_counter() - started) * 1000 + sum(program.durations.get(i, 0.0) for i in own)
+            build["ms"] = round(elapsed, 1)
+            event.graph["kind"] = target.kind
+        return event
     except BaseException as error:
         if isinstance(error, KeyboardInterrupt):
             raise
-        return _error_event(error, path, name, fallback_line=line)
+        return _error_event(error, program.path, target.name, fallback_line=target.line)
 
 
-def _build(namespace: dict, factory: dict, path: str, shape_only: bool):
-    """Call the factory (its argument source evaluated in the file's namespace) and extract its graph.
+def _value(program: Program, target: TargetSpec, shape_only: bool) -> Any:
+    """The target's value: its expression evaluated in the file's namespace.
 
-    Extraction stays inside the scope: tracing a subclassed model may build layers.
+    Factory calls run inside the scope and with creation sites recorded; a variable's
+    statements already ran that way.
     """
-    function = namespace[factory["name"]]
-    call = compile(f"__netviz_factory__({factory['args']})", "<netviz arguments>", "eval")
+    code = compile(target.expr, "<netviz target>", "eval")
     scope = shape_only_scope() if shape_only else contextlib.nullcontext()
-    with recording_sites(path), scope:
-        result = eval(call, namespace, {"__netviz_factory__": function})
-        model = _model_in(result)
-        if model is None:
-            return result, None
-        info = BuildInfo(ms=0.0, shape_only=shape_only)
-        return result, extract_model(model, factory["name"], factory["line"], path, info)
+    with recording_sites(program.path), scope:
+        return eval(code, program.namespace)
+
+
+def _finish_build(target: TargetSpec, value: Any, program: Program) -> Event:
+    """Extract the graph of the model in ``value``: a ``model`` event, or why there is none."""
+    model = _model_in(value)
+    if model is None:
+        if value is None and target.kind == "factory":
+            return _error(
+                "build", f"{target.name}() returned None; a factory must return a Keras model "
+                "(is `return model` missing?)", target.line, target.name)
+        return Dropped(target.name, type(value).__name__)
+    scope = shape_only_scope() if program.request.shape_only else contextlib.nullcontext()
+    with recording_sites(program.path), scope:  # tracing a subclassed model may build layers
+        graph = extract_model(model, target.name, target.line, program.path,
+                              BuildInfo(ms=0.0, shape_only=program.request.shape_only))
+    return ModelEvent(graph.to_dict())
 
 
 def _model_in(result):
@@ -134,15 +219,36 @@ def _error_event(error: BaseException, path: str, factory: Optional[str], fallba
         kind, message = "crash", f"called sys.exit({error.code!r}); the build stopped there"
     elif isinstance(error, RecursionError):
         kind, message = "build", f"RecursionError: {error}"
+    elif isinstance(error, ModuleNotFoundError) and error.name:
+        kind, message = "build", missing_module_message(error.name)
     else:
         kind, message = "build", f"{type(error).__name__}: {error}"
     return _error(kind, message, line, factory)
 
 
-def _error(kind: str, message: str, line: Optional[int], factory: Optional[str]) -> dict[str, Any]:
+def _error(kind: str, message: str, line: Optional[int], factory: Optional[str]) -> ErrorEvent:
     if len(message) > _MESSAGE_LIMIT:
         message = message[:_MESSAGE_LIMIT] + " …"
-    return {"event": "error", "error": BuildError(kind, message, line, factory).to_dict()}
+    return ErrorEvent(BuildError(kind, message, line, factory))
+
+
+#: Import names whose package on PyPI is called something else.
+PACKAGES = {
+    "cv2": "opencv-python", "sklearn": "scikit-learn", "PIL": "pillow", "yaml": "pyyaml",
+    "skimage": "scikit-image", "bs4": "beautifulsoup4", "tensorflow_datasets": "tensorflow-datasets",
+    "tensorflow_addons": "tensorflow-addons", "tensorflow_hub": "tensorflow-hub",
+    "tensorflow_text": "tensorflow-text", "keras_cv": "keras-cv", "keras_nlp": "keras-nlp",
+    "keras_hub": "keras-hub", "IPython": "ipython", "Bio": "biopython", "dateutil": "python-dateutil",
+    "attr": "attrs", "google.protobuf": "protobuf", "umap": "umap-learn", "sentencepiece": "sentencepiece",
+}
+
+
+def missing_module_message(name: str) -> str:
+    """Which module is missing, in which interpreter, and what to install."""
+    top = name.split(".")[0]
+    package = PACKAGES.get(name) or PACKAGES.get(top) or top.replace("_", "-")
+    return (f"No module named '{name}' in {sys.executable}; this model needs it. "
+            f"Install it there (pip install {package}), or choose another interpreter (netviz.python)")
 
 
 def _innermost_line(error: BaseException, path: str) -> Optional[int]:

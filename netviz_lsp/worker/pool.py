@@ -13,6 +13,7 @@ Worker states: starting -> ready -> building -> ready ... -> exited.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import os
 import re
 import signal
@@ -25,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
 from netviz_lsp.graph import BuildError
+from netviz_lsp.worker.messages import (BuildRequest, Done, Dropped, ErrorEvent, ModelEvent, Ready, Stage,
+                                        TargetSpec, event_from_wire)
 from netviz_lsp.worker.protocol import ChannelClosed, Reader, send
 
 START_TIMEOUT = 300.0
@@ -43,7 +46,7 @@ class BuildOutcome:
     models: list[dict[str, Any]] = field(default_factory=list)
     errors: list[BuildError] = field(default_factory=list)
     dropped: dict[str, str] = field(default_factory=dict)
-    """Factory name -> the type it returned instead of a model."""
+    """Target name -> the type it had instead of a model."""
 
 
 class Worker:
@@ -87,10 +90,11 @@ class Worker:
             self._drain.join(1.0)
             self._start_error = self.tail[-1] if self.tail else self.describe_exit()
         else:
-            if message is None or message.get("event") != "ready":
+            event = event_from_wire(message) if message is not None else None
+            if not isinstance(event, Ready):
                 self._start_error = f"it did not start within {START_TIMEOUT:.0f} s"
             else:
-                self.import_ms = message.get("import_ms")
+                self.import_ms = event.import_ms
                 if self.state == "starting":
                     self.state = "ready"
         self._ready.set()
@@ -101,10 +105,10 @@ class Worker:
             self.kill()
             raise WorkerStartError(f"the NetViz worker could not start: {detail}")
 
-    def send(self, message: dict[str, Any]) -> None:
+    def send(self, request: BuildRequest) -> None:
         self._forwarded = 0
         try:
-            send(self._to_worker, message)
+            send(self._to_worker, request.to_wire())
         except OSError:
             raise ChannelClosed() from None
 
@@ -193,6 +197,7 @@ class BuildPool:
         self._lock = threading.Lock()
         self._workers: list[Worker] = []
         self._closed = False
+        self._request_id = 0
         self.builds = 0
 
     def start(self) -> None:
@@ -209,15 +214,19 @@ class BuildPool:
         """True when a worker has Keras imported and is idle or building (no import to wait for)."""
         return any(w.state in ("ready", "building") for w in self._workers)
 
-    def build(self, request: dict[str, Any], timeout: float,
+    def build(self, request: BuildRequest, timeout: float,
               on_stage: Optional[Callable[[str, Optional[str]], None]] = None) -> BuildOutcome:
-        """Build every factory of ``request``; never raises for anything the user's code does."""
+        """Build every target of ``request``; never raises for anything the user's code does.
+
+        ``on_stage("slice", None)`` is called when the file's statements start running,
+        ``on_stage("factory", name)`` when a target is evaluated.
+        """
         with self._lock:
             self.builds += 1
             outcome = BuildOutcome()
-            remaining = list(request["factories"])
+            remaining = list(request.targets)
             while remaining:
-                remaining = self._run(dict(request, factories=remaining), timeout, outcome, on_stage)
+                remaining = self._run(request.with_targets(remaining), timeout, outcome, on_stage)
             if not self._closed:
                 self._fill()  # the spare starts importing now, not while the first build needs the CPU
             return outcome
@@ -268,17 +277,17 @@ class BuildPool:
         if not self._closed:
             self._fill()
 
-    def _run(self, request, timeout, outcome: BuildOutcome, on_stage) -> list[dict]:
-        """Send one request; return the factories still to build after a timeout or crash."""
-        factories = request["factories"]
-        path = request["path"]
+    def _run(self, request: BuildRequest, timeout: float, outcome: BuildOutcome, on_stage) -> list[TargetSpec]:
+        """Send one request; return the targets to build again (in a fresh worker) after a timeout or crash."""
         try:
             worker = self._ready_worker()
         except WorkerStartError as error:
-            outcome.errors.append(BuildError("crash", str(error), None, None))
+            outcome.errors.extend(BuildError("crash", str(error), None, t.name) for t in request.targets)
             return []
         worker.state = "building"
-        current: Optional[dict] = None
+        self._request_id += 1
+        request.id = self._request_id
+        stage: Optional[Stage] = None
         done: set[str] = set()
         try:
             worker.clear_trace()
@@ -287,54 +296,63 @@ class BuildPool:
             while True:
                 message = worker.reader.receive(max(0.0, deadline - time.monotonic()))
                 if message is None:
-                    line = worker.stack_line(path, ask=True)
+                    line = worker.stack_line(request.path, ask=True)
                     self._replace(worker)
-                    what = f"{current['name']}()" if current else "the file's top-level code"
-                    outcome.errors.append(BuildError(
-                        "timeout", f"{what} did not finish within {timeout:g} s; the worker was stopped "
-                        "and replaced", line or (current["line"] if current else None),
-                        current["name"] if current else None))
-                    return self._after(factories, current, done)
-                event = message.get("event")
-                if event == "stage":
-                    current = next((f for f in factories if f["name"] == message.get("factory")), None)
+                    return self._blame(request, stage, done, outcome, "timeout", line,
+                                       f"did not finish within {timeout:g} s; the worker was stopped and replaced")
+                event = event_from_wire(message)
+                if isinstance(event, Stage):
+                    if on_stage and event.stage == "target":
+                        on_stage("factory", event.target)
+                    elif on_stage and event.stage == "statement" and stage is None:
+                        on_stage("slice", None)
+                    stage = event
                     deadline = time.monotonic() + timeout
-                    if on_stage:
-                        on_stage(message["stage"], message.get("factory"))
-                elif event == "model":
-                    outcome.models.append(message["graph"])
-                    done.add(message["graph"]["factory"])
-                elif event == "error":
-                    outcome.errors.append(BuildError.from_dict(message["error"]))
-                    if message["error"].get("factory"):
-                        done.add(message["error"]["factory"])
-                elif event == "dropped":
-                    outcome.dropped[message["factory"]] = message.get("returned", "?")
-                    done.add(message["factory"])
-                elif event == "done":
+                elif isinstance(event, ModelEvent):
+                    outcome.models.append(event.graph)
+                    done.add(event.graph["factory"])
+                elif isinstance(event, ErrorEvent):
+                    if event.error.factory is None:  # the text itself failed: every target's error
+                        outcome.errors.extend(dataclasses.replace(event.error, factory=t.name)
+                                              for t in request.targets if t.name not in done)
+                        done.update(t.name for t in request.targets)
+                    else:
+                        outcome.errors.append(event.error)
+                        done.add(event.error.factory)
+                elif isinstance(event, Dropped):
+                    outcome.dropped[event.target] = event.returned
+                    done.add(event.target)
+                elif isinstance(event, Done):
                     worker.state = "ready"
-                    if message.get("leftovers"):
-                        self.on_output(f"netviz: the build left {', '.join(message['leftovers'][:5])} running; "
+                    if event.leftovers:
+                        self.on_output(f"netviz: the build left {', '.join(event.leftovers[:5])} running; "
                                        "replacing the worker\n")
                         self._replace(worker)
                     return []
         except ChannelClosed:
             worker.process.wait()
-            line = worker.stack_line(path, ask=False)
+            line = worker.stack_line(request.path, ask=False)
             description = worker.describe_exit()
             if worker.process.returncode == -signal.SIGKILL:
                 description += " (from outside, or by the system for using too much memory)"
             self._replace(worker)
-            what = f"{current['name']}()" if current else "the file's top-level code"
-            outcome.errors.append(BuildError(
-                "crash", f"{what} stopped the build: {description}; a fresh worker took its place",
-                line or (current["line"] if current else None), current["name"] if current else None))
-            return self._after(factories, current, done)
+            return self._blame(request, stage, done, outcome, "crash", line,
+                               f"stopped the build: {description}; a fresh worker took its place")
 
     @staticmethod
-    def _after(factories: list[dict], current: Optional[dict], done: set[str]) -> list[dict]:
-        """Factories not yet built after the one that failed; none if the slice itself failed."""
-        if current is None:
-            return []
-        index = factories.index(current)
-        return [f for f in factories[index + 1:] if f["name"] not in done]
+    def _blame(request: BuildRequest, stage: Optional[Stage], done: set[str], outcome: BuildOutcome,
+               kind: str, line: Optional[int], what: str) -> list[TargetSpec]:
+        """Errors for the targets the hung or dead stage cost; the others are to build again."""
+        pending = [t for t in request.targets if t.name not in done]
+        if stage is not None and stage.stage == "target":
+            hit = [t for t in pending if t.name == stage.target]
+            subject = f"{stage.target}()" if hit and hit[0].kind == "factory" else f"building {stage.target}"
+        elif stage is not None and stage.stage == "statement":
+            hit = [t for t in pending if stage.index in t.slice]
+            subject = f"the top-level code at line {stage.line}"
+        else:
+            hit, subject = pending, "the file's top-level code"
+        for target in hit:
+            where = line or (stage.line if stage is not None and stage.stage == "statement" else None) or target.line
+            outcome.errors.append(BuildError(kind, f"{subject} {what}", where, target.name))
+        return [t for t in pending if t not in hit]

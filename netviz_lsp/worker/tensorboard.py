@@ -16,49 +16,26 @@ parent's ``BuildPool.build`` serves this request unchanged. Runs in the worker o
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 from netviz_lsp.worker import build
-from netviz_lsp.worker.build import Emit
+from netviz_lsp.worker.build import Emit, Program
+from netviz_lsp.worker.messages import BuildRequest, Event, ModelEvent, TargetSpec
 
 
-def run_tensorboard(request: dict[str, Any], emit: Emit) -> None:
-    """Export every factory of ``request`` to ``request["logdir"]``; errors are events, never raised."""
-    import keras
+def run_tensorboard(request: BuildRequest, emit: Emit) -> None:
+    """Export every target of ``request`` to ``request.logdir``; errors are events, never raised."""
 
-    path = request["path"]
-    emit({"event": "stage", "stage": "slice"})
-    with build._workspace(path, request.get("roots", [])):
-        keras.backend.clear_session(free_memory=False)  # as run_build: gc runs after the request
-        namespace = build._run_slice(request, emit)
-        if namespace is None:
-            return
-        for factory in request["factories"]:
-            emit({"event": "stage", "stage": "factory", "factory": factory["name"]})
-            keras.backend.clear_session(free_memory=False)
-            run_dir = os.path.join(request["logdir"], request.get("run_prefix", "") + factory["name"])
-            emit(_export_factory(namespace, factory, path, run_dir))
+    def finish(target: TargetSpec, value: Any, program: Program) -> Event:
+        event = build._finish_build(target, value, program)
+        if isinstance(event, ModelEvent):
+            run_dir = os.path.join(request.logdir or ".", request.run_prefix + target.name)
+            event_file = write_graph(build._model_in(value), run_dir)
+            note = event.graph["build"].get("note")
+            event.graph["build"]["note"] = "; ".join(filter(None, [note, f"TensorBoard graph: {event_file}"]))
+        return event
 
-
-def _export_factory(namespace: dict, factory: dict, path: str, run_dir: str) -> dict[str, Any]:
-    name, line = factory["name"], factory["line"]
-    started = time.perf_counter()
-    try:
-        result, graph = build._build(namespace, factory, path, shape_only=False)
-        if graph is None:
-            if result is None:
-                return build._error("build", f"{name}() returned None; a factory must return a Keras model",
-                                    line, name)
-            return {"event": "dropped", "factory": name, "returned": type(result).__name__}
-        event_file = write_graph(build._model_in(result), run_dir)
-        graph.build.ms = round((time.perf_counter() - started) * 1000, 1)
-        graph.build.note = "; ".join(filter(None, [graph.build.note, f"TensorBoard graph: {event_file}"]))
-        return {"event": "model", "graph": graph.to_dict()}
-    except BaseException as error:
-        if isinstance(error, KeyboardInterrupt):
-            raise
-        return build._error_event(error, path, name, fallback_line=line)
+    build.run_build(request, emit, finish)
 
 
 def write_graph(model, run_dir: str) -> str:

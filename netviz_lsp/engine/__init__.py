@@ -1,0 +1,265 @@
+"""The engine: the one seam through which the CLI and the language server build and draw a file.
+
+``Engine`` owns the warm worker pool and the caches, and does four things:
+
+- ``build(path, source, settings, roots)``: discovery, then one worker build of the targets
+  whose slice or inputs changed, giving a ``FileResult``. Nothing the file does raises:
+  syntax errors, missing arguments, failed imports, crashes and timeouts are error values,
+  each owned by the target it costs;
+- ``draw(models, fmt, ...)``: the diagrams of built models in any view and format, a
+  Graphviz failure becoming a ``render`` error of that target;
+- ``export(graph, fmt, ...)``: one file's bytes (json included);
+- ``dependencies(path, source, roots)``: the workspace files the file imports,
+  transitively (``workspace.py``), for the server's watcher and the build cache's key.
+
+``tensorboard(...)`` writes TensorBoard graphs. The engine never imports Keras: the pool's
+worker does, in its own process. The server depends on ``EngineAPI`` only, so its
+scheduling, publishing and commands are tested with a fake engine (tests/fake_engine.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from typing import Callable, Iterable, Optional, Protocol
+
+from netviz_lsp.discovery import Discovery, Factory, discover
+from netviz_lsp.engine.cache import BuildCache, Outcome, RenderCache
+from netviz_lsp.engine.workspace import workspace_dependencies
+from netviz_lsp.graph import BuildError, FileResult, ModelGraph
+from netviz_lsp.settings import RenderOptions, Settings
+from netviz_lsp.worker.messages import BUILD, TENSORBOARD, BuildRequest, TargetSpec
+from netviz_lsp.worker.pool import BuildOutcome, BuildPool
+
+OnStage = Callable[[str, Optional[str]], None]
+_REUSABLE_ERRORS = ("build", "arguments")
+"""Deterministic failures; a timeout or crash may be the machine's fault, so it is retried."""
+
+__all__ = ["BuildCache", "Engine", "EngineAPI", "RenderCache", "build_request", "draw_model"]
+
+
+class EngineAPI(Protocol):
+    """What the language server needs of an engine (``Engine``, or a test's fake)."""
+
+    @property
+    def warm(self) -> bool: ...
+    def start(self) -> None: ...
+    def restart(self, memory_mb: Optional[int] = None) -> None: ...
+    def close(self) -> None: ...
+    def forget(self, path: Optional[str] = None) -> None: ...
+    def worker_pids(self) -> list[int]: ...
+    def build(self, path: str, source: str, settings: Settings, roots: Iterable[str] = (),
+              only: Optional[Iterable[str]] = None, on_stage: Optional[OnStage] = None,
+              found: Optional[Discovery] = None) -> FileResult: ...
+    def draw(self, models: list[ModelGraph], fmt: str, options: RenderOptions, view: str = "graph",
+             views=None, document: str = "") -> tuple[dict[str, bytes], list[BuildError]]: ...
+    def export(self, graph: ModelGraph, fmt: str, options: RenderOptions, view: str = "graph",
+               views=None) -> bytes: ...
+    def dependencies(self, path: str, source: str, roots: Iterable[str]) -> frozenset[str]: ...
+
+
+class Engine:
+    """Builds on a warm worker pool, with each target's last outcome and drawing reused."""
+
+    def __init__(self, pool: Optional[BuildPool] = None, *, python: Optional[str] = None, memory_mb: int = 0,
+                 spare: bool = False, on_output: Optional[Callable[[str], None]] = None):
+        self.pool = pool or BuildPool(python, memory_mb=memory_mb, spare=spare, on_output=on_output)
+        self.cache = BuildCache()
+        self.drawings = RenderCache()
+
+    # -- the workers -------------------------------------------------------------------------
+
+    @property
+    def warm(self) -> bool:
+        """True when a worker has Keras imported (a build waits for no import)."""
+        return self.pool.warm
+
+    def start(self) -> None:
+        self.pool.start()
+
+    def restart(self, memory_mb: Optional[int] = None) -> None:
+        """Replace every worker (with a new memory limit when given); reuse nothing built before."""
+        if memory_mb is not None:
+            self.pool.memory_mb = memory_mb
+        self.pool.restart()
+        self.cache.forget()
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def forget(self, path: Optional[str] = None) -> None:
+        """Build ``path`` (default: everything) again next time, even if nothing changed."""
+        self.cache.forget(None if path is None else os.path.abspath(path))
+
+    def worker_pids(self) -> list[int]:
+        return self.pool.worker_pids()
+
+    # -- building ----------------------------------------------------------------------------
+
+    def build(self, path: str, source: str, settings: Settings, roots: Iterable[str] = (),
+              only: Optional[Iterable[str]] = None, on_stage: Optional[OnStage] = None,
+              found: Optional[Discovery] = None) -> FileResult:
+        """Discover and build ``source`` (the text of ``path``); every failure is an error value."""
+        roots = list(roots)
+        absolute = os.path.abspath(path)
+        found = found or discover(source, absolute, settings.build.factory_args)
+        wanted = None if only is None else set(only)
+        result = FileResult(file=path)
+        result.errors.extend(e for e in found.errors if wanted is None or e.factory in wanted or e.factory is None)
+        buildable = [t for t in found.factories if _buildable(t) and (wanted is None or t.name in wanted)]
+        stamp = self._stamp(absolute, source, roots) + repr(settings.build.shape_only)
+        outcomes: dict[str, Outcome] = {}
+        for target in buildable:
+            hit = self.cache.get(absolute, target.name, target.fingerprint + stamp)
+            if hit is not None:
+                outcomes[target.name] = _reused(hit)
+        todo = [t for t in buildable if t.name not in outcomes]
+        if todo:
+            request = build_request(found, path, source, settings, roots, todo)
+            outcome = self.pool.build(request, settings.build.timeout_seconds, on_stage)
+            outcomes.update(_outcomes(todo, outcome))
+            for error in outcome.errors:
+                if error.factory is None:
+                    result.errors.append(error)
+            if not [e for e in outcome.errors if e.factory is None]:
+                for target in todo:
+                    item = outcomes.get(target.name)
+                    if isinstance(item, ModelGraph) or (isinstance(item, BuildError) and item.kind in _REUSABLE_ERRORS):
+                        self.cache.put(absolute, target.name, target.fingerprint + stamp, item)
+        for target in buildable:
+            item = outcomes.get(target.name)
+            if isinstance(item, ModelGraph):
+                result.models.append(item)
+            elif item is not None:
+                result.errors.append(item)
+        result.errors.sort(key=lambda e: (e.line or 0, e.factory or ""))
+        return result
+
+    def tensorboard(self, path: str, source: str, settings: Settings, logdir: str, run_prefix: str = "",
+                    only: Optional[Iterable[str]] = None) -> FileResult:
+        """Build each target with real weights and write its graph to ``logdir/<run_prefix><target>``."""
+        absolute = os.path.abspath(path)
+        found = discover(source, absolute, settings.build.factory_args)
+        wanted = None if only is None else set(only)
+        result = FileResult(file=path)
+        result.errors.extend(e for e in found.errors if wanted is None or e.factory in wanted or e.factory is None)
+        chosen = [t for t in found.factories if _buildable(t) and (wanted is None or t.name in wanted)]
+        if chosen:
+            request = build_request(found, path, source, dataclasses.replace(
+                settings, build=dataclasses.replace(settings.build, shape_only=False)), (), chosen)
+            request = dataclasses.replace(request, op=TENSORBOARD, logdir=os.path.abspath(logdir),
+                                          run_prefix=run_prefix)
+            outcome = self.pool.build(request, settings.build.timeout_seconds)
+            outcomes = _outcomes(chosen, outcome)
+            result.models = [o for o in (outcomes.get(t.name) for t in chosen) if isinstance(o, ModelGraph)]
+            result.errors.extend(o for o in outcomes.values() if isinstance(o, BuildError))
+            result.errors.extend(e for e in outcome.errors if e.factory is None)
+        result.errors.sort(key=lambda e: (e.line or 0, e.factory or ""))
+        return result
+
+    def _stamp(self, path: str, source: str, roots: list[str]) -> str:
+        """Modification times of the workspace modules ``path`` imports, as a cache-key part."""
+        stamps = []
+        for dependency in sorted(workspace_dependencies(path, source, roots)):
+            try:
+                stamps.append(f"{dependency}:{os.stat(dependency).st_mtime_ns}")
+            except OSError:
+                pass
+        return "|".join(stamps)
+
+    # -- drawing -----------------------------------------------------------------------------
+
+    def draw(self, models: list[ModelGraph], fmt: str, options: RenderOptions, view: str = "graph",
+             views=None, document: str = "") -> tuple[dict[str, bytes], list[BuildError]]:
+        """Each model drawn as ``view`` in ``fmt``; Graphviz failures as ``render`` errors at its line.
+
+        With ``document`` (a key such as the file's URI), a drawing of the same graph object
+        with the same options is reused.
+        """
+        drawn: dict[str, bytes] = {}
+        errors: list[BuildError] = []
+        for model in models:
+            key = (document, model.factory, view, fmt)
+            reused = self.drawings.get(key, model, (options, views)) if document else None
+            if reused is not None:
+                drawn[model.factory] = reused
+                continue
+            try:
+                drawn[model.factory] = draw_model(model, fmt, options, view, views)
+            except Exception as error:  # RenderError, OSError, a NetViz bug: the diagram is lost, not the build
+                errors.append(BuildError("render", f"the diagram could not be drawn: {error}", model.line,
+                                         model.factory))
+                continue
+            if document:
+                self.drawings.put(key, model, (options, views), drawn[model.factory])
+        return drawn, errors
+
+    def export(self, graph: ModelGraph, fmt: str, options: RenderOptions, view: str = "graph", views=None) -> bytes:
+        """One export's bytes; ``RenderError`` when Graphviz fails, ``ValueError`` for a format the view lacks."""
+        return draw_model(graph, fmt, options, view, views)
+
+    def dependencies(self, path: str, source: str, roots: Iterable[str]) -> frozenset[str]:
+        return workspace_dependencies(path, source, roots)
+
+
+def draw_model(graph: ModelGraph, fmt: str, options: RenderOptions, view: str = "graph", views=None) -> bytes:
+    """``graph`` as ``fmt`` bytes: the contract's JSON, or a drawing of ``view``."""
+    if fmt == "json":
+        return (json.dumps(graph.to_dict(), indent=1) + "\n").encode("utf-8")
+    from netviz_lsp.render import render_view
+
+    return render_view(graph, view, fmt, options, views)
+
+
+def build_request(found: Discovery, path: str, source: str, settings: Settings, roots: Iterable[str] = (),
+                  targets: Optional[list[Factory]] = None) -> BuildRequest:
+    """The worker request for ``targets`` (default: every buildable target)."""
+    chosen = [t for t in found.factories if _buildable(t)] if targets is None else targets
+    return BuildRequest(
+        path=os.path.abspath(path), source=source, op=BUILD,
+        targets=[TargetSpec(t.name, t.line, _expr(t), list(t.slice), getattr(t, "kind", "factory"),
+                            getattr(t, "after", None), getattr(t, "start", None)) for t in chosen],
+        shape_only=settings.build.shape_only, roots=[os.path.abspath(r) for r in roots],
+        replacements=dict(getattr(found, "replacements", None) or {}),
+    )
+
+
+def _buildable(target: Factory) -> bool:
+    return bool(getattr(target, "buildable", target.args is not None))
+
+
+def _expr(target: Factory) -> str:
+    return getattr(target, "expr", "") or f"{target.name}({target.args})"
+
+
+def _outcomes(targets: list[Factory], outcome: BuildOutcome) -> dict[str, Outcome]:
+    """Each built target's graph or error; a declared factory that returned a non-model is an error."""
+    found: dict[str, Outcome] = {}
+    for graph in outcome.models:
+        found[graph["factory"]] = ModelGraph.from_dict(graph)
+    for target in targets:
+        returned = outcome.dropped.get(target.name)
+        if returned is not None and target.declared:  # inferred candidates are dropped quietly
+            found[target.name] = BuildError(
+                "build", f"{target.name}() returned {returned}, not a Keras model", target.line, target.name)
+    for error in outcome.errors:
+        if error.factory is not None:
+            found[error.factory] = error
+    return found
+
+
+def _reused(outcome: Outcome) -> Outcome:
+    if isinstance(outcome, ModelGraph):
+        return dataclasses.replace(outcome, build=dataclasses.replace(outcome.build, cached=True))
+    return outcome
+
+
+def build_file(pool: BuildPool, path: str, source: str, settings: Settings, roots: Iterable[str] = (),
+               only: Optional[Iterable[str]] = None, on_stage: Optional[OnStage] = None,
+               found: Optional[Discovery] = None, cache: Optional[BuildCache] = None) -> FileResult:
+    """TRANSITIONAL (removed once the tests call ``Engine``): one build on ``pool``."""
+    engine = Engine(pool)
+    if cache is not None:
+        engine.cache = cache
+    return engine.build(path, source, settings, roots, only, on_stage, found)

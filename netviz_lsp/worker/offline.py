@@ -1,0 +1,197 @@
+"""The worker never downloads, never uses the network and never loads weights.
+
+Discovery keeps downloads, file reads and training out of the program slice; this module
+is the second line of defence, inside the worker, for what slips through (a download
+inside a factory, a pretrained backbone):
+
+- ``keras.applications.*(weights="imagenet" | "path.h5")`` builds with ``weights=None`` and
+  says so in the graph's note;
+- ``Model.load_weights`` does nothing, with the same note;
+- ``keras.utils.get_file`` and every internet socket raise ``NetVizOffline`` with a clear
+  message (the error lands at the user's line like any other);
+- ``dataset_stand_in`` gives ``keras.datasets.<name>.load_data()``'s arrays with the
+  real shapes and dtypes and no download: images are zero-stride views (no memory),
+  labels cycle through the real classes so ``len(np.unique(y))`` is right.
+
+``install()`` patches once per process; ``notes`` collects what one target's build
+skipped (the build module clears it per target).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import socket
+import sys
+from typing import Any
+
+WEIGHTS_NOTE = "pretrained weights not loaded (shape-only)"
+LOAD_WEIGHTS_NOTE = "load_weights() skipped: NetViz never loads weights"
+notes: list[str] = []
+_installed = False
+
+
+class NetVizOffline(PermissionError):
+    """Something in a build tried to download or reach the network."""
+
+
+def install() -> None:
+    """Patch Keras and the socket module for this process; safe to call twice."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    _refuse_sockets()
+    _refuse_get_file()
+    _no_pretrained_weights()
+    _no_load_weights()
+
+
+# -- network ---------------------------------------------------------------------------------
+
+def _refuse_sockets() -> None:
+    original_connect, original_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def internet(sock: socket.socket) -> bool:
+        return sock.family in (socket.AF_INET, socket.AF_INET6)
+
+    def connect(self, address):
+        if internet(self):
+            raise NetVizOffline(f"NetViz builds never use the network (a connection to {address!r} was refused); "
+                                "keep downloads out of the code that builds the model")
+        return original_connect(self, address)
+
+    def connect_ex(self, address):
+        if internet(self):
+            connect(self, address)
+        return original_connect_ex(self, address)
+
+    socket.socket.connect = connect
+    socket.socket.connect_ex = connect_ex
+
+
+def _refuse_get_file() -> None:
+    from keras.src.utils import file_utils
+
+    original = file_utils.get_file
+
+    @functools.wraps(original)
+    def get_file(fname=None, origin=None, *args, **kwargs):
+        what = origin or fname or "a file"
+        raise NetVizOffline(f"NetViz does not download ({what}); "
+                            "add `# netviz: value=...` on the line that needs it to stand in for the data")
+
+    _rebind(original, get_file, file_utils)
+
+
+# -- weights ---------------------------------------------------------------------------------
+
+def _no_pretrained_weights() -> None:
+    import keras.src.applications  # noqa: F401  (the package; its modules below)
+
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("keras.src.applications.") or module is None:
+            continue
+        for attr, value in list(vars(module).items()):
+            if inspect.isfunction(value) and value.__module__ == name and _takes_weights(value):
+                _rebind(value, _without_weights(value), module)
+
+
+def _takes_weights(function) -> bool:
+    try:
+        return "weights" in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _without_weights(function):
+    signature = inspect.signature(function)
+
+    @functools.wraps(function)
+    def build_without_weights(*args, **kwargs):
+        bound = signature.bind_partial(*args, **kwargs)
+        weights = bound.arguments.get("weights", signature.parameters["weights"].default)
+        if weights is not None:
+            bound.arguments["weights"] = None
+            if WEIGHTS_NOTE not in notes:
+                notes.append(WEIGHTS_NOTE)
+        return function(*bound.args, **bound.kwargs)
+
+    build_without_weights.__netviz_wrapped__ = True
+    return build_without_weights
+
+
+def _no_load_weights() -> None:
+    from keras.src.models.model import Model
+
+    def load_weights(self, *args, **kwargs):
+        if LOAD_WEIGHTS_NOTE not in notes:
+            notes.append(LOAD_WEIGHTS_NOTE)
+
+    Model.load_weights = load_weights
+
+
+def _rebind(original, replacement, home) -> None:
+    """Put ``replacement`` wherever Keras or TensorFlow modules hold ``original``."""
+    for attr, value in list(vars(home).items()):
+        if value is original:
+            setattr(home, attr, replacement)
+    for name, module in list(sys.modules.items()):
+        if module is None or not name.startswith(("keras", "tensorflow", "tf_keras")):
+            continue
+        try:
+            items = list(vars(module).items())
+        except TypeError:
+            continue
+        for attr, value in items:
+            if value is original:
+                setattr(module, attr, replacement)
+
+
+# -- datasets --------------------------------------------------------------------------------
+
+#: name -> (train size, test size, sample shape, sample dtype, classes, label shape, label dtype)
+DATASETS: dict[str, tuple] = {
+    "mnist": (60000, 10000, (28, 28), "uint8", 10, (), "uint8"),
+    "fashion_mnist": (60000, 10000, (28, 28), "uint8", 10, (), "uint8"),
+    "cifar10": (50000, 10000, (32, 32, 3), "uint8", 10, (1,), "uint8"),
+    "cifar100": (50000, 10000, (32, 32, 3), "uint8", 100, (1,), "int64"),
+    "imdb": (25000, 25000, None, "object", 2, (), "int64"),
+    "reuters": (8982, 2246, None, "object", 46, (), "int64"),
+    "boston_housing": (404, 102, (13,), "float64", None, (), "float64"),
+    "california_housing": (16512, 4128, (8,), "float64", None, (), "float32"),
+}
+
+
+def dataset_stand_in(name: str, **kwargs: Any):
+    """``((x_train, y_train), (x_test, y_test))`` shaped as ``keras.datasets.<name>.load_data()``'s."""
+    import numpy as np
+
+    if name not in DATASETS:
+        raise NetVizOffline(f"NetViz has no stand-in for keras.datasets.{name}; "
+                            "add `# netviz: value=...` on that line")
+    train, test, shape, dtype, classes, label_shape, label_dtype = DATASETS[name]
+    if name == "cifar100" and kwargs.get("label_mode") == "coarse":
+        classes = 20
+    if name == "reuters" and kwargs.get("test_split") is not None:
+        total = train + test
+        test = int(total * float(kwargs["test_split"]))
+        train = total - test
+    words = kwargs.get("num_words") or 10000
+    notes.append(f"keras.datasets.{name} stood in by empty arrays of its shapes (nothing downloaded)")
+
+    def samples(n: int):
+        if shape is None:  # sequences of word indices
+            data = np.empty(n, dtype=object)
+            sequence = list(range(1, min(int(words), 200)))
+            for i in range(n):
+                data[i] = sequence
+            return data
+        return np.broadcast_to(np.zeros((), dtype=dtype), (n, *shape))
+
+    def labels(n: int):
+        if classes is None:
+            return np.broadcast_to(np.zeros((), dtype=label_dtype), (n, *label_shape))
+        return np.resize(np.arange(classes, dtype=label_dtype), n).reshape((n, *label_shape))
+
+    return (samples(train), labels(train)), (samples(test), labels(test))
