@@ -1,8 +1,9 @@
 """The typed payloads the server sends to the client, beyond standard LSP.
 
-``netviz/diagram`` and ``netviz/buildStatus`` notifications (DESIGN.md, "Server to
-client") and the answer of ``netviz.listFactories``. Each is a dataclass; ``to_json``
-gives the wire form, with the contract's camelCase names where it has them.
+``netviz/diagram`` and ``netviz/buildStatus`` notifications and the answer of
+``netviz.listFactories``, as docs/protocol.md defines them (tests/test_protocol_doc.py
+checks these classes against it). Each is a dataclass; ``to_json`` gives the wire form:
+the field names as they are for the notifications, camelCase for ``FactoryInfo``.
 """
 
 from __future__ import annotations
@@ -16,30 +17,36 @@ BUILD_STATUS = "netviz/buildStatus"
 
 @dataclass
 class ModelDiagram:
-    """One factory's diagram."""
+    """One target's diagram."""
 
     factory: str
-    """The factory's name."""
+    """The target's name: a factory function, or a module-level variable."""
     svg: Optional[str]
-    """The rendered SVG (node ids are layer ids); ``None`` when Graphviz failed (see errors)."""
+    """The rendered SVG (node ids are layer ids); ``None`` when Graphviz failed (a ``render`` error says why)."""
     graph: dict[str, Any]
     """The factory's ``ModelGraph.to_dict()``: the graph contract."""
 
 
 @dataclass
 class DiagramParams:
-    """``netviz/diagram``: everything one build of one file produced."""
+    """``netviz/diagram``: everything one build of one file produced.
+
+    Sent only while the editor's text is exactly the text the build ran (``publish.py``).
+    """
 
     uri: str
     """The document built."""
     version: Optional[int]
-    """The document version built; always the editor's current version when sent."""
+    """The editor's version of the document when this is sent; the build ran that version's text.
+    It may be a later version than the one the build was requested for: a build is held back
+    while the text differs, and sent when an edit brings the text back (documents.py compares
+    texts, not versions)."""
     models: list[ModelDiagram] = field(default_factory=list)
-    """One entry per factory that built, in source order."""
+    """One entry per target that built, in source order."""
     errors: list[dict[str, Any]] = field(default_factory=list)
-    """``BuildError.to_dict()`` for each factory or file-wide error (1-based lines)."""
+    """``BuildError.to_dict()`` of the build's errors, then its ``render`` errors (1-based lines)."""
     elapsed_ms: float = 0.0
-    """Wall time of the build and its rendering."""
+    """Wall time from the start of the build to the end of its rendering, in milliseconds."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -52,7 +59,7 @@ class BuildStatusParams:
     uri: str
     """The document."""
     state: str
-    """``queued``, ``building``, ``done`` or ``failed``."""
+    """``queued``, ``building``, ``done`` or ``failed`` (any error, ``render`` included)."""
     message: str
     """One line for a status bar, e.g. ``Building construct_model()…``."""
 
@@ -67,9 +74,9 @@ class FactoryInfo:
     name: str
     """The function's name."""
     line: int
-    """1-based line of its ``def`` in the text last built."""
+    """1-based line of its ``def`` in the editor's current text (in the text last built when that line is gone)."""
     args: Optional[str]
-    """The argument source it is called with; ``None`` when unknown."""
+    """The argument source it is called with; ``None`` when nothing supplies them."""
     args_origin: Optional[str]
     """Where the arguments came from: settings, comment, defaults or call."""
     missing: list[str]
@@ -77,7 +84,7 @@ class FactoryInfo:
     built: bool
     """Whether its last build succeeded."""
     total_params: Optional[int]
-    """Its model's parameter count from the last good build."""
+    """Its model's parameter count from the last good build; ``None`` when it never built."""
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "line": self.line, "args": self.args, "argsOrigin": self.args_origin,

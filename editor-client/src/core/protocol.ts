@@ -2,9 +2,11 @@
  * The wire types NetViz speaks, in one place and free of `vscode` imports, so the
  * extension, the webview page and the tests share them.
  *
- * Server -> client: DESIGN.md "Server to client" and "The graph contract" (lines
- * 1-based). Extension <-> webview: the `ToPreview` / `FromPreview` unions below;
- * anything the webview posts is checked by `parseFromPreview` before it is trusted.
+ * Server -> client: docs/protocol.md, the contract (lines 1-based); the wire types
+ * above the "extension <-> webview" line are checked against it by
+ * tests/test_protocol_doc.py. Extension <-> webview: the `ToPreview` / `FromPreview`
+ * unions below it; anything the webview posts is checked by `parseFromPreview` before
+ * it is trusted.
  */
 
 /** A layer's output: one shape, or one shape per output; `null` dims are the batch. */
@@ -37,10 +39,12 @@ export interface ModelGraph {
   non_trainable_params: number;
   inputs: Shape[];
   outputs: Shape[];
-  build: { ms: number; shape_only: boolean; note?: string | null };
+  build: { ms: number; shape_only: boolean; note?: string | null; cached?: boolean };
   layers: Layer[];
   edges: [string, string][];
   name?: string | null;
+  weights_bytes?: number;
+  kind?: "factory" | "variable";
 }
 
 /** A build error as a value (graph contract `errors[]`). */
