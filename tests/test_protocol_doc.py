@@ -664,6 +664,9 @@ def test_rebuild_states_are_the_scheduler_s(doc: Doc) -> None:
 def test_views_and_their_formats_are_the_renderer_s(doc: Doc) -> None:
     from netviz_lsp.render import VIEW_FORMATS
 
+    drawn = {m[1] for m in members(doc.types()["RenderedView"]["format"])}
+    assert drawn == set(commands.TEXT_FORMATS), (
+        f"Python: netviz.renderView answers in {list(commands.TEXT_FORMATS)}; docs/protocol.md says {sorted(drawn)}")
     rows = {row["View"]: row for row in doc.one("Commands").rows}
     assert list(rows) == list(VIEW_FORMATS), f"Python: the views are {list(VIEW_FORMATS)}; docs/protocol.md says {list(rows)}"
     problems = []
