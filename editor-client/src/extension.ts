@@ -22,13 +22,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const store = new DiagramStore();
   server = new ServerController(context, logs);
   const controller = server;
-  const preview = new PreviewPanel(context, store, controller);
+  const preview = new PreviewPanel(context, store, controller, logs);
   const status = new BuildStatusItem(store, () => controller.state);
   context.subscriptions.push(logs, preview, status);
 
   context.subscriptions.push(
     controller.onDiagram((params) => {
-      if (store.applyDiagram(params)) preview.diagramChanged(params.uri);
+      const held = store.diagram(params.uri);
+      if (store.applyDiagram(params)) {
+        preview.diagramChanged(params.uri);
+      } else {
+        logs.debug(`Ignored a diagram of ${params.uri} for version ${params.version}: version ${held?.version} is already shown.`);
+      }
       status.update();
     }),
     controller.onBuildStatus((params) => {
@@ -46,7 +51,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         await run(...args);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        logs.log(`${id} failed: ${message}`);
+        logs.error(`${id} failed: ${message}`);
         void vscode.window.showErrorMessage(`NetViz: ${message}`);
       }
     }));
@@ -68,7 +73,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const target = targetFile(uri, preview);
     if (target) await controller.execute(ServerCommand.rebuild, { uri: target.toString() });
   });
-  register("netviz.restartServer", () => controller.restart("NetViz: Restart Server"));
+  register("netviz.restartServer", () => controller.restart("NetViz: Restart Server was run"));
   register("netviz.showLogs", () => logs.show(true));
 
   status.update();

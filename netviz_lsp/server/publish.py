@@ -7,12 +7,20 @@ sent only when it was made from exactly the editor's current text (else it is he
 and sent if the editor's text comes back to it: an outside edit the editor reloads),
 diagnostics are published for the current version, ``netviz/buildStatus`` says done or
 failed, and the client is asked to refresh code lenses and inlay hints.
+
+Each outcome is also said in the client's log (``window/logMessage``): at Info what a
+user wants to know (built: file, why, models, time, problems; held back, and why;
+shown after all), at Debug what was dropped unseen.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+import os
+from typing import TYPE_CHECKING, Optional
+from urllib.parse import unquote
+
+from lsprotocol import types
 
 from netviz_lsp.graph import BuildError
 from netviz_lsp.server import diagnostics
@@ -25,17 +33,35 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: Why a build ran (``BuildRequest.reason``), as the log says it.
+REASONS = {
+    "open": "opened",
+    "save": "saved",
+    "disk": "changed on disk",
+    "import": "a module it imports changed",
+    "settings": "build settings changed",
+    "command": "rebuild requested",
+}
+LISTED_MODELS = 5
+"""Models named in a build's log line; more are counted."""
+
 
 def finish_build(server: "NetVizServer", job: Job, built: Built, dependencies: frozenset[str]) -> None:
     document = server.documents.get(job.key)
     if document is None or server.scheduler.superseded(job):
-        log.info("dropped a superseded build of %s", job.key)
+        why = "the file was closed" if document is None else "a newer build of the file was asked for"
+        say(server, types.MessageType.Debug, f"Dropped a build of {_name(job.key)} ({_why(job)}) unseen: {why}.")
         return
     document.record(built)
     document.dependencies = dependencies
     server.update_watches()
+    line = build_line(built, _why(job))
     if document.shows_current_text():
+        say(server, types.MessageType.Info, line)
         send_diagram(server, document)
+    else:
+        say(server, types.MessageType.Info, f"{line} Its diagram is held back: the editor's text is no longer the "
+            "text it was built from; it is shown if the editor's text comes back to it, else the next save rebuilds.")
     diagnostics.publish(server, document)
     failed = bool(built.errors)
     send_status(server, document.uri, "failed" if failed else "done", status_message(built, document))
@@ -60,6 +86,8 @@ def finish_render(server: "NetVizServer", job: Job, built: Built, svgs: dict[str
 def held_diagram(server: "NetVizServer", document: Document) -> None:
     """After an edit: send the last build's diagram if the editor's text is now the text it built."""
     if document.last is not None and not document.last.published and document.shows_current_text():
+        say(server, types.MessageType.Info, f"Showing the held-back diagram of {_name(document.uri)}: "
+            "the editor's text is again the text it was built from.")
         send_diagram(server, document)
 
 
@@ -79,6 +107,42 @@ def send_diagram(server: "NetVizServer", document: Document) -> None:
 
 def send_status(server: "NetVizServer", uri: str, state: str, message: str) -> None:
     server.protocol.notify(BUILD_STATUS, BuildStatusParams(uri, state, message).to_json())
+
+
+def say(server: "NetVizServer", kind: types.MessageType, message: str) -> None:
+    """One line in the client's log (and in the server's own log, at debug)."""
+    log.debug("%s", message)
+    server.window_log_message(types.LogMessageParams(type=kind, message=message))
+
+
+def build_line(built: Built, why: Optional[str]) -> str:
+    """"Built seed_cnns.py (saved, version 5) in 166 ms: 3 models (a, b, c), no problems." """
+    snapshot = built.snapshot
+    source = f"version {snapshot.version}" if snapshot.version is not None else "text on disk"
+    models = [m.factory for m in built.result.models]
+    named = ", ".join(models[:LISTED_MODELS]) + (f" and {len(models) - LISTED_MODELS} more" if len(models) > LISTED_MODELS else "")
+    what = f"{len(models)} model{'s' if len(models) != 1 else ''}" + (f" ({named})" if models else "")
+    errors = built.errors
+    if not errors:
+        problems = "no problems"
+    else:
+        first = errors[0]
+        where = " ".join(filter(None, [f"in {first.factory}" if first.factory else "", f"at line {first.line}" if first.line else ""]))
+        message = first.message.splitlines()[0][:200] if first.message else ""
+        count = "1 problem:" if len(errors) == 1 else f"{len(errors)} problems, the first:"
+        problems = f"{count} {first.kind} error{' ' + where if where else ''}: {message}"
+    context = ", ".join(filter(None, [why, source]))
+    return f"Built {_name(built.result.file or '')} ({context}) in {built.elapsed_ms:,.0f} ms: {what}, {problems}."
+
+
+def _why(job: Job) -> Optional[str]:
+    reason = getattr(job.payload, "reason", None)
+    return REASONS.get(reason, reason) if isinstance(reason, str) else None
+
+
+def _name(uri_or_path: str) -> str:
+    """A file's name, from its path or URI."""
+    return os.path.basename(unquote(uri_or_path).rstrip("/")) or uri_or_path
 
 
 def status_message(built: Built, document: Document) -> str:

@@ -35,7 +35,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.memory_mb:
         _limit_memory(args.memory_mb)
     _exit_with_parent()
+    # TensorFlow's start-up notices are noise in every log that shows the worker's output.
+    # TF_CPP_MIN_LOG_LEVEL quiets its C++ INFO lines; the oneDNN notice and absl's "All log
+    # messages before absl::InitializeLog()" warning ignore it, and only go with oneDNN's
+    # custom operations off, which a build (no training, no inference) never needs.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
     from netviz_lsp.worker import messages, protocol
 

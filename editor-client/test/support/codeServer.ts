@@ -1,7 +1,7 @@
 /**
  * Real VS Code for the end-to-end test: code-server 4.139.1 (VS Code 1.139.1) from the
- * npm registry, installed once into a cache outside the checkout
- * (test/e2e/install-code-server.sh, recipe in /work/shared/REAL_VSCODE.md), started in
+ * npm registry, installed once into a cache outside the checkout by
+ * test/e2e/install-code-server.sh (whose header says what it needs and why), started in
  * its own process group and session, and ended by killing that group.
  *
  * Everything it writes (settings, extensions, logs, XDG folders) stays in one temporary

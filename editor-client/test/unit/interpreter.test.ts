@@ -45,3 +45,13 @@ test("fromEnvironment, or a build without a bundle, leaves PYTHONPATH alone", ()
   assert.equal(parseImportStrategy("nonsense"), "useBundled");
   assert.equal(parseImportStrategy("fromEnvironment"), "fromEnvironment");
 });
+
+test("the server and its build workers start with TensorFlow's start-up notices off, unless the user set them", () => {
+  const python = choosePython({ setting: "/x/python" });
+  const quiet = serverLaunch(python, "useBundled", "/ext/bundled/libs", { PATH: "/bin" }, "/w");
+  assert.equal(quiet.env.TF_CPP_MIN_LOG_LEVEL, "3");
+  assert.equal(quiet.env.TF_ENABLE_ONEDNN_OPTS, "0");
+  const chosen = serverLaunch(python, "fromEnvironment", undefined, { TF_CPP_MIN_LOG_LEVEL: "0", TF_ENABLE_ONEDNN_OPTS: "1" }, "/w");
+  assert.equal(chosen.env.TF_CPP_MIN_LOG_LEVEL, "0");
+  assert.equal(chosen.env.TF_ENABLE_ONEDNN_OPTS, "1");
+});
