@@ -9,16 +9,16 @@ previewed file: the innermost one is the layer's ``line``, the whole chain its
 ``super().__init__()`` line.
 
 The wrapper is transparent to warnings. Keras warns from inside ``Layer.__init__``
-with a ``stacklevel`` that counts frames, and the wrapper's frame would be the one
-named (``sites.py``, not the user's file). So while the outermost constructor runs,
-warnings are held back with the stack they were raised on, then issued again with
-``warnings.warn_explicit`` where the user should look: a warning that points into
-Keras or into this wrapper moves to the innermost line of the previewed file on that
-stack (the line that made the layer), or, when no frame of that file is on it, to the
-frame that called the wrapper, as if the wrapper were not there. Any other warning
-keeps its place. The filters then in force decide what is shown, as they would have
-for a warning issued at that line, except that ``error`` raises when the constructor
-has returned instead of inside it.
+with a ``stacklevel`` that counts frames, so the wrapper's own frame would be named
+(``sites.py``), and even without it Keras names its own ``Dense.__init__``, never the
+user's line. So while the outermost constructor runs, ``warnings.showwarning`` is
+hooked (no filter is touched): a warning that the filters let through and that points
+into Keras or into this wrapper is issued again with ``warnings.warn_explicit`` at
+the innermost line of the previewed file on the stack it was raised on (the line that
+made the layer), or, when no frame of that file is on it, at the frame that called
+the wrapper, as if the wrapper were not there. Any other warning is shown where it
+points. Which warnings show, and how often, stays Python's decision, as in a notebook:
+a Keras warning shows once per worker, then at the line that caused it.
 """
 
 from __future__ import annotations
@@ -53,56 +53,47 @@ def _site_from_stack(layer: object, path: str) -> tuple[Optional[int], list[int]
 
 
 @dataclass
-class _HeldWarning:
-    """A warning raised inside a layer constructor, and where it is issued again."""
+class _Placed:
+    """Where a warning raised inside a layer constructor is shown."""
 
-    message: Any
-    category: type
     filename: str
     lineno: int
     globals: Optional[dict]
     """The namespace of the code at ``filename:lineno`` (its ``__warningregistry__``), when known."""
-    source: Any = None
 
 
-def _outermost_frame_in(frame: Optional[FrameType], filename: str) -> Optional[FrameType]:
-    """The innermost frame at or above ``frame`` running code from ``filename``."""
+def _frame_in(frame: Optional[FrameType], filename: str) -> Optional[FrameType]:
+    """The innermost frame, at ``frame`` or outside it, running code from ``filename``."""
     while frame is not None and frame.f_code.co_filename != filename:
         frame = frame.f_back
     return frame
 
 
-def _is_keras(filename: str, keras_dir: str) -> bool:
-    return filename.startswith(keras_dir)
-
-
-def _place(message: Any, category: type, filename: str, lineno: int, source: Any,
-           path: str, keras_dir: str, stack: FrameType) -> _HeldWarning:
-    """Where a warning raised on ``stack`` should be issued (see the module docstring)."""
-    if filename == __file__ or _is_keras(filename, keras_dir):
-        user = _outermost_frame_in(stack, path)
+def _place(filename: str, lineno: int, path: str, keras_dir: str, stack: Optional[FrameType]) -> _Placed:
+    """Where a warning that points at ``filename:lineno``, raised on ``stack``, is shown."""
+    if filename == __file__ or filename.startswith(keras_dir):
+        user = _frame_in(stack, path)
         if user is not None:
-            return _HeldWarning(message, category, path, user.f_lineno, user.f_globals, source)
-        if filename == __file__:  # nothing of the previewed file on the stack: skip the wrapper alone
+            return _Placed(path, user.f_lineno, user.f_globals)
+        if filename == __file__:  # no frame of the previewed file: skip the wrapper alone
             wrapper = stack
             while wrapper is not None and not (wrapper.f_code.co_filename == __file__
                                                and wrapper.f_code.co_name == "init_recording_site"):
                 wrapper = wrapper.f_back
             caller = wrapper.f_back if wrapper is not None else None
             if caller is not None:
-                return _HeldWarning(message, category, caller.f_code.co_filename, caller.f_lineno,
-                                    caller.f_globals, source)
-    here = _outermost_frame_in(stack, filename)
-    return _HeldWarning(message, category, filename, lineno, here.f_globals if here else None, source)
+                return _Placed(caller.f_code.co_filename, caller.f_lineno, caller.f_globals)
+    here = _frame_in(stack, filename)
+    return _Placed(filename, lineno, here.f_globals if here is not None else None)
 
 
-def _issue(held: _HeldWarning) -> None:
-    module_globals = held.globals
+def _show_at(place: _Placed, message: Any, category: type) -> None:
+    """``message`` as if raised at ``place``: its module's registry and the filters decide."""
+    module_globals = place.globals
     registry = module_globals.setdefault("__warningregistry__", {}) if module_globals is not None else None
     module = module_globals.get("__name__") if module_globals is not None else None
-    warnings.warn_explicit(held.message, held.category, held.filename, held.lineno,
-                           module=module, registry=registry, module_globals=module_globals,
-                           source=held.source)
+    warnings.warn_explicit(message, category, place.filename, place.lineno,
+                           module=module, registry=registry, module_globals=module_globals)
 
 
 @contextlib.contextmanager
@@ -113,33 +104,33 @@ def recording_sites(path: str) -> Iterator[None]:
 
     original = Layer.__init__
     keras_dir = os.path.dirname(keras.__file__) + os.sep
-    depth = 0
+    outer: list = []  # the showwarning that the outermost constructor replaced
 
     def init_recording_site(self, *args, **kwargs):
-        nonlocal depth
         site = _site_from_stack(self, path)
-        if depth:  # an inner layer: the outermost constructor holds the warnings
+        if warnings.showwarning is show_placed:  # an inner layer: the outermost one hooked warnings
             original(self, *args, **kwargs)
         else:
-            held: list[_HeldWarning] = []
-
-            def hold(message, category, filename, lineno, file=None, line=None, source=None):
-                held.append(_place(message, category, filename, lineno, source, path, keras_dir,
-                                   sys._getframe(1)))
-
-            depth += 1
+            outer.append(warnings.showwarning)
+            warnings.showwarning = show_placed
             try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("always")  # the filters decide when it is issued again
-                    warnings.showwarning = hold
-                    original(self, *args, **kwargs)
+                original(self, *args, **kwargs)
             finally:
-                depth -= 1
-                for warning in held:
-                    _issue(warning)
+                previous = outer.pop()
+                if warnings.showwarning is show_placed:  # unless the constructor replaced it
+                    warnings.showwarning = previous
         # Only the outermost constructor's site counts: keep the first one recorded.
         if SITE_ATTR not in self.__dict__:
             object.__setattr__(self, SITE_ATTR, site)
+
+    def show_placed(message, category, filename, lineno, file=None, line=None):
+        """``warnings.showwarning`` while a layer is constructed: show the warning where it belongs."""
+        place = _place(filename, lineno, path, keras_dir, sys._getframe(1))
+        warnings.showwarning = outer[-1]  # what shows it, as it would have without the hook
+        try:
+            _show_at(place, message, category)
+        finally:
+            warnings.showwarning = show_placed
 
     Layer.__init__ = init_recording_site
     try:
