@@ -80,24 +80,30 @@ model.fit(x, y)
 def test_article_factories_lines_and_arguments():
     found = find(ARTICLE)
     assert found.errors == []
-    assert [(f.name, f.line) for f in found.factories] == [
-        ("construct_model", 6), ("sconstruct_model", 18), ("cconstruct_model", 28)]
+    # ``model = cconstruct_model(0.001)`` is the third model: a variable built by the file's own
+    # call, so cconstruct_model itself is not a second target.
+    assert [(f.name, f.line, f.kind) for f in found.factories] == [
+        ("construct_model", 6, "factory"), ("sconstruct_model", 18, "factory"), ("model", 40, "variable")]
     first, second, third = found.factories
-    assert (first.args, first.args_origin, first.params) == ("", "defaults", [])
-    assert (second.args, second.args_origin) == ("", "defaults")
-    assert (third.args, third.args_origin, third.params) == ("0.001", "call", ["learningRate"])
-    assert first.end_line == 15 and third.end_line == 36
+    assert (first.args, first.args_origin, first.params, first.expr) == ("", "defaults", [], "construct_model()")
+    assert (second.args, second.args_origin, second.after, second.start) == ("", "defaults", None, None)
+    assert (third.args, third.args_origin, third.params, third.expr) == ("", None, [], "model")
+    assert (third.start, third.after, third.end_line) == (7, 7, 40)
+    assert first.end_line == 15 and all(f.buildable for f in found.factories)
     # ``from tensorflow import keras`` names a module candidate ``tensorflow.keras`` too.
     assert found.imports == ["tensorflow", "tensorflow.keras", "tensorflow.keras.layers"]
+    assert found.skipped == {8: "plots", 9: "trains"}
+    assert found.replacements == {6: "(x, y), _ = __netviz_dataset__('mnist')"}
 
 
-def test_article_slice_keeps_imports_and_defs_only():
+def test_article_slice_keeps_imports_defs_and_the_models_own_call():
     found = find(ARTICLE)
     assert statements(ARTICLE, found.slice) == [
         "import tensorflow as tf", "from tensorflow import keras", "from tensorflow.keras import layers",
-        "def construct_model():", "def sconstruct_model():", "def cconstruct_model(learningRate):"]
-    assert found.slice == [0, 1, 2, 3, 4, 5]
-    assert factory(found, "construct_model").slice == [0, 1, 2, 3]
+        "def construct_model():", "def sconstruct_model():", "def cconstruct_model(learningRate):",
+        "model = cconstruct_model(0.001)"]
+    assert factory(found, "construct_model").slice == [1, 2, 3]  # ``tf`` is not used by it
+    assert factory(found, "model").slice == [0, 1, 2, 5, 7]
 
 
 # -- program slices --------------------------------------------------------------------------
@@ -161,8 +167,10 @@ def test_main_guard_and_top_level_expressions_never_run_and_import_blocks_do():
         build().summary()
     '''
     found = find(source)
+    # The ``try`` block imports ``tf``, which nothing needs: an import no model needs never runs.
     assert statements(source, found.slice) == [
-        "try:", "import keras", 'if keras.__version__ < "3":', "SIZE = 4", "def build():"]
+        "import keras", 'if keras.__version__ < "3":', "SIZE = 4", "def build():"]
+    assert found.skipped == {6: "main guard"}  # ``print`` may run, but nothing needs it
     assert found.imports == ["tensorflow", "keras", "keras.models"]
 
 
@@ -384,6 +392,7 @@ ARGUMENTS = '''
 import keras
 
 LR = 0.01
+IMAGE = (180, 180)
 
 
 def by_keyword(units):
@@ -420,6 +429,10 @@ def block(units):
     return keras.Sequential([keras.layers.Dense(units)])
 
 
+def by_expression(shape, classes=10):
+    return keras.Sequential([keras.Input(shape), keras.layers.Dense(classes)])
+
+
 def stack():
     return keras.Sequential([block(3), block(4)])
 
@@ -427,7 +440,8 @@ def stack():
 by_keyword(units=3)
 by_name(lr=compute())
 by_name(LR)
-needs(1, depth=2 + 1)
+needs(1, depth=compute())
+by_expression(IMAGE + (3,), classes=2 ** 3)
 '''
 
 
@@ -443,8 +457,14 @@ def test_argument_sources_in_priority_order():
         "with_keywords_comment": ("64, n_classes=12", "comment"),
         "needs": (None, None),
         "stack": ("", "defaults"),
+        # Constant expressions of top-level names are kept as source; the call beats the default.
+        "by_expression": ("IMAGE + (3,), classes=2 ** 3", "call"),
     }
-    assert [f.name for f in found.factories][-2:] == ["needs", "stack"]  # block: a helper, dropped
+    # block: a helper, dropped
+    assert [f.name for f in found.factories][-3:] == ["needs", "by_expression", "stack"]
+    assert statements(ARGUMENTS, factory(found, "by_expression").slice) == [
+        "import keras", "IMAGE = (180, 180)", "def by_expression(shape, classes=10):"]
+    assert factory(found, "by_expression").expr == "by_expression(IMAGE + (3,), classes=2 ** 3)"
 
 
 def test_name_argument_pulls_its_assignment_into_the_slice():
@@ -460,12 +480,12 @@ def test_missing_arguments_are_an_error_at_the_def_naming_the_parameters():
     needs = factory(found, "needs")
     assert needs.missing == ["units", "depth"]
     assert needs.params == ["units", "depth", "*layers", "scale", "**options"]
-    assert [(e.kind, e.factory, e.line) for e in found.errors] == [("arguments", "needs", 32)]
+    assert [(e.kind, e.factory, e.line) for e in found.errors] == [("arguments", "needs", 33)]
     assert found.errors[0].message.startswith(
         "needs(units, depth, *layers, scale, **options) needs arguments for: units, depth. "
         "Give them defaults, call it once at the top level")
     assert "netviz.build.factoryArgs" in found.errors[0].message
-    assert 32 not in [ast.parse(textwrap.dedent(ARGUMENTS)).body[i].lineno for i in found.slice]
+    assert 33 not in [ast.parse(textwrap.dedent(ARGUMENTS)).body[i].lineno for i in found.slice]
 
 
 def test_settings_win_over_a_comment_and_take_keyword_objects():

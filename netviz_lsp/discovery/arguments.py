@@ -1,4 +1,11 @@
-"""What to call a factory with: settings, a ``# netviz: args=`` comment, defaults, or a top-level call."""
+"""Stage 4: what to call each factory with.
+
+In order: the ``build.factoryArgs`` setting, a ``# netviz: args=(...)`` comment, the file's
+own top-level call (the first whose arguments are constant expressions: literals, names
+of top-level values, arithmetic, tuple concatenation, subscripts, attributes, a few pure
+builtins), then the defaults. Otherwise the factory needs arguments, and says so.
+Variables need none: their assignment is the call.
+"""
 
 from __future__ import annotations
 
@@ -6,63 +13,63 @@ import ast
 from dataclasses import dataclass, field
 from typing import Optional
 
+from netviz_lsp.discovery import astutil as A
+from netviz_lsp.discovery.facts import ARGS, Facts
+from netviz_lsp.discovery.targets import Spec, Targets
 from netviz_lsp.graph import BuildError
 
-from netviz_lsp.discovery.module import _ARGS, _LITERAL_ERRORS, _Module, _dotted
+#: Builtins a constant argument expression may call: pure, cheap, no I/O.
+PURE_BUILTINS = frozenset({"len", "int", "float", "str", "bool", "tuple", "list", "dict", "set", "frozenset",
+                           "min", "max", "abs", "round", "sum", "range", "sorted", "reversed", "divmod", "pow"})
+_CONSTANT_NODES = (ast.Constant, ast.Name, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.BinOp, ast.UnaryOp,
+                   ast.BoolOp, ast.Compare, ast.IfExp, ast.Subscript, ast.Slice, ast.Attribute, ast.JoinedStr,
+                   ast.FormattedValue, ast.Starred, ast.Call, ast.keyword, ast.expr_context, ast.operator,
+                   ast.unaryop, ast.boolop, ast.cmpop)
 
-# -- arguments -------------------------------------------------------------------------------
 
 @dataclass
-class _Args:
+class Args:
     text: Optional[str] = None
+    """Source to put between the call's parentheses; ``None`` when unknown."""
     origin: Optional[str] = None
+    """``"settings"``, ``"comment"``, ``"call"`` or ``"defaults"``; ``None`` for variables and when unknown."""
     names: list[str] = field(default_factory=list)
-    """Top-level names the arguments read (their assignments join the slice)."""
+    """Top-level names the arguments read (their bindings join the slice)."""
     error: Optional[BuildError] = None
+    missing: list[str] = field(default_factory=list)
 
 
-def _required(fn: ast.FunctionDef) -> list[str]:
-    args = fn.args
-    positional = args.posonlyargs + args.args
-    required = positional[:len(positional) - len(args.defaults)]
-    return [a.arg for a in required] + [a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is None]
+@dataclass
+class Arguments:
+    by_target: dict[str, Args]
+    """Target name -> its arguments."""
 
 
-def _params(fn: ast.FunctionDef) -> list[str]:
-    args = fn.args
-    star = [f"*{args.vararg.arg}"] if args.vararg else []
-    stars = [f"**{args.kwarg.arg}"] if args.kwarg else []
-    return [a.arg for a in args.posonlyargs + args.args] + star + [a.arg for a in args.kwonlyargs] + stars
+def arguments(facts: Facts, found: Targets, settings: dict) -> Arguments:
+    return Arguments({spec.name: _args(spec, facts, settings) if spec.kind == "factory" else Args("")
+                      for spec in found.specs})
 
 
-def _is_literal(node: ast.AST) -> bool:
-    try:
-        ast.literal_eval(node)
-        return True
-    except _LITERAL_ERRORS:
-        return False
-
-
-def _arguments(name: str, fn: ast.FunctionDef, settings: dict, directives: list[tuple[int, str]],
-               calls: list[ast.Call], mod: _Module) -> _Args:
-    """The arguments to call ``fn`` with: settings, comment, defaults, then a top-level call."""
+def _args(spec: Spec, facts: Facts, settings: dict) -> Args:
+    name, fn = spec.name, spec.fn
     if settings.get(name) is not None:
-        return _Args(_settings_text(settings[name]), "settings")
-    for line, text in directives:
-        match = _ARGS.match(text)
+        return Args(_settings_text(settings[name]), "settings")
+    for line, text in spec.directives:
+        match = ARGS.match(text)
         if match:
             args, problem = _literal_args(match.group(1))
             if problem is None:
-                return _Args(args, "comment")
+                return Args(args, "comment")
             message = f"`# netviz: {text}` on {name}() is not a list of literal arguments: {problem}."
-            return _Args(error=BuildError("arguments", message, line=line, factory=name))
-    if not _required(fn):
-        return _Args("", "defaults")
-    for call in calls:
-        found = _call_args(call, fn, mod)
+            return Args(error=BuildError("arguments", message, line=line, factory=name))
+    for call in spec.calls:
+        found = _call_args(call, fn, facts)
         if found:
-            return _Args(found[0], "call", found[1])
-    return _Args()
+            return Args(found[0], "call", found[1])
+    missing = A.required(fn)
+    if not missing:
+        return Args("", "defaults")
+    return Args(error=needs_arguments(name, fn, missing), missing=missing)
 
 
 def _settings_text(values) -> str:
@@ -84,12 +91,20 @@ def _literal_args(text: str) -> tuple[Optional[str], Optional[str]]:
         wrapped = f"_({inner})"
         try:
             call = ast.parse(wrapped, mode="eval").body
-        except _LITERAL_ERRORS as error:
+        except A.LITERAL_ERRORS as error:
             problem = problem or f"invalid syntax ({getattr(error, 'msg', error)})"
             continue
-        if isinstance(call, ast.Call) and _dotted(call.func) == "_":
+        if isinstance(call, ast.Call) and A.dotted(call.func) == "_":
             return _literal_call(call, wrapped)
     return None, problem
+
+
+def _is_literal(node: ast.AST) -> bool:
+    try:
+        ast.literal_eval(node)
+        return True
+    except A.LITERAL_ERRORS:
+        return False
 
 
 def _literal_call(call: ast.Call, wrapped: str) -> tuple[Optional[str], Optional[str]]:
@@ -104,9 +119,23 @@ def _literal_call(call: ast.Call, wrapped: str) -> tuple[Optional[str], Optional
     return ", ".join(parts), None
 
 
-def _call_args(call: ast.Call, fn: ast.FunctionDef, mod: _Module) -> Optional[tuple[str, list[str]]]:
+def constant_names(node: ast.AST) -> Optional[set[str]]:
+    """The names a constant expression reads, or ``None`` when ``node`` is not one."""
+    names: set[str] = set()
+    for part in ast.walk(node):
+        if not isinstance(part, _CONSTANT_NODES):
+            return None
+        if isinstance(part, ast.Call) and not (isinstance(part.func, ast.Name) and part.func.id in PURE_BUILTINS):
+            return None
+        if isinstance(part, ast.Name):
+            names.add(part.id)
+    return names - PURE_BUILTINS
+
+
+def _call_args(call: ast.Call, fn: ast.FunctionDef, facts: Facts) -> Optional[tuple[str, list[str]]]:
     """The source of ``call``'s arguments and the names they read, if every argument is a
-    literal or a top-level assigned name and together they supply every required parameter."""
+    constant expression over names some top-level statement that runs binds, and together
+    they supply every required parameter."""
     args = fn.args
     positional = [a.arg for a in args.posonlyargs + args.args]
     by_keyword = {a.arg for a in args.args + args.kwonlyargs}
@@ -116,22 +145,23 @@ def _call_args(call: ast.Call, fn: ast.FunctionDef, mod: _Module) -> Optional[tu
         return None
     if any(k.arg is None or (k.arg not in by_keyword and not args.kwarg) for k in call.keywords):
         return None
-    if set(_required(fn)) - set(positional[:len(call.args)]) - {k.arg for k in call.keywords}:
+    if set(A.required(fn)) - set(positional[:len(call.args)]) - {k.arg for k in call.keywords}:
         return None
-    names = []
+    names: set[str] = set()
     for value in [*call.args, *(k.value for k in call.keywords)]:
-        if isinstance(value, ast.Name) and value.id in mod.simple:
-            names.append(value.id)
-        elif not _is_literal(value):
+        found = constant_names(value)
+        if found is None:
             return None
-    parts = [mod.segment(a) for a in call.args] + [f"{k.arg}={mod.segment(k.value)}" for k in call.keywords]
-    return ", ".join(parts), names
+        names |= found
+    if any(not any(facts.runs(i) for i in facts.binders.get(n, ())) for n in names):
+        return None  # a name only a loop, a download or the like binds
+    seg = facts.parsed.segment
+    parts = [seg(a) for a in call.args] + [f"{k.arg}={seg(k.value)}" for k in call.keywords]
+    return ", ".join(parts), sorted(names)
 
 
-def _needs_arguments(name: str, fn: ast.FunctionDef, missing: list[str]) -> BuildError:
-    message = (f"{name}({', '.join(_params(fn))}) needs arguments for: {', '.join(missing)}. Give them "
+def needs_arguments(name: str, fn: ast.FunctionDef, missing: list[str]) -> BuildError:
+    message = (f"{name}({', '.join(A.params(fn))}) needs arguments for: {', '.join(missing)}. Give them "
                "defaults, call it once at the top level with literal arguments, add a "
                "`# netviz: args=(...)` comment, or set netviz.build.factoryArgs.")
     return BuildError("arguments", message, line=fn.lineno, factory=name)
-
-

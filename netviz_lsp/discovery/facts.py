@@ -1,0 +1,248 @@
+"""Stage 2: facts about the parsed file's top-level statements, computed once.
+
+For each statement: the names it binds and reads, whether it never runs and why (see
+``effects``), and the text that stands in for it (``# netviz: value=EXPR``, or a known
+``keras.datasets`` loader). For the file: import aliases, the ``# netviz:`` comments, which
+statements bind each name, the top-level functions and the in-file model classes.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import tokenize
+from dataclasses import dataclass, field
+from typing import Optional
+
+from netviz_lsp.discovery import astutil as A
+from netviz_lsp.discovery.effects import classify
+from netviz_lsp.discovery.parse import Parsed
+
+#: Constructors whose call builds a model, under any prefix (``tf.keras.models.Model``).
+MODEL_CLASSES = frozenset({"Sequential", "Model", "Functional"})
+#: ``keras.datasets`` loaders whose arrays the worker stands in for, shapes and dtypes exact.
+DATASETS = frozenset({"mnist", "fashion_mnist", "cifar10", "cifar100", "imdb", "reuters", "boston_housing"})
+DATASET_FUNCTION = "__netviz_dataset__"
+DIRECTIVE = re.compile(r"#\s*netviz\s*:\s*(.*)")
+ARGS = re.compile(r"args\s*=(.*)")
+PREVIEW = re.compile(r"preview\b")
+VALUE = re.compile(r"value\s*=(.*)")
+
+
+@dataclass
+class Statement:
+    """One top-level statement."""
+
+    index: int
+    node: ast.stmt
+    first: int
+    """Its first line, decorators included (1-based)."""
+    last: int
+    binds: frozenset[str]
+    """Names it binds or mutates in place."""
+    rebinds: frozenset[str]
+    """Names it replaces outright (``X = ...``, a def, an import): earlier bindings no longer matter."""
+    now: frozenset[str]
+    """Global names it reads when it runs."""
+    later: frozenset[str]
+    """Global names the bodies of the functions and classes it defines read when they run."""
+    effect: Optional[str] = None
+    """Why it never runs (an ``effects.REASONS`` key); ``None`` when it may, stood in or not."""
+    replacement: Optional[str] = None
+    """Source that runs instead of it, on its first line."""
+    bad_value: Optional[str] = None
+    """Why its ``# netviz: value=`` comment could not be used."""
+
+
+@dataclass
+class Facts:
+    parsed: Parsed
+    statements: list[Statement]
+    aliases: dict[str, str]
+    """Local name -> dotted name it stands for: imports, and ``mnist = keras.datasets.mnist``."""
+    imports: list[str]
+    """Modules imported by module-level code, dotted; relative ones keep their dots (``.x``)."""
+    directives: dict[int, str]
+    """Line -> text after ``# netviz:``, for every such comment in the file."""
+    comment_lines: set[int]
+    """Lines holding nothing but a comment (only computed when the file mentions netviz)."""
+    binders: dict[str, list[int]]
+    """Name -> the statements that bind it, ascending."""
+    functions: dict[str, int]
+    """Top-level ``def`` name -> statement index (a later def of the same name wins)."""
+    classes: dict[str, int]
+    model_classes: set[str]
+    """Top-level classes that subclass a Keras model, directly or through each other."""
+    always: list[int] = field(default_factory=list)
+    """``from __future__`` imports: every slice starts with them."""
+    star_imports: list[int] = field(default_factory=list)
+
+    @property
+    def body(self) -> list[ast.stmt]:
+        return self.parsed.body
+
+    def runs(self, i: int) -> bool:
+        return self.statements[i].effect is None
+
+
+def facts(parsed: Parsed) -> Facts:
+    body = parsed.body
+    running = [s for s in body if not A.is_main_guard(s)]
+    import_nodes = sorted((n for n in A.module_level(running) if isinstance(n, (ast.Import, ast.ImportFrom))),
+                          key=lambda n: n.lineno)
+    aliases = A.aliases(import_nodes)
+    aliases.update(_attribute_aliases(body, aliases))
+    directives, comment_lines = _comments(parsed) if "netviz" in parsed.source else ({}, set())
+    statements = [_statement(parsed, i, stmt, aliases, directives) for i, stmt in enumerate(body)]
+    binders: dict[str, list[int]] = {}
+    for st in statements:
+        for name in st.binds:
+            binders.setdefault(name, []).append(st.index)
+    functions = {s.name: i for i, s in enumerate(body) if isinstance(s, ast.FunctionDef)}
+    classes = {s.name: i for i, s in enumerate(body) if isinstance(s, ast.ClassDef)}
+    return Facts(
+        parsed, statements, aliases, _import_names(import_nodes), directives, comment_lines, binders,
+        functions, classes, _model_classes(body, aliases),
+        always=[i for i, s in enumerate(body) if isinstance(s, ast.ImportFrom) and s.module == "__future__"],
+        star_imports=[i for i, s in enumerate(body) if isinstance(s, ast.ImportFrom)
+                      and any(a.name == "*" for a in s.names)])
+
+
+def _statement(parsed: Parsed, i: int, stmt: ast.stmt, aliases: dict[str, str],
+               directives: dict[int, str]) -> Statement:
+    first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
+    replacement, bad = _stand_in(parsed, stmt, aliases, directives)
+    shown = stmt
+    if replacement is not None:
+        shown = ast.parse(replacement).body[0]
+    now, later = A.reads(shown, parsed.tables)
+    return Statement(i, stmt, first, stmt.end_lineno, frozenset(A.bound_names(stmt)), frozenset(A.rebinds(stmt)),
+                     frozenset(now), frozenset(later),
+                     effect=None if replacement is not None else classify(stmt, aliases),
+                     replacement=replacement, bad_value=bad)
+
+
+# -- stand-ins -------------------------------------------------------------------------------
+
+def _stand_in(parsed: Parsed, stmt: ast.stmt, aliases: dict[str, str],
+              directives: dict[int, str]) -> tuple[Optional[str], Optional[str]]:
+    """``(replacement, problem)``: a ``# netviz: value=`` comment on the statement's lines, else
+    a known ``keras.datasets`` loader; only for assignments."""
+    if isinstance(stmt, ast.Assign):
+        targets = " = ".join(parsed.segment(t) for t in stmt.targets)
+    elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+        targets = parsed.segment(stmt.target)
+    else:
+        return None, None
+    for line in range(stmt.lineno, stmt.end_lineno + 1):
+        match = VALUE.match(directives.get(line, ""))
+        if match:
+            text = f"{targets} = {match.group(1).strip()}"
+            problem = _one_assignment(text)
+            if problem is None:
+                return text, None
+            return None, f"`# netviz: {directives[line]}` on line {line} is not a Python expression ({problem})"
+    call = stmt.value
+    if isinstance(call, ast.Call):
+        name = A.dotted(call.func)
+        parts = A.resolve(name, aliases).split(".") if name else []
+        if len(parts) >= 3 and parts[-1] == "load_data" and parts[-2] in DATASETS and parts[-3] == "datasets":
+            given = [parsed.segment(a) for a in call.args]
+            given += [f"{k.arg}={parsed.segment(k.value)}" if k.arg else f"**{parsed.segment(k.value)}"
+                      for k in call.keywords]
+            text = f"{targets} = {DATASET_FUNCTION}({', '.join([repr(parts[-2]), *given])})"
+            if "\n" not in text and _one_assignment(text) is None:
+                return text, None
+    return None, None
+
+
+def _one_assignment(text: str) -> Optional[str]:
+    try:
+        tree = ast.parse(text)
+    except A.LITERAL_ERRORS as error:
+        return getattr(error, "msg", None) or str(error) or "invalid syntax"
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assign):
+        return "not one expression"
+    return None
+
+
+def _attribute_aliases(body: list[ast.stmt], aliases: dict[str, str]) -> dict[str, str]:
+    """``mnist = tf.keras.datasets.mnist`` makes ``mnist`` stand for ``tensorflow.keras.datasets.mnist``."""
+    found = {}
+    for stmt in body:
+        if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                and isinstance(stmt.value, ast.Attribute)):
+            name = A.dotted(stmt.value)
+            if name and name.partition(".")[0] in aliases:
+                found[stmt.targets[0].id] = A.resolve(name, aliases)
+    return found
+
+
+# -- comments --------------------------------------------------------------------------------
+
+def _comments(parsed: Parsed) -> tuple[dict[int, str], set[int]]:
+    """``# netviz:`` directives by line, and the comment-only lines. ``tokenize`` keeps a ``#``
+    inside a string from counting."""
+    found, comment_lines = {}, set()
+    chunk = iter([line + "\n" for line in parsed.lines])
+    try:
+        for token in tokenize.generate_tokens(lambda: next(chunk, "")):
+            if token.type == tokenize.COMMENT:
+                line = token.start[0]
+                if not token.line[:token.start[1]].strip():
+                    comment_lines.add(line)
+                match = DIRECTIVE.match(token.string)
+                if match:
+                    found[line] = match.group(1).strip()
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        pass  # what was read so far stands
+    return found, comment_lines
+
+
+def function_directives(facts_: Facts, index: int) -> list[tuple[int, str]]:
+    """``(line, text)`` of the directives that belong to the def at ``index``: on its header
+    lines and first body line, or in the comment block right above it."""
+    if not facts_.directives:
+        return []
+    fn = facts_.body[index]
+    first = facts_.body[index - 1].end_lineno + 1 if index else 1
+    end = fn.body[0].lineno
+    above = facts_.statements[index].first - 1
+    while above in facts_.comment_lines and above >= first:
+        above -= 1
+    return [(line, facts_.directives[line]) for line in range(max(above + 1, first), end + 1)
+            if line in facts_.directives]
+
+
+# -- the file --------------------------------------------------------------------------------
+
+def _model_classes(body: list[ast.stmt], aliases: dict[str, str]) -> set[str]:
+    seeds, subclasses = set(), {}
+    for stmt in body:
+        if isinstance(stmt, ast.ClassDef):
+            for base in filter(None, map(A.dotted, stmt.bases)):
+                if A.last(A.resolve(base, aliases)) in MODEL_CLASSES:
+                    seeds.add(stmt.name)
+                subclasses.setdefault(base, set()).add(stmt.name)
+    found, todo = set(seeds), list(seeds)
+    while todo:
+        for name in subclasses.get(todo.pop(), ()):
+            if name not in found:
+                found.add(name)
+                todo.append(name)
+    return found
+
+
+def _import_names(imports: list[ast.AST]) -> list[str]:
+    """Dotted names that may be modules: ``from pkg import sub`` gives ``pkg`` and ``pkg.sub``."""
+    names: dict[str, None] = {}
+    for node in imports:
+        if isinstance(node, ast.Import):
+            names.update((alias.name, None) for alias in node.names)
+            continue
+        base = "." * node.level + (node.module or "")
+        if node.module:
+            names[base] = None
+        joiner = "." if node.module else ""
+        names.update((f"{base}{joiner}{alias.name}", None) for alias in node.names if alias.name != "*")
+    return list(names)

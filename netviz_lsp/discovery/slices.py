@@ -1,0 +1,249 @@
+"""Stage 5: the program slice of each target, and what blocks it.
+
+A slice is the target's own statements plus, transitively, the statements binding every
+name they read. Bindings are looked up in order: a statement reads the bindings made before
+it; a function body reads those made before the target is evaluated. Walking back from the
+latest binding: one that runs is taken (and the walk stops at one that replaces the name
+outright); a loop or the main guard is passed over for an earlier binding; any other
+statement that never runs (a download, a file read, training...) blocks the target, with one
+error naming the value and the line a ``# netviz: value=`` stand-in would go on.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import hashlib
+from dataclasses import dataclass, field
+from typing import Optional
+
+from netviz_lsp.discovery import astutil as A
+from netviz_lsp.discovery.arguments import Args, Arguments
+from netviz_lsp.discovery.effects import PASSABLE, REASONS
+from netviz_lsp.discovery.facts import Facts
+from netviz_lsp.discovery.result import Factory
+from netviz_lsp.discovery.targets import Spec, Targets
+from netviz_lsp.graph import BuildError
+
+_BUILTINS = frozenset(dir(builtins))
+
+
+@dataclass
+class Slices:
+    targets: list[Factory]
+    errors: list[BuildError] = field(default_factory=list)
+    stand_ins: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+
+@dataclass
+class _Block:
+    name: str
+    """The name the slice needed."""
+    at: int
+    """The statement that never runs and binds it."""
+    reader: int
+    """The statement in the slice that reads it."""
+
+
+def slices(facts: Facts, found: Targets, args: Arguments) -> Slices:
+    out = Slices([])
+    resolver = _Resolver(facts)
+    for spec in found.specs:
+        given = args.by_target[spec.name]
+        if spec.kind == "factory" and spec.helper and given.missing and not spec.explicit:
+            continue  # a building block called by other functions, previewed through them
+        out.targets.append(_target(spec, given, facts, resolver, out))
+    return out
+
+
+def _target(spec: Spec, given: Args, facts: Facts, resolver: "_Resolver", out: Slices) -> Factory:
+    if spec.kind == "factory":
+        roots, horizon = [spec.index], len(facts.body)
+        expr = f"{spec.name}({given.text})" if given.text is not None else ""
+    else:
+        roots, horizon = [spec.index, *spec.touches], spec.after + 1
+        expr = facts.body[spec.index].targets[0].id if isinstance(facts.body[spec.index], ast.Assign) \
+            else facts.body[spec.index].target.id
+    chosen, via, blocks = resolver.closure([*facts.always, *roots], horizon, given.names, spec.index)
+    piece = sorted(chosen)
+    blocked = given.error
+    if blocked is None:
+        blocked = _own_problem(spec, facts) or _blocked(spec, blocks, chosen, via, facts, out)
+    if blocked is not None:
+        out.errors.append(blocked)
+    fn = spec.fn if spec.kind == "factory" else None
+    target = Factory(
+        spec.name, spec.line, spec.end_line, A.params(fn) if fn else [], given.text,
+        given.origin, list(given.missing), piece, "", spec.declared, spec.kind, expr,
+        spec.after if spec.kind == "variable" else None, spec.index if spec.kind == "variable" else None,
+        blocked)
+    target.fingerprint = _fingerprint(facts, target)
+    return target
+
+
+def _own_problem(spec: Spec, facts: Facts) -> Optional[BuildError]:
+    if spec.kind != "variable":
+        return None
+    own = facts.statements[spec.index]
+    if own.effect is not None:
+        message = (f"`{spec.name}` is built at line {own.first}, which {own.effect}; NetViz never runs that. "
+                   "Build the model in a statement of its own.")
+        return BuildError("arguments", message, line=spec.line, factory=spec.name)
+    if spec.changed_by is not None:
+        st = facts.statements[spec.changed_by]
+        what = {"loop": "the loop", "with block": "the `with` block"}.get(st.effect, "the statement")
+        message = (f"`{spec.name}` is changed by {what} at line {st.first}, which NetViz does not run "
+                   f"({st.effect}). Build the model without it (or in a function) to preview it.")
+        return BuildError("arguments", message, line=spec.line, factory=spec.name)
+    return None
+
+
+# -- blame -----------------------------------------------------------------------------------
+
+def _blocked(spec: Spec, blocks: list[_Block], chosen: dict, via: dict, facts: Facts,
+             out: Slices) -> Optional[BuildError]:
+    """One error for everything that blocks ``spec``; the stand-in lines go to ``out.stand_ins``."""
+    if not blocks:
+        return None
+    messages: list[tuple[int, str]] = []
+    fixes: list[tuple[str, int]] = []
+    for block in blocks:
+        bad = facts.statements[block.at]
+        reason = REASONS.get(bad.effect, "comes from line {line}").format(line=bad.first)
+        blamed = _blame(block, chosen, facts)
+        if blamed is None:
+            name, st = block.name, bad
+            text = f"`{name}` {reason}; NetViz does not run it."
+        else:
+            name, st = via[blamed], facts.statements[blamed]
+            text = (f"`{name}` (line {st.first}) needs `{block.name}`, which {reason}; "
+                    "NetViz does not run that.")
+        if isinstance(st.node, (ast.Assign, ast.AnnAssign)):
+            fix = (name, st.last)
+            if fix not in fixes:
+                fixes.append(fix)
+            where = "on that line" if st.first == st.last else f"at the end of line {st.last}"
+            text += f" Add `# netviz: value=...` {where} to stand in for it."
+            if st.bad_value:
+                text += f" ({st.bad_value}.)"
+        elif bad.effect == "loop":
+            text += f" Give `{name}` a value before the loop to preview this model."
+        if text not in (m for _, m in messages):
+            messages.append((st.first, text))
+    messages.sort()
+    first = messages[0][1]
+    if len(messages) > 1:
+        first += " Also: " + " ".join(m for _, m in messages[1:])
+    if fixes:
+        out.stand_ins[spec.name] = fixes
+    return BuildError("arguments", first, line=spec.line, factory=spec.name)
+
+
+def _blame(block: _Block, chosen: dict[int, Optional[int]], facts: Facts) -> Optional[int]:
+    """The statement to stand in: the first plain value (not a layer or model being built)
+    on the chain from the target down to the statement that reads the blocked name."""
+    chain = []
+    at: Optional[int] = block.reader
+    while at is not None:
+        chain.append(at)
+        at = chosen.get(at)
+    for i in reversed(chain[:-1]):  # the root (the target's own statement) is never blamed
+        st = facts.statements[i]
+        if isinstance(st.node, (ast.Assign, ast.AnnAssign)) and not _builds_layers(st.node, facts):
+            return i
+    return None
+
+
+def _builds_layers(stmt: ast.stmt, facts: Facts) -> bool:
+    """Calls Keras or TensorFlow, calls what a call returned (``Dense(3)(x)``), or calls an
+    in-file function or class: model code, not a value to stand in for."""
+    for node in A.module_level([stmt]):
+        if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Call):
+                return True
+            name = A.dotted(node.func)
+            if name is None:
+                continue
+            full = A.resolve(name, facts.aliases)
+            if full.split(".")[0] in ("keras", "tensorflow", "tf_keras"):
+                return True
+            if "." not in name and (name in facts.functions or name in facts.classes):
+                return True
+    return False
+
+
+# -- the closure -----------------------------------------------------------------------------
+
+class _Resolver:
+    """Which statements a name read at a position needs (memoized per file)."""
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+        self._memo: dict[tuple[str, int], tuple[list[int], Optional[int]]] = {}
+
+    def resolve(self, name: str, pos: int) -> tuple[list[int], Optional[int]]:
+        """``(statements to run, statement that blocks)`` for ``name`` read before statement ``pos``."""
+        key = (name, pos)
+        if key not in self._memo:
+            self._memo[key] = self._resolve(name, pos)
+        return self._memo[key]
+
+    def _resolve(self, name: str, pos: int) -> tuple[list[int], Optional[int]]:
+        facts = self.facts
+        binders = [j for j in facts.binders.get(name, ()) if j < pos]
+        chosen: list[int] = []
+        passed = None
+        for j in reversed(binders):
+            st = facts.statements[j]
+            if st.effect is None:
+                chosen.append(j)
+                if name in st.rebinds:
+                    return chosen, None
+            elif st.effect in PASSABLE:
+                passed = j if passed is None else passed
+            else:
+                return chosen, j
+        if not chosen and passed is not None:
+            return [], passed
+        if not binders and name not in _BUILTINS:
+            chosen = [j for j in facts.star_imports if j < pos]  # ``from x import *`` may bind it
+        return chosen, None
+
+    def closure(self, roots: list[int], horizon: int, names: list[str], owner: int
+                ) -> tuple[dict[int, Optional[int]], dict[int, str], list[_Block]]:
+        """``(statement -> the statement that needed it, statement -> the name it was needed
+        for, blocks)``, roots first. ``names`` are read by ``owner`` when the target is evaluated."""
+        chosen: dict[int, Optional[int]] = {i: None for i in roots}
+        via: dict[int, str] = {}
+        blocks: list[_Block] = []
+        todo = list(roots)
+        pending = [(owner, n, horizon) for n in names]
+        while todo or pending:
+            reads = pending
+            pending = []
+            if todo:
+                i = todo.pop(0)
+                st = self.facts.statements[i]
+                reads = [*reads, *((i, n, i) for n in sorted(st.now)), *((i, n, horizon) for n in sorted(st.later))]
+            for reader, name, pos in reads:
+                found, block = self.resolve(name, pos)
+                if block is not None and all(b.at != block for b in blocks):
+                    blocks.append(_Block(name, block, reader))
+                for j in found:
+                    if j not in chosen:
+                        chosen[j] = reader
+                        via[j] = name
+                        todo.append(j)
+        return chosen, via, blocks
+
+
+def _fingerprint(facts: Facts, target: Factory) -> str:
+    """A digest of the slice's exact text at its exact lines (lines matter: layers record them)."""
+    digest = hashlib.sha256(repr((target.args, target.kind, target.expr, target.after)).encode())
+    for i in target.slice:
+        st = facts.statements[i]
+        digest.update(f"\0{st.first}\0".encode())
+        digest.update("\n".join(facts.parsed.lines[st.first - 1:st.last]).encode("utf-8", "surrogatepass"))
+        if st.replacement is not None:
+            digest.update(b"\0=" + st.replacement.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()[:32]

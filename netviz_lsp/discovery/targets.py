@@ -1,0 +1,236 @@
+"""Stage 3: the preview targets, every model the file builds.
+
+- **Factories**: top-level functions whose body builds a model (``Sequential``, ``Model``,
+  ``keras.applications``, an in-file ``keras.Model`` subclass, another factory), annotated to
+  return one, or marked with a ``# netviz:`` comment or ``factoryArgs``. A function that
+  trains or downloads is one only when marked. A factory that the file calls as
+  ``x = factory(...)`` at the top level is previewed through that variable instead (unless
+  marked); one with required parameters called only from functions or classes is a helper.
+- **Variables**: top-level ``x = <model>`` assignments: a model constructor, a
+  ``keras.applications`` model, a call of a factory, an instance of an in-file model class.
+  Their construction runs from the assignment to the last top-level ``x.add(...)``,
+  ``x.build(...)``, ``x.compile(...)``, ``x(...)`` or in-place change of ``x`` before ``x`` is
+  bound again.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Optional
+
+from netviz_lsp.discovery import astutil as A
+from netviz_lsp.discovery.effects import excluded_from_factories
+from netviz_lsp.discovery.facts import ARGS, MODEL_CLASSES, PREVIEW, Facts, function_directives
+
+#: Methods whose top-level call on a model variable is part of building it.
+TOUCH_METHODS = frozenset({"add", "build", "compile", "pop"})
+#: ...and those that change its architecture (a loop making them leaves the model unknown).
+CHANGE_METHODS = frozenset({"add", "build", "pop"})
+
+
+@dataclass
+class Spec:
+    """One preview target as found, before its arguments and slice are known."""
+
+    kind: str
+    """``"factory"`` or ``"variable"``."""
+    name: str
+    line: int
+    end_line: int
+    index: int
+    """The ``def`` statement, or the assignment."""
+    fn: Optional[ast.FunctionDef] = None
+    """The factory's ``def`` (for a variable: the factory its value calls, if any)."""
+    explicit: bool = False
+    declared: bool = False
+    directives: list[tuple[int, str]] = field(default_factory=list)
+    calls: list[ast.Call] = field(default_factory=list)
+    """Factories: the file's own calls of it at the top level, in source order."""
+    helper: bool = False
+    """Factories: called from other functions or classes; dropped when its arguments are unknown."""
+    after: Optional[int] = None
+    touches: list[int] = field(default_factory=list)
+    """Variables: statements after the assignment that belong to its construction."""
+    changed_by: Optional[int] = None
+    """Variables: a statement that never runs yet changes the model (a loop adding layers)."""
+
+
+@dataclass
+class Targets:
+    specs: list[Spec]
+    """In source order of their lines."""
+
+
+@dataclass
+class _Scan:
+    called: set[str]
+    """Dotted names of everything called, imports resolved (``keras.applications.ResNet50``)."""
+    names: set[str]
+    """Bare names called: in-file functions and classes."""
+    calls: list[ast.Call]
+
+
+def targets(facts: Facts, settings: dict) -> Targets:
+    fns = facts.functions
+    scans = {name: _scan(facts.body[i], facts.aliases) for name, i in fns.items()}
+    directives = {name: function_directives(facts, i) for name, i in fns.items()}
+    explicit = {name for name, found in directives.items() if any(
+        PREVIEW.match(text) or ARGS.match(text) for _, text in found)} | (settings.keys() & fns.keys())
+    classes = facts.model_classes
+    candidates = _candidates(facts, scans, explicit)
+    inner_calls = set()
+    for owner, scan in [*scans.items(), *((name, _scan(facts.body[i], facts.aliases))
+                                          for name, i in facts.classes.items())]:
+        inner_calls |= scan.names - {owner}
+    declared = {name for name in candidates
+                if name in explicit or _returns_model(facts.body[fns[name]], facts.aliases, classes)}
+
+    variables = _variables(facts, candidates, declared)
+    assigned = {spec.fn.name for spec in variables if spec.fn is not None}
+    calls: dict[str, list[ast.Call]] = {}
+    for node in A.module_level(facts.body):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in candidates:
+            calls.setdefault(node.func.id, []).append(node)
+    specs = list(variables)
+    for name in candidates:
+        if name in assigned and name not in explicit:
+            continue  # previewed as the variables it is assigned to
+        fn = facts.body[fns[name]]
+        own = sorted(calls.get(name, ()), key=lambda c: (c.lineno, c.col_offset))
+        specs.append(Spec("factory", name, fn.lineno, fn.end_lineno, fns[name], fn, name in explicit,
+                          name in declared, directives[name], own,
+                          helper=name in inner_calls and bool(A.required(fn))))
+    specs.sort(key=lambda s: (s.line, s.index))
+    return Targets(specs)
+
+
+# -- factories -------------------------------------------------------------------------------
+
+def _scan(node: ast.stmt, aliases: dict[str, str]) -> _Scan:
+    """The calls anywhere in a def's or class's body, nested functions and lambdas included."""
+    nodes = [n for stmt in node.body for n in ast.walk(stmt)]
+    local = {**aliases, **A.aliases(n for n in nodes if isinstance(n, (ast.Import, ast.ImportFrom)))}
+    calls = [n for n in nodes if isinstance(n, ast.Call)]
+    called = [d for n in calls for d in [A.dotted(n.func)] if d]
+    return _Scan({A.resolve(d, local) for d in called}, {d for d in called if "." not in d}, calls)
+
+
+def _builds(scan: _Scan, model_classes: set[str]) -> bool:
+    return any(A.last(d) in MODEL_CLASSES or is_application(d) for d in scan.called) or bool(
+        scan.names & model_classes)
+
+
+def is_application(name: str) -> bool:
+    """``keras.applications...X`` with a class-like ``X``: ``preprocess_input`` builds nothing."""
+    parts = name.split(".")
+    return parts[-1][:1].isupper() and any(
+        parts[i:i + 2] == ["keras", "applications"] for i in range(len(parts) - 2))
+
+
+def _returns_model(fn: ast.FunctionDef, aliases: dict[str, str], model_classes: set[str]) -> bool:
+    """Annotated ``-> keras.Model`` and the like, string annotations included."""
+    returns = fn.returns
+    if isinstance(returns, ast.Constant) and isinstance(returns.value, str):
+        try:
+            returns = ast.parse(returns.value.strip(), mode="eval").body
+        except A.LITERAL_ERRORS:
+            return False
+    name = A.dotted(returns)
+    return bool(name) and (A.last(A.resolve(name, aliases)) in MODEL_CLASSES or name in model_classes)
+
+
+def _candidates(facts: Facts, scans: dict[str, _Scan], explicit: set[str]) -> list[str]:
+    """Functions that build a model, are annotated or marked to, or call such a function, in
+    source order. Functions that also train or download are left out unless marked."""
+    excluded = {name for name, scan in scans.items() if excluded_from_factories(scan.calls, facts.aliases)}
+    seeds = {name for name, i in facts.functions.items() if name in explicit or name not in excluded and (
+        _builds(scans[name], facts.model_classes)
+        or _returns_model(facts.body[i], facts.aliases, facts.model_classes))}
+    callers: dict[str, set[str]] = {}
+    for name, scan in scans.items():
+        for callee in scan.names & facts.functions.keys():
+            if callee != name:
+                callers.setdefault(callee, set()).add(name)
+    found, todo = set(seeds), list(seeds)
+    while todo:
+        for name in callers.get(todo.pop(), ()):
+            if name not in found and name not in excluded:
+                found.add(name)
+                todo.append(name)
+    return sorted(found, key=facts.functions.__getitem__)
+
+
+# -- variables -------------------------------------------------------------------------------
+
+def _variables(facts: Facts, candidates: list[str], declared: set[str]) -> list[Spec]:
+    specs: list[Spec] = []
+    seen: set[str] = set()
+    factories = set(candidates)
+    for st in facts.statements:
+        stmt = st.node
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value = stmt.targets[0], stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            target, value = stmt.target, stmt.value
+        else:
+            continue
+        if not (isinstance(target, ast.Name) and isinstance(value, ast.Call)):
+            continue
+        made = _makes_model(value, facts, factories)
+        if made is None:
+            continue
+        fn = facts.body[facts.functions[value.func.id]] if made == "factory" else None
+        name = target.id if target.id not in seen else f"{target.id}@{stmt.lineno}"
+        seen.add(target.id)
+        touches, changed_by = _construction(facts, st.index, target.id)
+        after = touches[-1] if touches else st.index
+        specs.append(Spec("variable", name, stmt.lineno, facts.statements[after].last, st.index, fn,
+                          declared=made != "factory" or value.func.id in declared,
+                          after=after, touches=touches, changed_by=changed_by))
+    return specs
+
+
+def _makes_model(value: ast.Call, facts: Facts, factories: set[str]) -> Optional[str]:
+    """``"constructor"``, ``"factory"`` or ``"subclass"`` when calling ``value`` makes a model."""
+    name = A.dotted(value.func)
+    if name is None:
+        return None
+    if "." not in name and name in factories:
+        return "factory"
+    if "." not in name and name in facts.model_classes:
+        return "subclass"
+    full = A.resolve(name, facts.aliases)
+    if A.last(full) in MODEL_CLASSES or is_application(full):
+        return "constructor"
+    return None
+
+
+def _construction(facts: Facts, start: int, name: str) -> tuple[list[int], Optional[int]]:
+    """The statements after ``start`` that build the model ``name`` holds, until ``name`` is
+    bound again; and the first one that changes it but never runs."""
+    touches: list[int] = []
+    changed_by = None
+    for st in facts.statements[start + 1:]:
+        if name in st.rebinds:
+            break
+        if st.effect is None:
+            if _touches(st.node, name) or name in st.binds:
+                touches.append(st.index)
+        elif changed_by is None and (name in st.binds or any(
+                _method_on(node, name, CHANGE_METHODS) for node in A.module_level([st.node]))):
+            changed_by = st.index
+    return touches, changed_by
+
+
+def _touches(stmt: ast.stmt, name: str) -> bool:
+    if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
+        return False
+    func = stmt.value.func
+    return (isinstance(func, ast.Name) and func.id == name) or _method_on(stmt.value, name, TOUCH_METHODS)
+
+
+def _method_on(node: ast.AST, name: str, methods: frozenset) -> bool:
+    func = node.func if isinstance(node, ast.Call) else None
+    return (isinstance(func, ast.Attribute) and func.attr in methods
+            and isinstance(func.value, ast.Name) and func.value.id == name)
