@@ -2,12 +2,15 @@
 
 Real Keras, in this process: the user's file is written to disk and its code compiled
 under that name, as the worker runs it, inside ``recording_sites``. A warning must
-name the user's line, never ``sites.py``, the wrapper that records the sites.
+name the user's line, never ``sites.py``, the wrapper that records the sites. The last
+test does the same through ``netviz render`` and a real worker, whose stderr is the log.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -127,3 +130,24 @@ def test_filters_still_decide_and_everything_is_restored_afterwards(tmp_path):
     assert caught == []
     assert warnings.showwarning is shown_before
     assert keras.layers.Layer.__init__ is init_before
+
+
+def test_in_a_real_worker_the_log_names_the_users_line(tmp_path):
+    source = (
+        "import keras\n"
+        "\n"
+        "\n"
+        "def make():\n"
+        "    return keras.Sequential([\n"
+        "        keras.layers.Dense(4, input_shape=(3,)),\n"
+        "        keras.layers.Dense(2),\n"
+        "    ])\n"
+    )
+    path = tmp_path / "warned.py"
+    path.write_text(source)
+    done = subprocess.run(
+        [sys.executable, "-m", "netviz_lsp.cli", "render", str(path), "--format", "dot", "--output", str(tmp_path)],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.returncode == 0, done.stderr
+    assert f"{path}:{line_of(source, 'input_shape=(3,)')}: UserWarning: {INPUT_SHAPE}" in done.stderr
+    assert "sites.py" not in done.stderr
