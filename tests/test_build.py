@@ -1,4 +1,4 @@
-"""Real builds in a real worker: every model kind, and every bad input, through ``engine.build_file``.
+"""Real builds in a real worker: every model kind, and every bad input, through ``Engine.build``.
 
 One warm worker serves the whole module (the timeout and crash tests replace it,
 which is part of what they test).
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from netviz_lsp.engine import build_file
+from netviz_lsp.engine import Engine
 from netviz_lsp.graph import FileResult, ModelGraph
 from netviz_lsp.settings import Settings
 from netviz_lsp.worker.pool import BuildPool
@@ -30,7 +30,7 @@ def pool():
 
 def build(pool: BuildPool, path: Path, **build_settings) -> FileResult:
     settings = Settings.from_json({"build": build_settings})
-    return build_file(pool, str(path), path.read_text(encoding="utf-8"), settings)
+    return Engine(pool).build(str(path), path.read_text(encoding="utf-8"), settings)
 
 
 def line_of(path: Path, text: str, occurrence: int = 1) -> int:
@@ -301,48 +301,44 @@ def test_top_level_code_that_raises_is_reported_at_its_line(pool, tmp_path):
 # -- reuse -----------------------------------------------------------------------------------
 
 def test_unchanged_factories_are_not_built_again(pool, tmp_path):
-    from netviz_lsp.engine import BuildCache
-
-    cache = BuildCache()
+    engine = Engine(pool)
     path = tmp_path / "cnns.py"
     source = (EXAMPLES / "seed_cnns.py").read_text()
     path.write_text(source)
     settings = Settings()
-    first = build_file(pool, str(path), source, settings, cache=cache)
+    first = engine.build(str(path), source, settings)
     assert not any(m.build.cached for m in first.models)
     builds = pool.builds
     # A comment at the end changes no slice: nothing is built.
-    again = build_file(pool, str(path), source + "\n# tweak\n", settings, cache=cache)
+    again = engine.build(str(path), source + "\n# tweak\n", settings)
     assert pool.builds == builds
     assert [m.total_params for m in again.models] == [m.total_params for m in first.models]
     assert all(m.build.cached for m in again.models)
     # Editing one factory rebuilds that one only.
     edited = source.replace("layers.Dense(1024", "layers.Dense(512")
-    third = build_file(pool, str(path), edited, settings, cache=cache)
+    third = engine.build(str(path), edited, settings)
     assert pool.builds == builds + 1
     assert {m.factory: m.build.cached for m in third.models} == {
         "construct_model": True, "sconstruct_model": True, "cconstruct_model": False}
     assert third.model("cconstruct_model").total_params == 5_074_156 - 512 * (4096 + 1 + 12)
     # A line shift above a factory changes its layers' lines, so it is rebuilt.
-    shifted = build_file(pool, str(path), "\n" + edited, settings, cache=cache)
+    shifted = engine.build(str(path), "\n" + edited, settings)
     assert not any(m.build.cached for m in shifted.models)
     assert shifted.model("construct_model").layers[0].line == 21
 
 
 def test_an_imported_workspace_module_change_invalidates_the_reuse(pool, tmp_path):
-    from netviz_lsp.engine import BuildCache
-
-    cache = BuildCache()
+    engine = Engine(pool)
     (tmp_path / "widths.py").write_text("WIDTH = 8\n")
     path = tmp_path / "model.py"
     source = ("import keras\nfrom widths import WIDTH\n\n\ndef model():\n"
               "    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(WIDTH)])\n")
     path.write_text(source)
-    assert build_file(pool, str(path), source, Settings(), cache=cache).models[0].total_params == 40
+    assert engine.build(str(path), source, Settings()).models[0].total_params == 40
     import os
     (tmp_path / "widths.py").write_text("WIDTH = 16\n")
     os.utime(tmp_path / "widths.py", ns=(1, 10**18))  # a different mtime whatever the clock
-    assert build_file(pool, str(path), source, Settings(), cache=cache).models[0].total_params == 80
+    assert engine.build(str(path), source, Settings()).models[0].total_params == 80
 
 
 def test_a_declared_factory_returning_a_non_model_is_an_error_and_an_inferred_one_is_dropped(pool, tmp_path):

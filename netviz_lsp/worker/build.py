@@ -58,13 +58,21 @@ class Program:
         return self.module.__dict__
 
     def compile(self) -> Optional[dict[int, types.CodeType]]:
-        """Each statement's code, with its original lines; None (after an error event) if the text fails."""
+        """Each statement's code, with its original lines; None (after an error event) if the text fails.
+
+        A statement with a replacement (a stand-in) runs the replacement, at the statement's line.
+        """
+        request = self.request
         try:
-            replacements = (self.request.replacements,) if self.request.replacements else ()
-            tree = slice_module(self.request.source, self.request.statements(), self.path, *replacements)
-            order = self.request.statements()
-            return {index: compile(ast.Module(body=[stmt], type_ignores=[]), self.path, "exec")
-                    for index, stmt in zip(order, tree.body)}
+            body = ast.parse(request.source, self.path).body
+            codes = {}
+            for index in request.statements():
+                if index in request.replacements:
+                    stmts = slice_module(request.source, [index], self.path, request.replacements).body
+                else:
+                    stmts = [body[index]]
+                codes[index] = compile(ast.Module(body=stmts, type_ignores=[]), self.path, "exec")
+            return codes
         except BaseException as error:  # a text discovery accepted but compile rejects
             if isinstance(error, KeyboardInterrupt):
                 raise

@@ -35,6 +35,28 @@ OUTPUT_LIMIT = 64 * 1024
 """Bytes of user output forwarded per build; the rest is counted, not copied."""
 
 
+def keras_home() -> str:
+    """A private KERAS_HOME for the workers, holding a copy of the user's ``keras.json``.
+
+    Keras writes its config (and ``get_file`` its downloads) under ``~/.keras``; NetViz
+    writes nothing there, yet honours the user's settings (backend, floatx, image format).
+    """
+    import shutil
+
+    folder = os.path.join(tempfile.gettempdir(), f"netviz-keras-{os.getuid()}")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    config = os.path.join(os.path.expanduser("~"), ".keras", "keras.json")
+    mine = os.path.join(folder, "keras.json")
+    try:
+        if os.path.isfile(config):
+            shutil.copyfile(config, mine)
+        elif os.path.exists(mine):
+            os.unlink(mine)
+    except OSError:
+        pass
+    return folder
+
+
 class WorkerStartError(RuntimeError):
     """The worker could not start (no Keras in that interpreter, a broken install, …)."""
 
@@ -65,6 +87,8 @@ class Worker:
         self.trace_path = trace.name
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"))
         env["PYTHONUNBUFFERED"] = "1"
+        if "KERAS_HOME" not in env:  # a user's own KERAS_HOME is theirs to write to
+            env["KERAS_HOME"] = keras_home()
         command = [python, "-m", "netviz_lsp.worker", "--read-fd", str(to_worker_r),
                    "--write-fd", str(from_worker_w), "--trace-file", self.trace_path,
                    "--memory-mb", str(memory_mb or 0)]
