@@ -562,6 +562,32 @@ MUTATIONS = ["(", ")", "#", "# netviz: preview", "# netviz: args=(", "'", '"""',
              "\r", "async ", "nonlocal x\n", "match x:\n case [a, *b]: pass\n", "f'{x}'", "x := 1"]
 
 
+def check_invariants(found: Discovery, source: str) -> None:
+    """What holds for any input: a syntax error alone, or targets whose slices fit the file,
+    never hold a statement that does not run, and compile; every other error owned by a target."""
+    if any(e.kind == "syntax" for e in found.errors):
+        assert len(found.errors) == 1 and found.factories == [] and found.slice == []
+        return
+    with warnings.catch_warnings():  # "invalid escape sequence" and the like
+        warnings.simplefilter("ignore")
+        count = len(ast.parse(source).body)
+    names = [f.name for f in found.factories]
+    assert len(names) == len(set(names))
+    assert [f.line for f in found.factories] == sorted(f.line for f in found.factories)
+    assert all(e.kind == "arguments" and e.factory in names for e in found.errors)
+    assert found.slice == sorted(set(found.slice)) and all(0 <= i < count for i in found.slice)
+    assert set(found.replacements).isdisjoint(found.skipped)
+    for target in found.factories:
+        assert target.slice == sorted(set(target.slice)) and not set(target.slice) & set(found.skipped)
+        assert target.buildable == (target.args is not None and target.blocked is None)
+        assert (target.blocked is None) or target.blocked in found.errors
+        if target.kind == "variable":
+            assert target.start in target.slice and target.after in target.slice and target.args == ""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compile(slice_module(source, found.slice, "m.py", found.replacements), "m.py", "exec")
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.data())
 def test_mutated_sources_never_raise(data):
@@ -570,15 +596,7 @@ def test_mutated_sources_never_raise(data):
         at = data.draw(st.integers(0, len(source)))
         piece = data.draw(st.sampled_from(MUTATIONS) | st.text(max_size=3))
         source = source[:at] + piece + source[at + data.draw(st.integers(0, 5)):]
-    found = discover(source, factory_args={"needs": [1], "build": {"units": 2}})
-    if found.errors and found.errors[0].kind == "syntax":
-        assert found.factories == [] and found.slice == []
-        return
-    with warnings.catch_warnings():  # "invalid escape sequence" and the like
-        warnings.simplefilter("ignore")
-        count = len(ast.parse(source).body)
-    assert all(0 <= i < count for i in found.slice) and found.slice == sorted(set(found.slice))
-    assert [f.line for f in found.factories] == sorted(f.line for f in found.factories)
+    check_invariants(discover(source, factory_args={"needs": [1], "build": {"units": 2}}), source)
 
 
 def test_empty_file_has_nothing():
@@ -586,9 +604,14 @@ def test_empty_file_has_nothing():
 
 
 def test_every_prefix_of_a_file_is_handled():
-    source = textwrap.dedent(ARGUMENTS) + textwrap.dedent(DETECTION)
+    source = textwrap.dedent(ARGUMENTS) + textwrap.dedent(DETECTION) + textwrap.dedent(ARTICLE)
+    outcomes = set()
     for end in range(0, len(source), 7):
-        discover(source[:end], factory_args={"needs": [1, 2]})
+        found = discover(source[:end], factory_args={"needs": [1, 2]})
+        check_invariants(found, source[:end])
+        outcomes.add("syntax" if found.errors and found.errors[0].kind == "syntax" else len(found.factories))
+    # Cut mid-statement most prefixes do not parse; the others find ever more targets.
+    assert "syntax" in outcomes and max(o for o in outcomes if o != "syntax") >= 20
 
 
 def generated(functions: int) -> str:

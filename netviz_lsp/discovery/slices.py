@@ -64,11 +64,11 @@ def _target(spec: Spec, given: Args, facts: Facts, resolver: "_Resolver", out: S
         roots, horizon = [spec.index, *spec.touches], spec.after + 1
         expr = facts.body[spec.index].targets[0].id if isinstance(facts.body[spec.index], ast.Assign) \
             else facts.body[spec.index].target.id
-    chosen, via, blocks = resolver.closure([*facts.always, *roots], horizon, given.names, spec.index)
-    piece = sorted(chosen)
+    graph = resolver.closure([*facts.always, *roots], horizon, given.names, spec.index)
+    piece = graph.chosen
     blocked = given.error
     if blocked is None:
-        blocked = _own_problem(spec, facts) or _blocked(spec, blocks, chosen, via, facts, out)
+        blocked = _own_problem(spec, facts) or _blocked(spec, graph, facts, out)
     if blocked is not None:
         out.errors.append(blocked)
     fn = spec.fn if spec.kind == "factory" else None
@@ -100,29 +100,33 @@ def _own_problem(spec: Spec, facts: Facts) -> Optional[BuildError]:
 
 # -- blame -----------------------------------------------------------------------------------
 
-def _blocked(spec: Spec, blocks: list[_Block], chosen: dict, via: dict, facts: Facts,
-             out: Slices) -> Optional[BuildError]:
-    """One error for everything that blocks ``spec``; the stand-in lines go to ``out.stand_ins``."""
-    if not blocks:
+def _blocked(spec: Spec, graph: "_Graph", facts: Facts, out: Slices) -> Optional[BuildError]:
+    """One error for everything that blocks ``spec``; the stand-in lines go to ``out.stand_ins``.
+
+    Each value to stand in for is the first plain value (not a layer or model being built) on
+    a way from the target's own statements down to a statement that never runs, or that
+    statement itself when the way holds no plain value."""
+    blamed = graph.blame(lambda i: _plain_value(facts.statements[i].node, facts))
+    if not blamed:
         return None
     messages: list[tuple[int, str]] = []
     fixes: list[tuple[str, int]] = []
-    for block in blocks:
+    for name, at, block in blamed:
         bad = facts.statements[block.at]
         reason = REASONS.get(bad.effect, "comes from line {line}").format(line=bad.first)
-        blamed = _blame(block, chosen, facts)
-        if blamed is None:
-            name, st = block.name, bad
+        st = facts.statements[at]
+        if at == block.at:
             text = f"`{name}` {reason}; NetViz does not run it."
         else:
-            name, st = via[blamed], facts.statements[blamed]
             text = (f"`{name}` (line {st.first}) needs `{block.name}`, which {reason}; "
                     "NetViz does not run that.")
         if isinstance(st.node, (ast.Assign, ast.AnnAssign)):
-            fix = (name, st.last)
-            if fix not in fixes:
-                fixes.append(fix)
-            where = "on that line" if st.first == st.last else f"at the end of line {st.last}"
+            if (name, st.last) not in fixes:
+                fixes.append((name, st.last))
+            if st.first != st.last:
+                where = f"at the end of line {st.last}"
+            else:
+                where = "on that line" if at == block.at else f"on line {st.last}"
             text += f" Add `# netviz: value=...` {where} to stand in for it."
             if st.bad_value:
                 text += f" ({st.bad_value}.)"
@@ -139,19 +143,8 @@ def _blocked(spec: Spec, blocks: list[_Block], chosen: dict, via: dict, facts: F
     return BuildError("arguments", first, line=spec.line, factory=spec.name)
 
 
-def _blame(block: _Block, chosen: dict[int, Optional[int]], facts: Facts) -> Optional[int]:
-    """The statement to stand in: the first plain value (not a layer or model being built)
-    on the chain from the target down to the statement that reads the blocked name."""
-    chain = []
-    at: Optional[int] = block.reader
-    while at is not None:
-        chain.append(at)
-        at = chosen.get(at)
-    for i in reversed(chain[:-1]):  # the root (the target's own statement) is never blamed
-        st = facts.statements[i]
-        if isinstance(st.node, (ast.Assign, ast.AnnAssign)) and not _builds_layers(st.node, facts):
-            return i
-    return None
+def _plain_value(stmt: ast.stmt, facts: Facts) -> bool:
+    return isinstance(stmt, (ast.Assign, ast.AnnAssign)) and not _builds_layers(stmt, facts)
 
 
 def _builds_layers(stmt: ast.stmt, facts: Facts) -> bool:
@@ -209,32 +202,75 @@ class _Resolver:
             chosen = [j for j in facts.star_imports if j < pos]  # ``from x import *`` may bind it
         return chosen, None
 
-    def closure(self, roots: list[int], horizon: int, names: list[str], owner: int
-                ) -> tuple[dict[int, Optional[int]], dict[int, str], list[_Block]]:
-        """``(statement -> the statement that needed it, statement -> the name it was needed
-        for, blocks)``, roots first. ``names`` are read by ``owner`` when the target is evaluated."""
-        chosen: dict[int, Optional[int]] = {i: None for i in roots}
-        via: dict[int, str] = {}
-        blocks: list[_Block] = []
+    def closure(self, roots: list[int], horizon: int, names: list[str], owner: int) -> "_Graph":
+        """The statements ``roots`` need, transitively. ``names`` are read by ``owner`` when the
+        target is evaluated (after ``horizon``)."""
+        graph = _Graph(list(roots))
         todo = list(roots)
-        pending = [(owner, n, horizon) for n in names]
-        while todo or pending:
-            reads = pending
-            pending = []
-            if todo:
-                i = todo.pop(0)
-                st = self.facts.statements[i]
-                reads = [*reads, *((i, n, i) for n in sorted(st.now)), *((i, n, horizon) for n in sorted(st.later))]
+        reads = [(owner, n, horizon) for n in names]
+        seen = set(roots)
+        while True:
             for reader, name, pos in reads:
                 found, block = self.resolve(name, pos)
-                if block is not None and all(b.at != block for b in blocks):
-                    blocks.append(_Block(name, block, reader))
+                if block is not None:
+                    graph.blocks.setdefault(reader, []).append(_Block(name, block, reader))
                 for j in found:
-                    if j not in chosen:
-                        chosen[j] = reader
-                        via[j] = name
+                    graph.edges.setdefault(reader, []).append((name, j))
+                    if j not in seen:
+                        seen.add(j)
                         todo.append(j)
-        return chosen, via, blocks
+            if not todo:
+                return graph
+            i = todo.pop(0)
+            st = self.facts.statements[i]
+            reads = [*((i, n, i) for n in sorted(st.now)), *((i, n, horizon) for n in sorted(st.later))]
+
+
+@dataclass
+class _Graph:
+    """A target's slice as a graph: who needs whom, and which reads hit a statement that never runs."""
+
+    roots: list[int]
+    edges: dict[int, list[tuple[str, int]]] = field(default_factory=dict)
+    """Statement -> ``(name, statement binding it)`` for each name it reads."""
+    blocks: dict[int, list[_Block]] = field(default_factory=dict)
+
+    @property
+    def chosen(self) -> list[int]:
+        found = set(self.roots)
+        for pairs in self.edges.values():
+            found.update(j for _, j in pairs)
+        return sorted(found)
+
+    def blame(self, plain) -> list[tuple[str, int, _Block]]:
+        """``(name, statement to stand in, the block behind it)`` for each way to a block."""
+        tainted: dict[int, _Block] = {i: blocks[0] for i, blocks in self.blocks.items()}
+        changed = True
+        while changed:
+            changed = False
+            for i, pairs in self.edges.items():
+                if i not in tainted:
+                    hit = next((tainted[j] for _, j in pairs if j in tainted), None)
+                    if hit is not None:
+                        tainted[i] = hit
+                        changed = True
+        found: list[tuple[str, int, _Block]] = []
+        todo = [i for i in self.roots if i in tainted]
+        seen = set(todo)
+        while todo:
+            i = todo.pop(0)
+            found.extend((block.name, block.at, block) for block in self.blocks.get(i, ()))
+            for name, j in self.edges.get(i, ()):
+                if j in tainted and j not in seen:
+                    seen.add(j)
+                    if plain(j):
+                        found.append((name, j, tainted[j]))
+                    else:
+                        todo.append(j)
+        unique = {}
+        for item in found:
+            unique.setdefault((item[0], item[1]), item)
+        return list(unique.values())
 
 
 def _fingerprint(facts: Facts, target: Factory) -> str:
