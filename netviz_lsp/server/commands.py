@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 
 EXPORT, REBUILD, RESTART_WORKER, LIST_FACTORIES, RENDER_VIEW = (
     "netviz.export", "netviz.rebuild", "netviz.restartWorker", "netviz.listFactories", "netviz.renderView")
-EXPORT_FORMATS = ("svg", "png", "pdf", "dot", "json", "md", "html")
+EXPORT_FORMATS = ("svg", "png", "pdf", "dot", "json")
+"""What the default graph view exports (the contract's JSON included); other views export ``VIEW_FORMATS``."""
 TEXT_FORMATS = ("svg", "html", "md", "dot")
 """What ``netviz.renderView`` returns inline (the JSON reply carries text, not bytes), in order of preference."""
 REQUEST_FAILED = -32803  # LSP's RequestFailed: valid request, but it could not be done
