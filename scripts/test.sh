@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh --for-tests
 export TF_CPP_MIN_LOG_LEVEL=3
-.venv/bin/python -m pytest -q "$@"
+.venv/bin/python -m pytest -q -rs "$@"  # -rs: every skipped test and its reason in the summary
 if [ -f editor-client/package.json ] && grep -q '"test"' editor-client/package.json; then
     (cd editor-client && npm test)
 fi

@@ -13,7 +13,6 @@ import re
 import shutil
 import stat
 import subprocess
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from netviz_lsp.render import FORMATS, RenderError, model_to_dot, render, run_do
 from netviz_lsp.render.dot import layer_category
 from netviz_lsp.settings import RenderOptions
 
-pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
+pytestmark = pytest.mark.needs_tool("dot", reason="Graphviz dot is not installed")  # tests/conftest.py
 
 FIXTURES = Path(__file__).parent / "fixtures" / "render"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -499,14 +498,12 @@ def test_unknown_format_is_a_value_error():
         render(cnn(), "jpeg")
 
 
-def test_a_nasnet_sized_graph_lays_out_quickly_without_aborting():
+def test_a_nasnet_sized_graph_lays_out_without_aborting():
+    # How fast is benchmarks/' business; here, that every layer and edge is drawn.
     for graph in (big_graph(), cells_graph()):
-        started = time.perf_counter()
         root = ET.fromstring(render(graph, "svg"))
-        elapsed = time.perf_counter() - started
         assert len(svg_nodes(root)) == len(graph.layers)
         assert len(svg_edges(root)) == len(graph.edges)
-        assert elapsed < 10, f"{graph.factory}: {elapsed:.1f} s"
 
 
 # --- failures --------------------------------------------------------------------------------
@@ -534,10 +531,9 @@ def test_slow_dot_is_killed_at_the_timeout(monkeypatch, tmp_path):
     pid_file = tmp_path / "pid"
     fake_dot(tmp_path, f"echo $$ > {pid_file}\nexec {shutil.which('sleep')} 30\n")
     monkeypatch.setenv("PATH", str(tmp_path))
-    started = time.perf_counter()
+    # The message comes only from the timeout path: a dot left to finish would exit 0.
     with pytest.raises(RenderError, match=r"^dot took longer than 0.5 s"):
         run_dot("digraph { a }", "svg", timeout=0.5)
-    assert time.perf_counter() - started < 5
     pid = int(pid_file.read_text())
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # the process is gone, not left running
@@ -563,8 +559,12 @@ def test_crashing_dot_is_a_render_error_naming_the_signal(monkeypatch, tmp_path)
 
 
 def dot_version() -> str:
+    """``dot``'s major.minor version; "" without dot (needs_tool then says why)."""
+    if shutil.which("dot") is None:
+        return ""
     done = subprocess.run(["dot", "-V"], capture_output=True, text=True)
-    return re.search(r"version (\d+\.\d+)", done.stderr).group(1)
+    found = re.search(r"version (\d+\.\d+)", done.stderr)
+    return found.group(1) if found else ""
 
 
 @pytest.mark.skipif(dot_version() not in ("2.42", "2.43"), reason="the ortho abort is Debian's dot 2.42/2.43")

@@ -32,12 +32,11 @@ from netviz_lsp.render.views.macs import count_macs
 from netviz_lsp.render.views.repeats import collapse_repeats
 from netviz_lsp.settings import RenderOptions
 
-pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed")
+pytestmark = pytest.mark.needs_tool("dot", reason="Graphviz dot is not installed")  # tests/conftest.py
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "views"
 SVG = "{http://www.w3.org/2000/svg}"
-HAS_CONVERTER = shutil.which("rsvg-convert") is not None or __import__("importlib").util.find_spec("cairosvg")
 
 
 def models(name: str) -> dict[str, ModelGraph]:
@@ -435,7 +434,7 @@ def test_every_diagram_view_renders_the_acceptance_models_with_every_layer_id_or
     assert render_view(graph, "summary", "md").count(b"\n| `") == len([l for l in graph.layers if l.parent is None])
 
 
-@pytest.mark.skipif(not HAS_CONVERTER, reason="no SVG converter (rsvg-convert or cairosvg)")
+@pytest.mark.needs_tool("rsvg-convert", module="cairosvg", reason="no SVG converter (rsvg-convert or cairosvg)")
 @pytest.mark.parametrize("view", ["layered", "neuron", "keras"])
 def test_png_and_pdf_of_the_self_drawn_views(view):
     png = render_view(cnn(), view, "png", RenderOptions(dpi=72))
