@@ -56,7 +56,7 @@ CALLS: tuple[Row, ...] = tuple([
     # Downloads (the network).
     *_rows("downloads", "method",
            ("get_file", "import keras", 'path = keras.utils.get_file("a.zip", URL)'),
-           ("load_data", "import keras", "(x, y), _ = keras.datasets.mnist.load_data(path=P)"),
+           ("load_data", "import keras", "train = keras.datasets.mnist.load_data()[0]"),
            ("load_dataset", "from datasets import load_dataset", 'ds = load_dataset("imdb")')),
     *_rows("downloads", "prefix",
            ("urllib.", "import urllib.request", "urllib.request.urlretrieve(URL, 'a.csv')"),
