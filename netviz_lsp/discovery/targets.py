@@ -101,6 +101,10 @@ def targets(facts: Facts, settings: dict) -> Targets:
         specs.append(Spec("factory", name, fn.lineno, fn.end_lineno, fns[name], fn, name in explicit,
                           name in declared, directives[name], own,
                           helper=name in inner_calls and bool(A.required(fn))))
+    taken = {s.name for s in specs if s.kind == "factory"}
+    for spec in specs:
+        if spec.kind == "variable" and spec.name in taken:
+            spec.name = f"{spec.name}@{spec.line}"  # a variable named like a previewed function
     specs.sort(key=lambda s: (s.line, s.index))
     return Targets(specs)
 
