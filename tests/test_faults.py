@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from netviz_lsp.engine import build_file
+from netviz_lsp.engine import Engine
 from netviz_lsp.settings import Settings
 from netviz_lsp.worker.pool import BuildPool
 
@@ -34,9 +34,34 @@ def pool(output):
 
 
 def build(pool, tmp_path: Path, body: str, name: str = "case.py", **build_settings):
+    """Build ``body`` (after ``HEADER``) as ``name``; a fresh engine each time, so nothing is cached."""
     path = tmp_path / name
     path.write_text(HEADER + body)
-    return build_file(pool, str(path), path.read_text(), Settings.from_json({"build": build_settings}))
+    return Engine(pool).build(str(path), path.read_text(), Settings.from_json({"build": build_settings}))
+
+
+def eventually(predicate, what: str, timeout: float = 120.0):
+    """Poll ``predicate`` until it is true; fail loudly after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def in_thread(action) -> tuple[threading.Thread, list]:
+    """Run ``action`` on a thread; the list receives what it raised, so the test can fail on it."""
+    failures: list = []
+
+    def run():
+        try:
+            action()
+        except BaseException as error:  # reported by the test that joins the thread
+            failures.append(error)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, failures
 
 
 def alive(pid: int) -> bool:
@@ -71,7 +96,7 @@ def test_threads_and_children_that_outlive_the_build_go_with_their_worker(pool, 
     result = build(pool, tmp_path, f"""
 import subprocess, threading, time
 
-def spawner():
+def spawner():  # netviz: preview (a factory that runs a command is only built when marked)
     child = subprocess.Popen(["sleep", "300"])
     open({str(pid_file)!r}, "w").write(str(child.pid))
     threading.Thread(target=time.sleep, args=(300,), daemon=True).start()
@@ -79,10 +104,7 @@ def spawner():
 """)
     assert result.errors == [] and result.model("spawner").total_params == 15
     child = int(pid_file.read_text())
-    deadline = time.monotonic() + 10
-    while alive(child) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not alive(child)
+    eventually(lambda: not alive(child), "the build's child process to die with its worker", timeout=10)
     # The next build runs on a fresh worker.
     assert build(pool, tmp_path, f"def fine():\n    return {SMALL_MODEL}\n", "fine.py").models
     assert pool.worker_pids()[0] != worker_before
@@ -119,12 +141,17 @@ def greedy() -> keras.Model:
 
 
 def test_a_worker_killed_from_outside_mid_build_is_a_crash_then_recovers(pool, tmp_path):
-    def kill_soon():
-        time.sleep(8)
+    sleeping = tmp_path / "sleeping"
+
+    def kill_once_sleeping():
+        eventually(sleeping.exists, "the factory to start sleeping")
         os.kill(pool.worker_pids()[0], signal.SIGKILL)
 
-    threading.Thread(target=kill_soon, daemon=True).start()
-    result = build(pool, tmp_path, "import time\n\n\ndef sleepy() -> keras.Model:\n    time.sleep(60)\n")
+    killer, failures = in_thread(kill_once_sleeping)
+    result = build(pool, tmp_path, "import time\n\n\ndef sleepy() -> keras.Model:\n"
+                                   f"    open({str(sleeping)!r}, 'w').close(); time.sleep(60)\n")
+    killer.join(10)
+    assert failures == [] and not killer.is_alive()
     (error,) = result.errors
     assert error.kind == "crash" and "SIGKILL" in error.message and error.line == 7
     assert build(pool, tmp_path, f"def fine():\n    return {SMALL_MODEL}\n", "fine.py").models
@@ -172,15 +199,23 @@ def test_restarting_mid_build_ends_the_build_as_a_crash_and_leaks_no_worker(tmp_
     pool = BuildPool(spare=True)
     try:
         path = tmp_path / "slow.py"
-        path.write_text(HEADER + "import time\n\n\ndef slow() -> keras.Model:\n    time.sleep(60)\n")
+        sleeping = tmp_path / "sleeping"
+        path.write_text(HEADER + "import time\n\n\ndef slow() -> keras.Model:\n"
+                        f"    open({str(sleeping)!r}, 'w').close(); time.sleep(60)\n")
         assert build(pool, tmp_path, f"def fine():\n    return {SMALL_MODEL}\n", "fine.py").models
         before = set(pool.worker_pids())
         others = my_live_workers() - before  # the module's own pool, if it runs
-        threading.Timer(3.0, pool.restart).start()
-        result = build_file(pool, str(path), path.read_text(), Settings())
+
+        def restart_once_sleeping():
+            eventually(sleeping.exists, "the factory to start sleeping")
+            pool.restart()
+
+        restarter, failures = in_thread(restart_once_sleeping)
+        result = Engine(pool).build(str(path), path.read_text(), Settings())
         (error,) = result.errors
         assert error.kind == "crash" and error.factory == "slow"
-        time.sleep(0.5)
+        restarter.join(120)  # the restart has replaced the workers
+        assert failures == [] and not restarter.is_alive()
         after = pool.worker_pids()
         assert len(after) == 1 and not (set(after) & before)
         assert my_live_workers() - others == set(after)  # nothing the interrupted build started survives
