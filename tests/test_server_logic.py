@@ -18,7 +18,7 @@ from netviz_lsp.graph import BuildError, FileResult, Layer
 from netviz_lsp.server import markdown
 from netviz_lsp.server.commands import CommandFailed, command_args, export_path
 from netviz_lsp.server.configuration import compare, settings_object
-from netviz_lsp.server.dependencies import imported_names, workspace_dependencies
+from netviz_lsp.engine.workspace import imported_names, workspace_dependencies
 from netviz_lsp.server.diagnostics import diagnostics_for, to_diagnostic
 from netviz_lsp.server.documents import Built, Document, Snapshot
 from netviz_lsp.server.guard import guarded
