@@ -303,3 +303,29 @@ def test_fingerprints_follow_stand_ins_and_ignore_code_no_target_needs():
     first = discover(base).factories[0].fingerprint
     assert discover(base.replace("value=3", "value=4")).factories[0].fingerprint != first
     assert discover(base + "print('done')\n").factories[0].fingerprint == first
+
+
+def test_sizes_from_the_values_of_a_stood_in_dataset_block_and_shapes_do_not():
+    source = textwrap.dedent('''
+        import numpy as np
+        import keras
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        x_train = x_train / x_train.max()
+        num_classes = len(np.unique(y_train))
+        y_train = keras.utils.to_categorical(y_train)
+        y_test = keras.utils.to_categorical(y_test, 10)
+        model = keras.Sequential([keras.Input(x_train.shape[1:]), keras.layers.Dense(num_classes)])
+        other = keras.Sequential([keras.Input(x_train.shape[1:]), keras.layers.Dense(y_train.shape[1])])
+        third = keras.Sequential([keras.Input(x_train.shape[1:]), keras.layers.Dense(y_test.shape[1])])
+    ''').lstrip()
+    found = discover(source)
+    model, other, third = found.factories
+    assert model.blocked.message == (
+        "`num_classes` depends on the values of the data loaded at line 3, which NetViz stands in for with its "
+        "shapes only. Add `# netviz: value=...` on line 5 to stand in for it.")
+    assert other.blocked.message.startswith("`y_train` depends on the values of the data loaded at line 3")
+    assert found.stand_ins == {"model": [("num_classes", 5)], "other": [("y_train", 6)]}
+    # Dividing by the maximum keeps the shape, and to_categorical with a class count knows its width.
+    assert third.buildable and lines(source, third.slice) == [2, 3, 4, 7, 10]
+    fixed = discover(source.replace("np.unique(y_train))", "np.unique(y_train))  # netviz: value=10"))
+    assert fixed.factories[0].buildable and fixed.replacements[4] == "num_classes = 10"

@@ -52,6 +52,9 @@ class Statement:
     """Source that runs instead of it, on its first line."""
     bad_value: Optional[str] = None
     """Why its ``# netviz: value=`` comment could not be used."""
+    dataset: bool = False
+    """Its replacement stands in for a ``keras.datasets`` loader: arrays with the real shapes
+    and dtypes, but not the real values."""
 
 
 @dataclass
@@ -119,7 +122,9 @@ def _statement(parsed: Parsed, i: int, stmt: ast.stmt, aliases: dict[str, str],
     return Statement(i, stmt, first, stmt.end_lineno, frozenset(A.bound_names(stmt)), frozenset(A.rebinds(stmt)),
                      frozenset(now), frozenset(later),
                      effect=None if replacement is not None else classify(stmt, aliases),
-                     replacement=replacement, bad_value=bad)
+                     replacement=replacement, bad_value=bad,
+                     dataset=replacement is not None and f"= {DATASET_FUNCTION}(" in replacement
+                     and not any(VALUE.match(directives.get(n, "")) for n in range(stmt.lineno, stmt.end_lineno + 1)))
 
 
 # -- stand-ins -------------------------------------------------------------------------------

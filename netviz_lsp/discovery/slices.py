@@ -43,6 +43,8 @@ class _Block:
     """The statement that never runs and binds it."""
     reader: int
     """The statement in the slice that reads it."""
+    text: Optional[str] = None
+    """What is wrong, when it is not that ``at`` never runs."""
 
 
 def slices(facts: Facts, found: Targets, args: Arguments) -> Slices:
@@ -65,6 +67,7 @@ def _target(spec: Spec, given: Args, facts: Facts, resolver: "_Resolver", out: S
         expr = facts.body[spec.index].targets[0].id if isinstance(facts.body[spec.index], ast.Assign) \
             else facts.body[spec.index].target.id
     graph = resolver.closure([*facts.always, *roots], horizon, given.names, spec.index)
+    _values_of_stand_ins(graph, facts)
     piece = graph.chosen
     blocked = given.error
     if blocked is None:
@@ -115,7 +118,9 @@ def _blocked(spec: Spec, graph: "_Graph", facts: Facts, out: Slices) -> Optional
         bad = facts.statements[block.at]
         reason = REASONS.get(bad.effect, "comes from line {line}").format(line=bad.first)
         st = facts.statements[at]
-        if at == block.at:
+        if block.text is not None:
+            text = f"`{name}` {block.text}."
+        elif at == block.at:
             text = f"`{name}` {reason}; NetViz does not run it."
         else:
             text = (f"`{name}` (line {st.first}) needs `{block.name}`, which {reason}; "
@@ -126,7 +131,7 @@ def _blocked(spec: Spec, graph: "_Graph", facts: Facts, out: Slices) -> Optional
             if st.first != st.last:
                 where = f"at the end of line {st.last}"
             else:
-                where = "on that line" if at == block.at else f"on line {st.last}"
+                where = "on that line" if at == block.at and block.text is None else f"on line {st.last}"
             text += f" Add `# netviz: value=...` {where} to stand in for it."
             if st.bad_value:
                 text += f" ({st.bad_value}.)"
@@ -141,6 +146,59 @@ def _blocked(spec: Spec, graph: "_Graph", facts: Facts, out: Slices) -> Optional
     if fixes:
         out.stand_ins[spec.name] = fixes
     return BuildError("arguments", first, line=spec.line, factory=spec.name)
+
+
+#: Calls whose result depends on an array's values, not its shape: with a dataset stood in
+#: by zeros they would give a wrong size silently (``len(np.unique(y_train))`` is 1).
+VALUE_CALLS = frozenset({"unique", "nunique", "value_counts", "bincount", "max", "amax", "argmax", "min",
+                         "amin", "argmin", "set", "sorted"})
+
+
+def _values_of_stand_ins(graph: "_Graph", facts: Facts) -> None:
+    """Block statements of the slice that compute a new value from the *values* of a dataset
+    stand-in (``num_classes = y.max() + 1``, ``to_categorical(y)`` without a class count)."""
+    derived = {i for i in graph.chosen if facts.statements[i].dataset}
+    if not derived:
+        return
+    changed = True
+    while changed:
+        changed = False
+        for i, pairs in graph.edges.items():
+            if i not in derived and any(j in derived for _, j in pairs):
+                derived.add(i)
+                changed = True
+    for i in sorted(derived):
+        st = facts.statements[i]
+        if st.dataset or st.effect is not None or not _uses_values(st, facts):
+            continue
+        source = next((j for _, j in graph.edges.get(i, ()) if j in derived), None)
+        origin = _dataset_origin(source, graph, facts)
+        name = ", ".join(sorted(st.rebinds)) or next(iter(sorted(st.binds)), "it")
+        text = (f"depends on the values of the data loaded at line {facts.statements[origin].first}, which "
+                "NetViz stands in for with its shapes only")
+        graph.blocks.setdefault(i, []).append(_Block(name, i, i, text))
+
+
+def _uses_values(st, facts: Facts) -> bool:
+    for node in A.module_level([st.node]):
+        if not isinstance(node, ast.Call):
+            continue
+        name = A.dotted(node.func)
+        method = node.func.attr if isinstance(node.func, ast.Attribute) else (A.last(name) if name else None)
+        if method == "to_categorical" and len(node.args) < 2 and not any(
+                k.arg == "num_classes" for k in node.keywords):
+            return True
+        if method in VALUE_CALLS and not (st.rebinds & st.now):
+            return True  # ``x = x / x.max()`` keeps the shape; ``n = y.max() + 1`` is a new value
+    return False
+
+
+def _dataset_origin(i: Optional[int], graph: "_Graph", facts: Facts) -> int:
+    seen = set()
+    while i is not None and not facts.statements[i].dataset and i not in seen:
+        seen.add(i)
+        i = next((j for _, j in graph.edges.get(i, ()) if j not in seen), None)
+    return i if i is not None else 0
 
 
 def _plain_value(stmt: ast.stmt, facts: Facts) -> bool:
