@@ -582,7 +582,8 @@ def check_invariants(found: Discovery, source: str) -> None:
         assert target.buildable == (target.args is not None and target.blocked is None)
         assert (target.blocked is None) or target.blocked in found.errors
         if target.kind == "variable":
-            assert target.start in target.slice and target.after in target.slice and target.args == ""
+            assert target.args == "" and target.start <= target.after
+            assert (target.start in target.slice and target.after in target.slice) or not target.buildable
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         compile(slice_module(source, found.slice, "m.py", found.replacements), "m.py", "exec")

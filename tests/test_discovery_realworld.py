@@ -329,3 +329,25 @@ def test_sizes_from_the_values_of_a_stood_in_dataset_block_and_shapes_do_not():
     assert third.buildable and lines(source, third.slice) == [2, 3, 4, 7, 10]
     fixed = discover(source.replace("np.unique(y_train))", "np.unique(y_train))  # netviz: value=10"))
     assert fixed.factories[0].buildable and fixed.replacements[4] == "num_classes = 10"
+
+
+def test_a_model_built_in_a_with_block_or_by_a_statement_that_never_runs_is_a_blocked_target():
+    source = textwrap.dedent('''
+        import tensorflow as tf
+        import keras
+        strategy = tf.distribute.MirroredStrategy()
+        with strategy.scope():
+            model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+            model.compile(loss="mse")
+        model.fit([], [])
+        sized = keras.Sequential([keras.Input((len(open("a").read()),))])
+    ''').lstrip()
+    found = discover(source)
+    model, sized = found.factories
+    assert (model.name, model.line, model.slice, model.blocked.line) == ("model", 5, [], 5)
+    assert model.blocked.message == (
+        "`model` is built inside the `with` block at line 4, which NetViz does not run. "
+        "Build it outside the block (or in a function) to preview it.")
+    assert (sized.name, sized.slice) == ("sized", [])
+    assert sized.blocked.message.startswith("`sized` is built at line 8, which reads files; NetViz never runs that.")
+    assert found.slice == [] and found.skipped == {3: "with block", 4: "trains", 5: "reads files"}

@@ -64,9 +64,10 @@ def _target(spec: Spec, given: Args, facts: Facts, resolver: "_Resolver", out: S
         expr = f"{spec.name}({given.text})" if given.text is not None else ""
     else:
         roots, horizon = [spec.index, *spec.touches], spec.after + 1
-        expr = facts.body[spec.index].targets[0].id if isinstance(facts.body[spec.index], ast.Assign) \
-            else facts.body[spec.index].target.id
-    graph = resolver.closure([*facts.always, *roots], horizon, given.names, spec.index)
+        expr = spec.variable
+        if facts.statements[spec.index].effect is not None:
+            roots = []  # its own statement never runs: nothing to slice
+    graph = resolver.closure([*facts.always, *roots] if roots else [], horizon, given.names, spec.index)
     _values_of_stand_ins(graph, facts)
     piece = graph.chosen
     blocked = given.error
@@ -88,6 +89,10 @@ def _own_problem(spec: Spec, facts: Facts) -> Optional[BuildError]:
     if spec.kind != "variable":
         return None
     own = facts.statements[spec.index]
+    if own.effect == "with block":
+        message = (f"`{spec.name}` is built inside the `with` block at line {own.first}, which NetViz does not "
+                   "run. Build it outside the block (or in a function) to preview it.")
+        return BuildError("arguments", message, line=spec.line, factory=spec.name)
     if own.effect is not None:
         message = (f"`{spec.name}` is built at line {own.first}, which {own.effect}; NetViz never runs that. "
                    "Build the model in a statement of its own.")

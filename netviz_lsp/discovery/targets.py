@@ -54,6 +54,8 @@ class Spec:
     """Variables: statements after the assignment that belong to its construction."""
     changed_by: Optional[int] = None
     """Variables: a statement that never runs yet changes the model (a loop adding layers)."""
+    variable: str = ""
+    """Variables: the name assigned (``name`` may be ``model@LINE``)."""
 
 
 @dataclass
@@ -172,26 +174,27 @@ def _variables(facts: Facts, candidates: list[str], declared: set[str]) -> list[
     seen: set[str] = set()
     factories = set(candidates)
     for st in facts.statements:
-        stmt = st.node
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-            target, value = stmt.targets[0], stmt.value
-        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
-            target, value = stmt.target, stmt.value
-        else:
-            continue
-        if not (isinstance(target, ast.Name) and isinstance(value, ast.Call)):
-            continue
-        made = _makes_model(value, facts, factories)
-        if made is None:
-            continue
-        fn = facts.body[facts.functions[value.func.id]] if made == "factory" else None
-        name = target.id if target.id not in seen else f"{target.id}@{stmt.lineno}"
-        seen.add(target.id)
-        touches, changed_by = _construction(facts, st.index, target.id)
-        after = touches[-1] if touches else st.index
-        specs.append(Spec("variable", name, stmt.lineno, facts.statements[after].last, st.index, fn,
-                          declared=made != "factory" or value.func.id in declared,
-                          after=after, touches=touches, changed_by=changed_by))
+        inside = isinstance(st.node, A.WITHS)  # ``with strategy.scope(): model = ...``
+        for stmt in st.node.body if inside else [st.node]:
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+                target, value = stmt.targets[0], stmt.value
+            elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+                target, value = stmt.target, stmt.value
+            else:
+                continue
+            if not (isinstance(target, ast.Name) and isinstance(value, ast.Call)):
+                continue
+            made = _makes_model(value, facts, factories)
+            if made is None:
+                continue
+            fn = facts.body[facts.functions[value.func.id]] if made == "factory" else None
+            name = target.id if target.id not in seen else f"{target.id}@{stmt.lineno}"
+            seen.add(target.id)
+            touches, changed_by = ([], None) if inside else _construction(facts, st.index, target.id)
+            after = touches[-1] if touches else st.index
+            specs.append(Spec("variable", name, stmt.lineno, stmt.end_lineno if inside else facts.statements[after].last,
+                              st.index, fn, declared=made != "factory" or value.func.id in declared,
+                              after=after, touches=touches, changed_by=changed_by, variable=target.id))
     return specs
 
 
