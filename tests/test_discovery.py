@@ -584,6 +584,7 @@ def check_invariants(found: Discovery, source: str) -> None:
         if target.kind == "variable":
             assert target.args == "" and target.start <= target.after
             assert (target.start in target.slice and target.after in target.slice) or not target.buildable
+            assert all(i <= target.after for i in target.slice)  # evaluated right after ``after``
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         compile(slice_module(source, found.slice, "m.py", found.replacements), "m.py", "exec")
