@@ -1,6 +1,6 @@
 /** How numbers and shapes read in the panel and the status bar (as Keras prints them). */
 
-import type { Shape } from "./protocol";
+import type { ModelGraph, Shape } from "./protocol";
 
 /** `[null, 126, 126, 64]` -> `(None, 126, 126, 64)`; several outputs -> `[(…), (…)]`. */
 export function formatShape(shape: Shape | Shape[] | null | undefined): string {
@@ -37,4 +37,9 @@ function compact(n: number, units: readonly (readonly [number, string])[]): stri
 /** Build time for humans: `95 ms`, `1.4 s`. */
 export function formatMs(ms: number): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** How a target is named: a factory as its call, `construct_model()`; a module-level model variable as itself, `model`. */
+export function targetLabel(graph: Pick<ModelGraph, "factory" | "kind">): string {
+  return graph.kind === "variable" ? graph.factory : `${graph.factory}()`;
 }

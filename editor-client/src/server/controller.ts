@@ -19,6 +19,7 @@ import {
   type LanguageClientOptions,
   RevealOutputChannelOn,
   type ServerOptions,
+  State,
 } from "vscode-languageclient/node";
 import { describeCrash, diagnose, type ProbeFacts } from "../core/diagnosis";
 import { withData } from "../core/logLines";
@@ -275,6 +276,11 @@ class NetVizClient extends LanguageClient {
   }
 
   override error(message: string, data?: unknown, _showNotification: boolean | "force" = true): void {
+    // The process ending after the client was told to stop (a restart) is what was asked for.
+    if (this.state === State.Stopped && /^Server process exited with /.test(message)) {
+      this.logs.debug(`The previous server process ended: ${message}`);
+      return;
+    }
     this.logs.error(withData(message, data));
   }
 

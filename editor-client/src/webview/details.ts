@@ -1,6 +1,6 @@
 /** The side pane: one layer's facts, or the model's when no layer is hovered or selected. */
 
-import { formatCount, formatInt, formatMacs, formatMs, formatShape } from "../core/format";
+import { formatCount, formatInt, formatMacs, formatMs, formatShape, targetLabel } from "../core/format";
 import type { Layer, ModelGraph } from "../core/protocol";
 import { h, setChildren } from "./dom";
 
@@ -45,7 +45,7 @@ export function showModel(pane: HTMLElement, graph: ModelGraph, stale: boolean, 
   setChildren(
     pane,
     h("div", { className: "nv-details-kicker" }, stale ? "Model · out of date" : "Model"),
-    h("h2", { className: "nv-details-name" }, `${graph.factory}()`),
+    h("h2", { className: "nv-details-name" }, targetLabel(graph)),
     table(rows),
     graph.build.note ? h("p", { className: "nv-details-note" }, graph.build.note) : null,
     h("p", { className: "nv-details-hint" }, "Hover a layer for its details; click it to show its line."),

@@ -18,7 +18,7 @@ import {
   type FileDiagram, type FromPreview, type Layer, type ModelView, type Notice, type RenderedView, type StatusView,
   type ToPreview, VIEW_CHOICES, type ViewName,
 } from "../core/protocol";
-import { formatCount } from "../core/format";
+import { formatCount, targetLabel } from "../core/format";
 import { type ViewKey, ViewRequests } from "../core/viewRequests";
 import { emptyText, renderBanner, renderBuildState } from "./banner";
 import { showLayer, showModel } from "./details";
@@ -263,7 +263,7 @@ function currentDrawing(model: ModelView): Drawing | null {
   const answer = state.answer;
   const same = answer && (["uri", "factory", "view", "expandNested"] as const).every((k) => answer.request[k] === request[k]);
   if (!same || !answer.result) {
-    const what = `the ${viewLabel(request.view)} view of ${model.factory}()`;
+    const what = `the ${viewLabel(request.view)} view of ${targetLabel(model.graph)}`;
     state.drawNote = same && answer.error ? `NetViz could not draw ${what}: ${answer.error}` : `Drawing ${what}…`;
     return null;
   }
@@ -293,14 +293,14 @@ function renderChrome(): void {
   const stale = model?.stale ?? false;
 
   setChildren(ui.factory, ...models.map((m) => {
-    const option = h("option", {}, m.stale ? `${m.factory}() · out of date` : `${m.factory}()`);
+    const option = h("option", {}, m.stale ? `${targetLabel(m.graph)} · out of date` : targetLabel(m.graph));
     option.value = m.factory;
     return option;
   }));
   ui.factory.value = state.factory ?? "";
   ui.factory.hidden = models.length < 2;
   ui.title.hidden = models.length >= 2;
-  ui.title.textContent = model ? `${model.factory}()` : state.fileName ?? "";
+  ui.title.textContent = model ? targetLabel(model.graph) : state.fileName ?? "";
   ui.summary.textContent = model ? `${model.graph.class_name} · ${formatCount(model.graph.total_params)} params` : "";
   ui.view.value = state.view;
   const nested = hasNested(model);

@@ -9,10 +9,11 @@
  */
 
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { CLIENT_ROOT } from "./fixtures";
+import { type LogEntry, readNetvizLog } from "./netvizLog";
 
 export const CODE_SERVER_VERSION = "4.139.1";
 
@@ -50,6 +51,8 @@ export class CodeServer {
     app: string,
     private readonly root: string,
     private readonly port: number,
+    /** code-server's `--log` (VS Code's log level); its default, info, is what a user has. */
+    private readonly logLevel: string | undefined,
   ) {
     this.url = `http://127.0.0.1:${port}`;
     this.extensionsDir = join(root, "extensions");
@@ -65,13 +68,15 @@ export class CodeServer {
       XDG_CACHE_HOME: join(root, "xdg-cache"),
       // Without it, extension hosts outlive the browser by three hours.
       VSCODE_RECONNECTION_GRACE_TIME: "5000",
-      TF_CPP_MIN_LOG_LEVEL: "3",
     };
+    // The extension must quiet TensorFlow by itself, as it does for a user: not through ours.
+    delete this.env.TF_CPP_MIN_LOG_LEVEL;
+    delete this.env.TF_ENABLE_ONEDNN_OPTS;
   }
 
   /** Prepare folders and settings under `root` (a fresh temporary folder). */
-  static async create(app: string, root: string, settings: Record<string, unknown>): Promise<CodeServer> {
-    const server = new CodeServer(app, root, await freePort());
+  static async create(app: string, root: string, settings: Record<string, unknown>, logLevel?: string): Promise<CodeServer> {
+    const server = new CodeServer(app, root, await freePort(), logLevel);
     for (const dir of [server.extensionsDir, join(server.userDataDir, "User"), join(server.userDataDir, "Machine"),
       join(root, "xdg-config"), join(root, "xdg-data"), join(root, "xdg-cache")]) {
       mkdirSync(dir, { recursive: true });
@@ -101,22 +106,13 @@ export class CodeServer {
 
   private args(): string[] {
     return [this.entry, "--config", join(this.root, "config.yaml"), "--extensions-dir", this.extensionsDir,
-      "--user-data-dir", this.userDataDir, "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust"];
+      "--user-data-dir", this.userDataDir, "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust",
+      ...(this.logLevel ? ["--log", this.logLevel] : [])];
   }
 
-  /** The extension's "NetViz" output channel as VS Code logged it (empty when there is none yet). */
-  netvizLog(): string {
-    const logs = join(this.userDataDir, "logs");
-    const found: string[] = [];
-    const walk = (dir: string): void => {
-      for (const name of existsSync(dir) ? readdirSync(dir) : []) {
-        const path = join(dir, name);
-        if (statSync(path).isDirectory()) walk(path);
-        else if (/NetViz\.log$/.test(name)) found.push(path);
-      }
-    };
-    walk(logs);
-    return found.map((f) => readFileSync(f, "utf8")).join("\n");
+  /** The extension's "NetViz" log as VS Code wrote it to disk (empty when there is none yet). */
+  netvizLog(): LogEntry[] {
+    return readNetvizLog(join(this.userDataDir, "logs"));
   }
 
   installExtension(vsix: string): void {

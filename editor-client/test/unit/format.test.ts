@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { defaultExportPath } from "../../src/core/export";
-import { formatCount, formatInt, formatMacs, formatMs, formatShape } from "../../src/core/format";
+import { formatCount, formatInt, formatMacs, formatMs, formatShape, targetLabel } from "../../src/core/format";
 
 test("shapes read as Keras prints them", () => {
   assert.equal(formatShape([null, 126, 126, 64]), "(None, 126, 126, 64)");
@@ -29,4 +29,10 @@ test("MACs read as they are quoted: G, not B", () => {
 test("exports are named like `netviz render` names them", () => {
   assert.equal(defaultExportPath("/w/seed_cnns.py", "construct_model", { view: "graph", format: "svg" }), "/w/seed_cnns.construct_model.svg");
   assert.equal(defaultExportPath("/w/unet.py", "unet", { view: "layered", format: "svg" }), "/w/unet.unet.layered.svg");
+});
+
+test("a factory is named as its call, a module-level model variable as itself", () => {
+  assert.equal(targetLabel({ factory: "construct_model", kind: "factory" }), "construct_model()");
+  assert.equal(targetLabel({ factory: "construct_model" }), "construct_model()");
+  assert.equal(targetLabel({ factory: "model", kind: "variable" }), "model");
 });
