@@ -80,15 +80,16 @@ model.fit(x, y)
 def test_article_factories_lines_and_arguments():
     found = find(ARTICLE)
     assert found.errors == []
-    # ``model = cconstruct_model(0.001)`` is the third model: a variable built by the file's own
-    # call, so cconstruct_model itself is not a second target.
+    # ``model = cconstruct_model(0.001)``, the file's only call of it, gives the factory its
+    # arguments: the model keeps the factory's name (a second call would make two variables).
     assert [(f.name, f.line, f.kind) for f in found.factories] == [
-        ("construct_model", 6, "factory"), ("sconstruct_model", 18, "factory"), ("model", 40, "variable")]
+        ("construct_model", 6, "factory"), ("sconstruct_model", 18, "factory"), ("cconstruct_model", 28, "factory")]
     first, second, third = found.factories
     assert (first.args, first.args_origin, first.params, first.expr) == ("", "defaults", [], "construct_model()")
     assert (second.args, second.args_origin, second.after, second.start) == ("", "defaults", None, None)
-    assert (third.args, third.args_origin, third.params, third.expr) == ("", None, [], "model")
-    assert (third.start, third.after, third.end_line) == (7, 7, 40)
+    assert (third.args, third.args_origin, third.params, third.expr) == (
+        "0.001", "call", ["learningRate"], "cconstruct_model(0.001)")
+    assert (third.start, third.after) == (None, None)
     assert first.end_line == 15 and all(f.buildable for f in found.factories)
     # ``from tensorflow import keras`` names a module candidate ``tensorflow.keras`` too.
     assert found.imports == ["tensorflow", "tensorflow.keras", "tensorflow.keras.layers"]
@@ -96,14 +97,26 @@ def test_article_factories_lines_and_arguments():
     assert found.replacements == {6: "(x, y), _ = __netviz_dataset__('mnist')"}
 
 
+def test_a_factory_assigned_once_stays_a_factory_unless_top_level_code_changes_its_model():
+    source = ("import keras\n\n\ndef make(width):\n"
+              "    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(width)])\n\n\n"
+              "model = make(8)\nmodel.compile(optimizer='adam')\n")
+    (target,) = find(source).factories
+    assert (target.name, target.kind, target.args, target.args_origin) == ("make", "factory", "8", "call")
+    grown = source + "model.add(keras.layers.Dense(2))\n"
+    (target,) = find(grown).factories
+    assert (target.name, target.kind, target.expr) == ("model", "variable", "model")
+    twice = source + "other = make(16)\n"
+    assert [(t.name, t.kind) for t in find(twice).factories] == [("model", "variable"), ("other", "variable")]
+
+
 def test_article_slice_keeps_imports_defs_and_the_models_own_call():
     found = find(ARTICLE)
     assert statements(ARTICLE, found.slice) == [
         "import tensorflow as tf", "from tensorflow import keras", "from tensorflow.keras import layers",
-        "def construct_model():", "def sconstruct_model():", "def cconstruct_model(learningRate):",
-        "model = cconstruct_model(0.001)"]
+        "def construct_model():", "def sconstruct_model():", "def cconstruct_model(learningRate):"]
     assert factory(found, "construct_model").slice == [1, 2, 3]  # ``tf`` is not used by it
-    assert factory(found, "model").slice == [0, 1, 2, 5, 7]
+    assert factory(found, "cconstruct_model").slice == [0, 1, 2, 5]  # it uses ``tf.keras``
 
 
 # -- program slices --------------------------------------------------------------------------

@@ -14,18 +14,10 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from netviz_lsp.discovery import astutil as A
+from netviz_lsp.discovery.calls import call_args
 from netviz_lsp.discovery.facts import ARGS, Facts
 from netviz_lsp.discovery.targets import Spec, Targets
 from netviz_lsp.graph import BuildError
-
-#: Builtins a constant argument expression may call: pure, cheap, no I/O.
-PURE_BUILTINS = frozenset({"len", "int", "float", "str", "bool", "tuple", "list", "dict", "set", "frozenset",
-                           "min", "max", "abs", "round", "sum", "range", "sorted", "reversed", "divmod", "pow"})
-_CONSTANT_NODES = (ast.Constant, ast.Name, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.BinOp, ast.UnaryOp,
-                   ast.BoolOp, ast.Compare, ast.IfExp, ast.Subscript, ast.Slice, ast.Attribute, ast.JoinedStr,
-                   ast.FormattedValue, ast.Starred, ast.Call, ast.keyword, ast.expr_context, ast.operator,
-                   ast.unaryop, ast.boolop, ast.cmpop)
-
 
 @dataclass
 class Args:
@@ -63,7 +55,7 @@ def _args(spec: Spec, facts: Facts, settings: dict) -> Args:
             message = f"`# netviz: {text}` on {name}() is not a list of literal arguments: {problem}."
             return Args(error=BuildError("arguments", message, line=line, factory=name))
     for call in spec.calls:
-        found = _call_args(call, fn, facts)
+        found = call_args(call, fn, facts)
         if found:
             return Args(found[0], "call", found[1])
     missing = A.required(fn)
@@ -117,47 +109,6 @@ def _literal_call(call: ast.Call, wrapped: str) -> tuple[Optional[str], Optional
     parts = [ast.get_source_segment(wrapped, a) for a in call.args]
     parts += [f"{k.arg}={ast.get_source_segment(wrapped, k.value)}" for k in call.keywords]
     return ", ".join(parts), None
-
-
-def constant_names(node: ast.AST) -> Optional[set[str]]:
-    """The names a constant expression reads, or ``None`` when ``node`` is not one."""
-    names: set[str] = set()
-    for part in ast.walk(node):
-        if not isinstance(part, _CONSTANT_NODES):
-            return None
-        if isinstance(part, ast.Call) and not (isinstance(part.func, ast.Name) and part.func.id in PURE_BUILTINS):
-            return None
-        if isinstance(part, ast.Name):
-            names.add(part.id)
-    return names - PURE_BUILTINS
-
-
-def _call_args(call: ast.Call, fn: ast.FunctionDef, facts: Facts) -> Optional[tuple[str, list[str]]]:
-    """The source of ``call``'s arguments and the names they read, if every argument is a
-    constant expression over names some top-level statement that runs binds, and together
-    they supply every required parameter."""
-    args = fn.args
-    positional = [a.arg for a in args.posonlyargs + args.args]
-    by_keyword = {a.arg for a in args.args + args.kwonlyargs}
-    if any(isinstance(a, ast.Starred) for a in call.args):
-        return None
-    if len(call.args) > len(positional) and not args.vararg:
-        return None
-    if any(k.arg is None or (k.arg not in by_keyword and not args.kwarg) for k in call.keywords):
-        return None
-    if set(A.required(fn)) - set(positional[:len(call.args)]) - {k.arg for k in call.keywords}:
-        return None
-    names: set[str] = set()
-    for value in [*call.args, *(k.value for k in call.keywords)]:
-        found = constant_names(value)
-        if found is None:
-            return None
-        names |= found
-    if any(not any(facts.runs(i) for i in facts.binders.get(n, ())) for n in names):
-        return None  # a name only a loop, a download or the like binds
-    seg = facts.parsed.segment
-    parts = [seg(a) for a in call.args] + [f"{k.arg}={seg(k.value)}" for k in call.keywords]
-    return ", ".join(parts), sorted(names)
 
 
 def needs_arguments(name: str, fn: ast.FunctionDef, missing: list[str]) -> BuildError:

@@ -3,8 +3,10 @@
 - **Factories**: top-level functions whose body builds a model (``Sequential``, ``Model``,
   ``keras.applications``, an in-file ``keras.Model`` subclass, another factory), annotated to
   return one, or marked with a ``# netviz:`` comment or ``factoryArgs``. A function that
-  trains or downloads is one only when marked. A factory that the file calls as
-  ``x = factory(...)`` at the top level is previewed through that variable instead (unless
+  trains or downloads is one only when marked. A factory the file assigns once at the top
+  level (``model = factory(0.001)``) stays a factory target with that call's arguments; one
+  assigned several times (``gen_g = g(name="G")``, ``gen_f = g(name="F")``), or whose model
+  later top-level code changes, is previewed through those variables instead (unless
   marked); one with required parameters called only from functions or classes is a helper.
 - **Variables**: top-level ``x = <model>`` assignments: a model constructor, a
   ``keras.applications`` model, a call of a factory, an instance of an in-file model class.
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from netviz_lsp.discovery import astutil as A
+from netviz_lsp.discovery.calls import call_args
 from netviz_lsp.discovery.effects import excluded_from_factories
 from netviz_lsp.discovery.facts import ARGS, MODEL_CLASSES, PREVIEW, Facts, function_directives
 
@@ -89,6 +92,7 @@ def targets(facts: Facts, settings: dict) -> Targets:
                 if name in explicit or _returns_model(facts.body[fns[name]], facts.aliases, classes)}
 
     variables = _variables(facts, candidates, declared)
+    variables = _keep_single_calls_as_factories(facts, variables)
     assigned = {spec.fn.name for spec in variables if spec.fn is not None}
     calls: dict[str, list[ast.Call]] = {}
     for node in A.module_level(facts.body):
@@ -168,6 +172,32 @@ def _candidates(facts: Facts, scans: dict[str, _Scan], explicit: set[str]) -> li
 
 
 # -- variables -------------------------------------------------------------------------------
+
+def _keep_single_calls_as_factories(facts: Facts, variables: list[Spec]) -> list[Spec]:
+    """A factory assigned once at the top level (``model = cconstruct_model(0.001)``) stays a
+    factory target, named by the function and called with that call's arguments, unless the
+    arguments are not constant expressions (``len(class_names)``) or later top-level code
+    changes the model (``model.add(...)``): the diagram then has the name the user wrote the
+    model under. A factory assigned twice or more is previewed per variable."""
+    per_factory: dict[str, list[Spec]] = {}
+    for spec in variables:
+        if spec.fn is not None:
+            per_factory.setdefault(spec.fn.name, []).append(spec)
+    single = set()
+    for specs in per_factory.values():
+        (spec,) = specs if len(specs) == 1 else (None,)
+        if spec is None or spec.changed_by is not None:
+            continue
+        stmt = facts.body[spec.index]
+        value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
+        if not isinstance(value, ast.Call) or call_args(value, spec.fn, facts) is None:
+            continue  # arguments only the statement itself can compute: built as the variable
+        if any(_method_on(node, spec.variable, CHANGE_METHODS)
+               for i in spec.touches for node in A.module_level([facts.body[i]])):
+            continue
+        single.add(id(spec))
+    return [spec for spec in variables if id(spec) not in single]
+
 
 def _variables(facts: Facts, candidates: list[str], declared: set[str]) -> list[Spec]:
     specs: list[Spec] = []
