@@ -1,0 +1,160 @@
+"""Code written the way tutorials and notebooks write it, built end to end with real Keras.
+
+Each fixture in ``tests/fixtures/realworld/`` is copied to a temporary folder and built through
+``Engine.build`` (discovery, the slice, the worker). The worker's HOME is an empty folder, so
+anything written under ``~/.keras`` shows, and the scripts' own writes (``model.save``,
+``savefig``) would land next to the copy, where the tests look for them. Totals were checked
+against plain Keras 3 running the same layers.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from netviz_lsp.engine import Engine
+from netviz_lsp.graph import FileResult, ModelGraph
+from netviz_lsp.settings import Settings
+from netviz_lsp.worker.pool import BuildPool
+
+REALWORLD = Path(__file__).resolve().parent / "fixtures" / "realworld"
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.fixture(scope="module")
+def engine(home: Path):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("HOME", str(home))
+    mp.delenv("KERAS_HOME", raising=False)
+    engine = Engine(BuildPool())
+    yield engine
+    engine.close()
+    mp.undo()
+
+
+def build(engine: Engine, tmp_path: Path, name: str, edit=None) -> tuple[FileResult, Path]:
+    path = tmp_path / name
+    source = (REALWORLD / name).read_text()
+    path.write_text(edit(source) if edit else source)
+    return engine.build(str(path), path.read_text(), Settings()), path
+
+
+def model(result: FileResult, name: str) -> ModelGraph:
+    found = result.model(name)
+    assert found is not None, f"{name} did not draw: {result.errors}"
+    return found
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(i for i, text in enumerate(path.read_text().splitlines(), 1) if needle in text)
+
+
+def test_a_training_script_draws_its_module_level_model_and_runs_no_data_or_training(engine, tmp_path, home):
+    result, path = build(engine, tmp_path, "mnist_convnet_script.py")
+    assert result.errors == []
+    (convnet,) = result.models
+    assert (convnet.factory, convnet.kind, convnet.line) == ("model", "variable", line_of(path, "model = keras.Sequential("))
+    assert convnet.total_params == 34_826
+    conv = convnet.layers[0]
+    assert (conv.class_name, conv.output_shape, conv.params) == ("Conv2D", [None, 26, 26, 32], 320)
+    assert conv.line == line_of(path, "layers.Conv2D(32")
+    assert [layer.line for layer in convnet.layers] == sorted(layer.line for layer in convnet.layers)
+    # fit, savefig and save never ran: nothing was written beside the script, nor under ~/.keras.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mnist_convnet_script.py"]
+    assert not (home / ".keras").exists()
+
+
+def test_a_missing_package_costs_only_the_model_that_needs_it(engine, tmp_path):
+    result, path = build(engine, tmp_path, "missing_packages.py")
+    assert model(result, "plain_model").total_params == (3 * 3 * 3 * 8 + 8) + (62 * 62 * 8 * 2 + 2)
+    (error,) = result.errors
+    assert (error.factory, error.kind, error.line) == ("resize_model", "build", line_of(path, "import cv2"))
+    assert "No module named 'cv2'" in error.message and "pip install opencv-python" in error.message
+    assert "/bin/python" in error.message  # the interpreter it looked in
+
+
+def test_a_size_from_data_is_one_error_at_its_model_and_a_stand_in_makes_it_draw(engine, tmp_path):
+    result, path = build(engine, tmp_path, "tabular_sizes.py")
+    (error,) = result.errors
+    assert (error.factory, error.kind, error.line) == ("model", "arguments", line_of(path, "model = keras.Sequential()"))
+    assert "`num_features` (line 17)" in error.message and "`num_classes` (line 18)" in error.message
+    assert "file read at line 10" in error.message and "# netviz: value=" in error.message
+
+    def stand_in(source: str) -> str:
+        return (source.replace("num_features = x_train.shape[1]", "num_features = x_train.shape[1]  # netviz: value=13")
+                .replace("num_classes = len(np.unique(y_train))", "num_classes = len(np.unique(y_train))  # netviz: value=2"))
+
+    result, path = build(engine, tmp_path, "tabular_sizes.py", stand_in)
+    assert result.errors == []
+    assert model(result, "model").total_params == (13 * 32 + 32) + (32 * 2 + 2)
+
+
+def test_a_pretrained_backbone_draws_shape_only_without_a_download(engine, tmp_path, home):
+    result, _ = build(engine, tmp_path, "pretrained_backbone.py")
+    assert result.errors == []
+    backbone, classifier = model(result, "base_model"), model(result, "model")
+    assert backbone.total_params == 23_587_712
+    assert classifier.total_params == 23_587_712 + 2048 + 1
+    assert "pretrained weights not loaded (shape-only)" in backbone.build.note
+    # its top-level ``model.load_weights(...)`` is never run: a skipped statement, not a note
+    assert model(result, "efficientnet_classifier").total_params == 4_049_571 + 1280 * 5 + 5
+    assert all(m.build.shape_only for m in result.models)
+    assert not (home / ".keras").exists()
+
+
+def test_one_generator_factory_called_twice_shows_both(engine, tmp_path):
+    result, path = build(engine, tmp_path, "cyclegan.py")
+    assert result.errors == []
+    names = [m.factory for m in result.models]
+    assert names[:4] == ["gen_G", "gen_F", "disc_X", "disc_Y"]
+    assert {m.name for m in result.models[:2]} == {"generator_G", "generator_F"}
+    assert [m.total_params for m in result.models[:4]] == [92_931, 92_931, 4_161, 4_161]
+    assert model(result, "gen_F").line == line_of(path, "gen_F = get_resnet_generator")
+
+
+def test_subclassed_models_instantiated_at_top_level_are_traced(engine, tmp_path):
+    result, _ = build(engine, tmp_path, "subclassed_top_level.py")
+    assert result.errors == []
+    classifier, encoder = model(result, "model"), model(result, "encoder")
+    assert classifier.total_params == 320 + 26 * 26 * 32 * 10 + 10
+    assert [layer.class_name for layer in classifier.layers][-3:] == ["Conv2D", "Flatten", "Dense"]
+    assert encoder.total_params == 784 * 64 + 64 + 64 * 8 + 8
+
+
+def test_keras_datasets_give_their_shapes_without_a_download(engine, tmp_path, home):
+    result, _ = build(engine, tmp_path, "datasets_shapes.py")
+    assert result.errors == []
+    assert model(result, "mlp").total_params == 784 * 128 + 128 + 128 * 10 + 10
+    assert all("stood in" in (m.build.note or "") for m in result.models if m.factory != "text")
+    assert not (home / ".keras").exists()
+
+
+def test_a_loop_that_rebinds_a_name_is_never_run(engine, tmp_path):
+    result, path = build(engine, tmp_path, "loop_rebinds.py")
+    classifier = model(result, "make_classifier")
+    assert classifier.total_params == (20 * 64 + 64) + (64 + 1)  # units = 64, before the loop
+    (error,) = result.errors
+    assert (error.factory, error.kind) == ("deep", "arguments")
+    assert f"`depth` is set by the loop at line {line_of(path, 'for depth in')}" in error.message
+
+
+def test_tutorial_calls_with_constant_expressions(engine, tmp_path):
+    result, path = build(engine, tmp_path, "tutorial_calls.py")
+    made = model(result, "make_model")
+    assert made.inputs == [[None, 180, 180, 3]]
+    (error,) = result.errors
+    assert (error.factory, error.kind) == ("audio_model", "arguments")
+    assert "`class_names` comes from a file read at line 30" in error.message
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in REALWORLD.glob("*.py")))
+def test_every_error_is_owned_by_a_model(engine, tmp_path, name):
+    result, _ = build(engine, tmp_path, name)
+    assert result.models or result.errors, f"{name} found nothing"
+    assert all(error.factory is not None for error in result.errors), result.errors
