@@ -28,7 +28,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from netviz_lsp import __version__
-from netviz_lsp.server import commands, configuration, hover, inlay, lens, publish, textsync
+from netviz_lsp.server import actions, commands, configuration, hover, inlay, lens, publish, textsync
 from netviz_lsp.server.builds import BuildRequest, BuildRunner, RenderRequest
 from netviz_lsp.server.configuration import compare
 from netviz_lsp.server.documents import Document, DocumentStore
@@ -256,7 +256,7 @@ def create_server(engine: Optional[EngineAPI] = None) -> NetVizServer:
     def shutdown(ls: NetVizServer, params: Any = None) -> None:
         ls.close()
 
-    for feature in (textsync, hover, inlay, lens, commands, configuration):
+    for feature in (textsync, hover, inlay, lens, actions, commands, configuration):
         feature.register(server)
     return server
 

@@ -1,7 +1,8 @@
 """``textDocument/codeLens``: a lens above each factory that opens its preview.
 
 ``NetViz: preview · 63.0M params`` once it built, ``NetViz: needs arguments`` when
-discovery could not find what to call it with, ``NetViz: build failed`` when its last
+discovery could not find what to call it with, ``NetViz: needs a stand-in value`` when it
+needs data the slice never runs, ``NetViz: build failed`` when its last
 build did. Every lens runs ``netviz.openPreview`` with ``[uri, factory]``; the editor
 client implements that command. Factories come from the last build's discovery (the
 last one that parsed, so lenses stay through a syntax error), mapped through unsaved
@@ -41,6 +42,8 @@ def lens_title(factory: Factory, graph: Optional[ModelGraph], failed: bool) -> s
     """The lens text for one factory."""
     if factory.args is None:
         return "NetViz: needs arguments"
+    if factory.blocked is not None:
+        return "NetViz: needs a stand-in value"
     if failed:
         return "NetViz: build failed"
     if graph is not None:

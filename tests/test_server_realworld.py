@@ -1,0 +1,87 @@
+"""User-shaped scripts through the real language server (stdio, real worker): the training
+script's module-level model is drawn with hovers at its lines, and a model that needs a value
+from data gets a diagnostic whose quick fix inserts the stand-in comment that makes it draw.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+from test_server_lsp import Doc, eventually, make_client
+
+REALWORLD = Path(__file__).resolve().parent / "fixtures" / "realworld"
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("realworld")
+    for name in ("mnist_convnet_script.py", "tabular_sizes.py"):
+        shutil.copy(REALWORLD / name, folder / name)
+    return folder
+
+
+@pytest_lsp.fixture(
+    scope="module",
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "netviz_lsp"], client_factory=make_client),
+)
+async def client(lsp_client: LanguageClient, workspace: Path):
+    await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=types.ClientCapabilities(),
+        root_uri=workspace.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="realworld")],
+    ))
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_a_training_script_shows_its_module_level_model_with_hovers(client: LanguageClient, workspace: Path):
+    doc = Doc(client, workspace / "mnist_convnet_script.py")
+    diagram = await doc.diagram(version=1)
+    assert diagram["errors"] == []
+    (model,) = diagram["models"]
+    assert (model["factory"], model["graph"]["kind"], model["graph"]["total_params"]) == ("model", "variable", 34_826)
+    assert 'id="conv2d"' in model["svg"]
+    conv_line = doc.line_of("layers.Conv2D(32")
+    hover = await doc.hover(conv_line)
+    assert hover is not None and "(None, 26, 26, 32)" in hover
+    hints = await doc.inlay_hints()
+    assert any(h.position.line == conv_line for h in hints)
+    lenses = await doc.code_lenses()
+    assert [lens.range.start.line for lens in lenses] == [doc.line_of("model = keras.Sequential(")]
+    assert sorted(p.name for p in workspace.iterdir()) == ["mnist_convnet_script.py", "tabular_sizes.py"]
+
+
+async def test_a_size_from_data_gets_a_quick_fix_that_makes_the_model_draw(client: LanguageClient, workspace: Path):
+    doc = Doc(client, workspace / "tabular_sizes.py")
+    diagram = await doc.diagram(version=1)
+    assert diagram["models"] == [] and diagram["errors"][0]["factory"] == "model"
+    model_line = doc.line_of("model = keras.Sequential()")
+    diagnostics = await eventually(lambda: [d for d in doc.diagnostics() if d.range.start.line == model_line],
+                                   "the model's diagnostic")
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=doc.uri),
+        range=types.Range(start=types.Position(model_line, 0), end=types.Position(model_line, 0)),
+        context=types.CodeActionContext(diagnostics=diagnostics)))
+    titles = [a.title for a in actions]
+    assert any("`num_features`" in t for t in titles) and any("`num_classes`" in t for t in titles)
+    assert all(a.kind == types.CodeActionKind.QuickFix and a.diagnostics for a in actions)
+    # Apply both edits as the editor would, then type the values after `value=`.
+    lines = doc.lines
+    for action in actions:
+        (edit,) = action.edit.changes[doc.uri]
+        line = edit.range.start.line
+        assert edit.range.start.character == len(lines[line]) and edit.new_text == "  # netviz: value="
+        lines[line] += edit.new_text + ("13" if "num_features" in lines[line] else "2")
+    doc.replace("\n".join(lines))
+    doc.save()
+    diagram = await doc.diagram(version=doc.version)
+    assert diagram["errors"] == []
+    assert diagram["models"][0]["graph"]["total_params"] == (13 * 32 + 32) + (32 * 2 + 2)
