@@ -14,12 +14,11 @@ import sys
 import warnings
 from pathlib import Path
 
+import keras
 import pytest
 
-keras = pytest.importorskip("keras")
-
-from netviz_lsp.worker import sites  # noqa: E402
-from netviz_lsp.worker.sites import creation_site, recording_sites  # noqa: E402
+from netviz_lsp.worker import sites
+from netviz_lsp.worker.sites import creation_site, recording_sites
 
 INPUT_SHAPE = "Do not pass an `input_shape`"
 
