@@ -50,7 +50,8 @@ def test_aliases_resolve_before_matching_and_lookalikes_do_not_match():
     ("for epoch in range(3):\n    x = epoch\n", "loop"),
     ("while False:\n    x = 1\n", "loop"),
     ("with open('a') as handle:\n    x = handle.read()\n", "with block"),
-    ("with strategy.scope():\n    x = 1\n", "with block"),
+    ("with strategy.scope():\n    model.fit([], [])\n", "trains"),
+    ("with strategy.scope(), open('a') as handle:\n    x = 1\n", "with block"),
     ("if __name__ == '__main__':\n    x = 1\n", "main guard"),
     ("if '__main__' == __name__:\n    x = 1\n", "main guard"),
     # ``if``/``try`` blocks run only when everything in them may.
@@ -67,6 +68,8 @@ def test_blocks_that_may_run_and_bodies_of_functions_are_not_skipped():
     source = (
         "try:\n    import tensorflow_addons as tfa\nexcept ImportError:\n    tfa = None\n"
         "if True:\n    WIDTH = 8\n"
+        "with strategy.scope():\n    DEPTH = 2\n"
+        "with tf.device('/CPU:0'):\n    HEADS = 4\n"
         "def train(model):\n    model.fit([], [])\n    return open('x').read()\n"
         "class Trainer:\n    def go(self):\n        self.model.fit()\n"
     )

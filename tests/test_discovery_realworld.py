@@ -335,7 +335,7 @@ def test_sizes_from_the_values_of_a_stood_in_dataset_block_and_shapes_do_not():
     assert fixed.factories[0].buildable and fixed.replacements[4] == "num_classes = 10"
 
 
-def test_a_model_built_in_a_with_block_or_by_a_statement_that_never_runs_is_a_blocked_target():
+def test_a_model_built_in_a_scope_block_runs_and_one_built_by_a_statement_that_never_runs_is_blocked():
     source = textwrap.dedent('''
         import tensorflow as tf
         import keras
@@ -345,13 +345,18 @@ def test_a_model_built_in_a_with_block_or_by_a_statement_that_never_runs_is_a_bl
             model.compile(loss="mse")
         model.fit([], [])
         sized = keras.Sequential([keras.Input((len(open("a").read()),))])
+        with open("log.txt") as handle:
+            logged = keras.Sequential([keras.Input((4,))])
     ''').lstrip()
     found = discover(source)
-    model, sized = found.factories
-    assert (model.name, model.line, model.slice, model.blocked.line) == ("model", 5, [], 5)
-    assert model.blocked.message == (
-        "`model` is built inside the `with` block at line 4, which NetViz does not run. "
-        "Build it outside the block (or in a function) to preview it.")
+    model, sized, logged = found.factories
+    # ``with strategy.scope():`` only places variables: the block runs, and the model is read after it.
+    assert (model.name, model.line, model.slice, model.start, model.after, model.blocked) == (
+        "model", 5, [0, 1, 2, 3], 3, 3, None)
     assert (sized.name, sized.slice) == ("sized", [])
     assert sized.blocked.message.startswith("`sized` is built at line 8, which reads files; NetViz never runs that.")
-    assert found.slice == [] and found.skipped == {3: "with block", 4: "trains", 5: "reads files"}
+    assert (logged.name, logged.slice, logged.blocked.line) == ("logged", [], 10)
+    assert logged.blocked.message == (
+        "`logged` is built inside the `with` block at line 9, which NetViz does not run. "
+        "Build it outside the block (or in a function) to preview it.")
+    assert found.skipped == {4: "trains", 5: "reads files", 6: "with block"}

@@ -153,6 +153,15 @@ def test_tutorial_calls_with_constant_expressions(engine, tmp_path):
     assert "`class_names` comes from a file read at line 30" in error.message
 
 
+def test_a_model_built_in_a_distribution_strategy_scope_draws(engine, tmp_path):
+    result, path = build(engine, tmp_path, "distributed_script.py")
+    assert result.errors == []
+    (built,) = result.models
+    assert (built.factory, built.total_params) == ("model", (9 * 32 + 32) + (32 * 10 + 10))
+    assert built.layers[0].line == line_of(path, "keras.layers.Conv2D(32")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["distributed_script.py"]  # no train_log.txt
+
+
 @pytest.mark.parametrize("name", sorted(p.name for p in REALWORLD.glob("*.py")))
 def test_every_error_is_owned_by_a_model(engine, tmp_path, name):
     result, _ = build(engine, tmp_path, name)

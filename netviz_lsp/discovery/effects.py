@@ -161,6 +161,10 @@ STATEMENTS = {
     "main guard": 'the `if __name__ == "__main__":` block',
 }
 
+#: Context managers a top-level ``with`` may use and still run: they only choose where
+#: variables go (``with strategy.scope():``, ``with tf.device("/CPU:0"):``).
+SCOPE_METHODS = frozenset({"scope", "device", "name_scope"})
+
 #: Reasons a later binding may be passed over for an earlier one that runs: a loop that
 #: rebinds a name, or the main guard, does not change what the name held before.
 PASSABLE = frozenset({"loop", "main guard"})
@@ -199,16 +203,27 @@ def classify(stmt: ast.stmt, known: dict[str, str]) -> Optional[str]:
         return "main guard"
     if isinstance(stmt, LOOPS):
         return "loop"
-    if isinstance(stmt, WITHS):
+    if isinstance(stmt, WITHS) and not placement_only(stmt):
         return "with block"
     for node in module_level([stmt]):
-        if node is not stmt and isinstance(node, (*LOOPS, *WITHS)):
-            return "loop" if isinstance(node, LOOPS) else "with block"
+        if node is not stmt and isinstance(node, LOOPS):
+            return "loop"
+        if node is not stmt and isinstance(node, WITHS) and not placement_only(node):
+            return "with block"
         if isinstance(node, ast.Call):
             found = call_reason(node, known)
             if found:
                 return found[0]
     return None
+
+
+def placement_only(stmt: ast.AST) -> bool:
+    """A ``with`` whose every context manager is a scope call (``strategy.scope()``,
+    ``tf.device(...)``): it runs when its body may."""
+    return all(isinstance(item.context_expr, ast.Call) and isinstance(item.context_expr.func, ast.Attribute)
+               and item.context_expr.func.attr in SCOPE_METHODS
+               and (item.optional_vars is None or isinstance(item.optional_vars, ast.Name))
+               for item in stmt.items)
 
 
 def excluded_from_factories(calls: list[ast.Call], known: dict[str, str]) -> bool:
