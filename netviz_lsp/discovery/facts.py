@@ -63,8 +63,6 @@ class Facts:
     statements: list[Statement]
     aliases: dict[str, str]
     """Local name -> dotted name it stands for: imports, and ``mnist = keras.datasets.mnist``."""
-    imports: list[str]
-    """Modules imported by module-level code, dotted; relative ones keep their dots (``.x``)."""
     directives: dict[int, str]
     """Line -> text after ``# netviz:``, for every such comment in the file."""
     comment_lines: set[int]
@@ -104,7 +102,7 @@ def facts(parsed: Parsed) -> Facts:
     functions = {s.name: i for i, s in enumerate(body) if isinstance(s, ast.FunctionDef)}
     classes = {s.name: i for i, s in enumerate(body) if isinstance(s, ast.ClassDef)}
     return Facts(
-        parsed, statements, aliases, _import_names(import_nodes), directives, comment_lines, binders,
+        parsed, statements, aliases, directives, comment_lines, binders,
         functions, classes, _model_classes(body, aliases),
         always=[i for i, s in enumerate(body) if isinstance(s, ast.ImportFrom) and s.module == "__future__"],
         star_imports=[i for i, s in enumerate(body) if isinstance(s, ast.ImportFrom)
@@ -236,18 +234,3 @@ def _model_classes(body: list[ast.stmt], aliases: dict[str, str]) -> set[str]:
                 found.add(name)
                 todo.append(name)
     return found
-
-
-def _import_names(imports: list[ast.AST]) -> list[str]:
-    """Dotted names that may be modules: ``from pkg import sub`` gives ``pkg`` and ``pkg.sub``."""
-    names: dict[str, None] = {}
-    for node in imports:
-        if isinstance(node, ast.Import):
-            names.update((alias.name, None) for alias in node.names)
-            continue
-        base = "." * node.level + (node.module or "")
-        if node.module:
-            names[base] = None
-        joiner = "." if node.module else ""
-        names.update((f"{base}{joiner}{alias.name}", None) for alias in node.names if alias.name != "*")
-    return list(names)

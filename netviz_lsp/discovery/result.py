@@ -69,8 +69,6 @@ class Discovery:
     """Ascending union of the slices of the buildable targets."""
     errors: list[BuildError] = field(default_factory=list)
     """``syntax`` (file-wide) or ``arguments`` (one target) errors."""
-    imports: list[str] = field(default_factory=list)
-    """Modules imported by module-level code, dotted; relative ones keep their dots (``.x``)."""
     replacements: dict[int, str] = field(default_factory=dict)
     """Statement index -> the source that runs instead of it, on its first line
     (``# netviz: value=`` stand-ins, ``keras.datasets`` loaders)."""
