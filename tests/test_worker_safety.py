@@ -147,3 +147,12 @@ def test_a_hanging_statement_times_out_only_its_targets(pool, tmp_path):
     assert graph(outcome, "model").total_params == 10
     (error,) = outcome.errors
     assert (error.kind, error.factory, error.line) == ("timeout", "slow", 4)
+
+
+def test_the_files_future_imports_hold_for_every_statement(pool, tmp_path):
+    source = ("from __future__ import annotations\n"
+              "import keras\n\n\n"
+              "def build(width: Width = 3) -> keras.Model:\n"  # ``Width`` exists nowhere: fine only lazily
+              "    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(width)])\n")
+    outcome = pool.build(request(tmp_path, source, factory("build", source)), 60)
+    assert graph(outcome, "build").total_params == 15

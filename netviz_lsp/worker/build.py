@@ -65,13 +65,15 @@ class Program:
         request = self.request
         try:
             body = ast.parse(request.source, self.path).body
+            flags = _future_flags(body)  # each statement is its own unit: carry the file's __future__
             codes = {}
             for index in request.statements():
                 if index in request.replacements:
                     stmts = slice_module(request.source, [index], self.path, request.replacements).body
                 else:
                     stmts = [body[index]]
-                codes[index] = compile(ast.Module(body=stmts, type_ignores=[]), self.path, "exec")
+                codes[index] = compile(ast.Module(body=stmts, type_ignores=[]), self.path, "exec",
+                                       flags=flags, dont_inherit=True)
             return codes
         except BaseException as error:  # a text discovery accepted but compile rejects
             if isinstance(error, KeyboardInterrupt):
@@ -103,6 +105,19 @@ class Program:
                 error = self.failed[index].error
                 return ErrorEvent(BuildError(error.kind, error.message, error.line, target.name, error.column))
         return None
+
+
+def _future_flags(body: list[ast.stmt]) -> int:
+    """Compiler flags of the file's ``from __future__ import ...`` statements."""
+    import __future__
+
+    flags = 0
+    for stmt in body:
+        if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
+            for alias in stmt.names:
+                feature = getattr(__future__, alias.name, None)
+                flags |= getattr(feature, "compiler_flag", 0)
+    return flags
 
 
 def run_build(request: BuildRequest, emit: Emit,
