@@ -9,7 +9,7 @@ import keras
 from keras import layers
 
 HIDDEN = 256
-(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()  # never runs in NetViz
+(x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()  # stood in: nothing downloads
 
 
 def mnist_mlp(hidden=HIDDEN):
