@@ -254,12 +254,3 @@ def _reused(outcome: Outcome) -> Outcome:
         return dataclasses.replace(outcome, build=dataclasses.replace(outcome.build, cached=True))
     return outcome
 
-
-def build_file(pool: BuildPool, path: str, source: str, settings: Settings, roots: Iterable[str] = (),
-               only: Optional[Iterable[str]] = None, on_stage: Optional[OnStage] = None,
-               found: Optional[Discovery] = None, cache: Optional[BuildCache] = None) -> FileResult:
-    """TRANSITIONAL (removed once the tests call ``Engine``): one build on ``pool``."""
-    engine = Engine(pool)
-    if cache is not None:
-        engine.cache = cache
-    return engine.build(path, source, settings, roots, only, on_stage, found)
