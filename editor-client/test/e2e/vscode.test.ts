@@ -172,9 +172,8 @@ describe("NetViz in real VS Code", { skip: !existsSync(PYTHON) && `no Python at 
     const frame = s.panel;
     await frame.waitForSelector('.nv-canvas g.layer[id="conv2d"]', { timeout: FIRST_BUILD_MS });
     const factories = await frame.$$eval(".nv-factory option", (els) => els.map((e) => (e as HTMLOptionElement).value));
-    // Two factories, and `model = cconstruct_model(0.001)`, a module-level model variable.
-    assert.deepEqual(factories, ["construct_model", "sconstruct_model", "model"]);
-    for (const [factory, layers] of [["sconstruct_model", 15], ["model", 11], ["construct_model", 8]] as const) {
+    assert.deepEqual(factories, ["construct_model", "sconstruct_model", "cconstruct_model"]);
+    for (const [factory, layers] of [["sconstruct_model", 15], ["cconstruct_model", 11], ["construct_model", 8]] as const) {
       await s.pickFactory(factory);
       assert.equal(await frame.$$eval(".nv-canvas g.layer", (els) => els.length), layers, factory);
     }
@@ -184,7 +183,7 @@ describe("NetViz in real VS Code", { skip: !existsSync(PYTHON) && `no Python at 
   }));
 
   test("the NetViz log says what NetViz did and why, with no TensorFlow start-up noise", { timeout: FIRST_BUILD_MS + 30_000 }, () => s.check("log", async () => {
-    await s.logEntry(/^Built seed_cnns\.py \(opened, version \d+\) in [\d,]+ ms: 3 models \(construct_model, sconstruct_model, model\)/, 0, FIRST_BUILD_MS);
+    await s.logEntry(/^Built seed_cnns\.py \(opened, version \d+\) in [\d,]+ ms: 3 models \(construct_model, sconstruct_model, cconstruct_model\)/, 0, FIRST_BUILD_MS);
     const entries = s.log();
     const user = shownAt("info", entries); // what the log shows at its default level
     const said = user.map((e) => e.text);

@@ -53,28 +53,63 @@ export async function findFrame(page: Page, selector: string, timeoutMs = 60_000
   throw new Error(`no frame with ${selector} within ${timeoutMs} ms`);
 }
 
-/** The on-screen centre of the first occurrence of `token` in the first editor line containing `lineText`. */
-export async function tokenPosition(page: Page, lineText: string, token: string): Promise<{ x: number; y: number }> {
-  const line = page.locator(".editor-instance .view-lines .view-line", { hasText: lineText }).first();
-  await line.waitFor({ timeout: 15_000 });
-  const box = await line.evaluate((el, token) => {
+/**
+ * The on-screen centre of the first occurrence of `token` in the editor line containing
+ * `lineText`, at a point where a click lands on that token.
+ *
+ * The line is found and measured in one step in the page, and the measure is only taken
+ * when it is a real place on screen: Monaco replaces a line's element when it re-renders
+ * it (an edit, an undo, new decorations), and a range in a replaced element measures as
+ * an empty rectangle at (0, 0). Clicking there hits the title bar, so an edit meant for
+ * the line goes nowhere (the cause of the e2e's old "stale diagram after the edit").
+ * Until the token is laid out and nothing (a hover, a widget) covers it, this waits.
+ */
+export async function tokenPosition(page: Page, lineText: string, token: string, timeoutMs = 15_000): Promise<{ x: number; y: number }> {
+  const lines = page.locator(".editor-instance .view-lines .view-line", { hasText: lineText });
+  const deadline = Date.now() + timeoutMs;
+  let seen = "no line contains it";
+  for (;;) {
+    const found = await lines.evaluateAll(measureToken, token).catch((e: unknown) => String(e));
+    if (typeof found === "object" && found !== null && "x" in found) return found;
+    seen = typeof found === "string" ? found : seen;
+    if (Date.now() > deadline) throw new Error(`"${token}" on the line "${lineText}" is not on screen to click: ${seen}`);
+    await page.waitForTimeout(100);
+  }
+}
+
+/**
+ * In the page: the centre of `token` in the first of `lines` where it is laid out inside
+ * its editor and is what a click at that point would hit; else a string saying why not.
+ * (Runs in the browser, so it is self-contained.)
+ */
+function measureToken(lines: Element[], token: string): { x: number; y: number } | string {
+  let why = "no line contains it";
+  for (const line of lines) {
+    const editor = line.closest(".monaco-editor")?.getBoundingClientRect();
     // Monaco writes spaces as U+00A0; search the rendered text, then measure that range.
-    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      const text = (node.textContent ?? "").replace(/\u00a0/g, " ");
-      const at = text.indexOf(token);
-      if (at >= 0) {
-        const range = document.createRange();
-        range.setStart(node, at);
-        range.setEnd(node, at + token.length);
-        const r = range.getBoundingClientRect();
-        return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+      const at = (node.textContent ?? "").replace(/\u00a0/g, " ").indexOf(token);
+      if (at < 0) continue;
+      const range = document.createRange();
+      range.setStart(node, at);
+      range.setEnd(node, at + token.length);
+      const r = range.getBoundingClientRect();
+      const x = r.left + r.width / 2;
+      const y = r.top + r.height / 2;
+      if (r.width === 0 || r.height === 0 || !editor) {
+        why = `it measures ${r.width}x${r.height} at (${r.left}, ${r.top}): the line is being re-rendered`;
+      } else if (x < editor.left || x > editor.right || y < editor.top || y > editor.bottom) {
+        why = `it is at (${x}, ${y}), outside its editor`;
+      } else if (!node.parentElement || !node.parentElement.contains(document.elementFromPoint(x, y))) {
+        why = `something else is at (${x}, ${y}): ${document.elementFromPoint(x, y)?.className ?? "nothing"}`;
+      } else {
+        return { x, y };
       }
+      break;
     }
-    return null;
-  }, token);
-  if (!box) throw new Error(`"${token}" is not on the line "${lineText}"`);
-  return box;
+  }
+  return why;
 }
 
 /** The cursor's line, from the status bar's "Ln 22, Col 5". */
