@@ -5,7 +5,7 @@ client, so it depends on nothing but the standard library): initialize, open a f
 wait for its diagram, save the notification as JSON under test/fixtures/.
 
     ../.venv/bin/python test/record-payloads.py            # from editor-client/: all of them
-    ../.venv/bin/python test/record-payloads.py views      # only some: seed_cnns, resnet50, hostile, views
+    ../.venv/bin/python test/record-payloads.py views      # only some: seed_cnns, resnet50, hostile, views, script
 
 Fixtures (the uri is rewritten to a stable file:///workspace/... so they do not
 depend on where the repo lives):
@@ -15,6 +15,7 @@ depend on where the repo lives):
   hostile.diagram.json       test/fixtures/hostile_names.py: markup in layer names and errors
   seed_cnns.views.json       `netviz.renderView` answers for seed_cnns' construct_model: layered, summary
   nested.diagram.json        examples/nested.py: a model inside a model (`is_model` layers)
+  script.diagram.json        examples/notebook_style_script.py: a model built at module level
 """
 
 from __future__ import annotations
@@ -179,8 +180,13 @@ def record_views() -> None:
     save("nested.diagram.json", diagram)
 
 
+def record_script() -> None:
+    diagram, _, _ = record(REPO / "examples" / "notebook_style_script.py")
+    save("script.diagram.json", diagram)
+
+
 RECORDINGS = {"seed_cnns": record_seed_cnns, "resnet50": record_resnet50, "hostile": record_hostile,
-              "views": record_views}
+              "views": record_views, "script": record_script}
 
 
 def main() -> None:

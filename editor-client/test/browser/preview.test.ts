@@ -1,6 +1,7 @@
 /**
  * The preview page in real headless Chromium, fed the `netviz/diagram` payloads the
- * real server sent for examples/seed_cnns.py, examples/applications.py (ResNet50) and
+ * real server sent for examples/seed_cnns.py, examples/applications.py (ResNet50),
+ * examples/notebook_style_script.py (a model at module level) and
  * test/fixtures/hostile_names.py (test/record-payloads.py). Screenshots go to
  * test-artifacts/ to be looked at.
  */
@@ -22,6 +23,7 @@ const seed = loadDiagram("seed_cnns");
 const resnet = loadDiagram("resnet50");
 const hostile = loadDiagram("hostile");
 const nested = loadDiagram("nested");
+const script = loadDiagram("script");
 const drawn = loadViews();
 
 /** The `document` message the extension sends for a payload, after its store took it in. */
@@ -128,6 +130,30 @@ describe("diagrams", () => {
       assert.notEqual(await page.textContent(".nv-zoom-level"), "100%");
       await page.click(".nv-actual");
       assert.equal(await page.textContent(".nv-zoom-level"), "100%");
+    } finally {
+      await preview.close();
+    }
+  });
+});
+
+describe("a model built at module level", () => {
+  test("a training script's variable is drawn under its name, and a click reveals its layer's line", async () => {
+    const preview = await openWith("light", documentMessage(script));
+    const { page } = preview;
+    try {
+      const graph = graphOf(script, "model");
+      assert.equal(graph.kind, "variable");
+      const options = await page.$$eval(".nv-factory option", (els) => els.map((e) => e.textContent));
+      assert.deepEqual(options, ["model"], "named by the variable, not called like a factory");
+      assert.equal(await page.textContent(".nv-title"), "model");
+      assert.deepEqual(await page.$$eval(".nv-canvas g.layer", (els) => els.map((e) => e.id)),
+        graph.layers.map((l) => l.id));
+      assert.match(await page.textContent(".nv-summary") ?? "", /Sequential · 15\.6K params/);
+      const conv = graph.layers.find((l) => l.id === "conv1d_1")!;
+      await page.click('.nv-canvas g.layer[id="conv1d_1"]');
+      assert.deepEqual((await preview.recorded()).posted.at(-1), { type: "reveal", uri: script.uri, line: conv.line });
+      assert.match(await page.textContent(".nv-details") ?? "", /Conv1D.*conv1d_1.*\(None, 57, 64\)/s);
+      await page.screenshot({ path: join(ARTIFACTS, "preview-module-level-light.png") });
     } finally {
       await preview.close();
     }
