@@ -51,3 +51,24 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         module = mark.kwargs.get("module")
         if not tool_available(program, module):
             missing_tool(mark.kwargs.get("reason") or f"{program} is not installed")
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory):
+    """An empty HOME for the module's worker, so anything it writes under ``~/.keras`` shows."""
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.fixture(scope="module")
+def home_pool(home):
+    """A started worker pool whose workers see ``home`` as HOME and no KERAS_HOME of the user's."""
+    from netviz_lsp.worker.pool import BuildPool
+
+    patch = pytest.MonkeyPatch()
+    patch.setenv("HOME", str(home))
+    patch.delenv("KERAS_HOME", raising=False)
+    pool = BuildPool()
+    pool.start()
+    yield pool
+    pool.close()
+    patch.undo()

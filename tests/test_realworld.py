@@ -9,7 +9,6 @@ against plain Keras 3 running the same layers.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,25 +16,14 @@ import pytest
 from netviz_lsp.engine import Engine
 from netviz_lsp.graph import FileResult, ModelGraph
 from netviz_lsp.settings import Settings
-from netviz_lsp.worker.pool import BuildPool
 
 REALWORLD = Path(__file__).resolve().parent / "fixtures" / "realworld"
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("home")
-
-
-@pytest.fixture(scope="module")
-def engine(home: Path):
-    mp = pytest.MonkeyPatch()
-    mp.setenv("HOME", str(home))
-    mp.delenv("KERAS_HOME", raising=False)
-    engine = Engine(BuildPool())
-    yield engine
-    engine.close()
-    mp.undo()
+def engine(home_pool):
+    """The engine on a worker whose HOME is empty (``conftest.home_pool``)."""
+    return Engine(home_pool)
 
 
 def build(engine: Engine, tmp_path: Path, name: str, edit=None) -> tuple[FileResult, Path]:

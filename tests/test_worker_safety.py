@@ -14,25 +14,12 @@ import pytest
 
 from netviz_lsp.graph import ModelGraph
 from netviz_lsp.worker.messages import BuildRequest, TargetSpec
-from netviz_lsp.worker.pool import BuildPool
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("home")
-
-
-@pytest.fixture(scope="module")
-def pool(home: Path):
-    """A worker whose HOME is an empty folder, so anything written under ~/.keras shows."""
-    mp = pytest.MonkeyPatch()
-    mp.setenv("HOME", str(home))
-    mp.delenv("KERAS_HOME", raising=False)
-    pool = BuildPool()
-    pool.start()
-    yield pool
-    pool.close()
-    mp.undo()
+def pool(home_pool):
+    """The worker, with an empty HOME (``conftest.home_pool``)."""
+    return home_pool
 
 
 def request(tmp_path: Path, source: str, *targets: TargetSpec, replacements=None) -> BuildRequest:
