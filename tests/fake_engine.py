@@ -82,7 +82,7 @@ class FakeEngine:
         result = FileResult(file=path, errors=list(found.errors))
         params = int(directives.get("params", ("1", 0))[0])
         for target in found.factories:
-            if not getattr(target, "buildable", target.args is not None):
+            if not target.buildable:
                 continue
             if on_stage is not None:
                 on_stage("factory", target.name)
@@ -97,7 +97,7 @@ class FakeEngine:
                 factory=target.name, line=target.line, class_name="Sequential", total_params=params,
                 trainable_params=params, non_trainable_params=0, inputs=[[None, 4]], outputs=[[None, params]],
                 build=BuildInfo(ms=1.0, shape_only=True), layers=[layer], edges=[],
-                kind=getattr(target, "kind", "factory")))
+                kind=target.kind))
         return result
 
     def draw(self, models, fmt, options, view="graph", views=None, document=""):

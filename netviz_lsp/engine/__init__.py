@@ -107,7 +107,7 @@ class Engine:
         wanted = None if only is None else set(only)
         result = FileResult(file=path)
         result.errors.extend(e for e in found.errors if wanted is None or e.factory in wanted or e.factory is None)
-        buildable = [t for t in found.factories if _buildable(t) and (wanted is None or t.name in wanted)]
+        buildable = [t for t in found.factories if t.buildable and (wanted is None or t.name in wanted)]
         stamp = self._stamp(absolute, source, roots) + repr(settings.build.shape_only)
         outcomes: dict[str, Outcome] = {}
         for target in buildable:
@@ -144,7 +144,7 @@ class Engine:
         wanted = None if only is None else set(only)
         result = FileResult(file=path)
         result.errors.extend(e for e in found.errors if wanted is None or e.factory in wanted or e.factory is None)
-        chosen = [t for t in found.factories if _buildable(t) and (wanted is None or t.name in wanted)]
+        chosen = [t for t in found.factories if t.buildable and (wanted is None or t.name in wanted)]
         if chosen:
             request = build_request(found, path, source, dataclasses.replace(
                 settings, build=dataclasses.replace(settings.build, shape_only=False)), (), chosen)
@@ -215,22 +215,13 @@ def draw_model(graph: ModelGraph, fmt: str, options: RenderOptions, view: str = 
 def build_request(found: Discovery, path: str, source: str, settings: Settings, roots: Iterable[str] = (),
                   targets: Optional[list[Factory]] = None) -> BuildRequest:
     """The worker request for ``targets`` (default: every buildable target)."""
-    chosen = [t for t in found.factories if _buildable(t)] if targets is None else targets
+    chosen = [t for t in found.factories if t.buildable] if targets is None else targets
     return BuildRequest(
         path=os.path.abspath(path), source=source, op=BUILD,
-        targets=[TargetSpec(t.name, t.line, _expr(t), list(t.slice), getattr(t, "kind", "factory"),
-                            getattr(t, "after", None), getattr(t, "start", None)) for t in chosen],
+        targets=[TargetSpec(t.name, t.line, t.expr, list(t.slice), t.kind, t.after, t.start) for t in chosen],
         shape_only=settings.build.shape_only, roots=[os.path.abspath(r) for r in roots],
-        replacements=dict(getattr(found, "replacements", None) or {}),
+        replacements=dict(found.replacements),
     )
-
-
-def _buildable(target: Factory) -> bool:
-    return bool(getattr(target, "buildable", target.args is not None))
-
-
-def _expr(target: Factory) -> str:
-    return getattr(target, "expr", "") or f"{target.name}({target.args})"
 
 
 def _outcomes(targets: list[Factory], outcome: BuildOutcome) -> dict[str, Outcome]:

@@ -79,7 +79,7 @@ def register(server: "NetVizServer") -> None:
         if document is None or document.discovered is None:
             return None
         discovery, snapshot = document.discovered
-        stand_ins = getattr(discovery, "stand_ins", None)
+        stand_ins = discovery.stand_ins
         if not stand_ins:
             return None
         lines = document.lines

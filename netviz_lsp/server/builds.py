@@ -95,7 +95,7 @@ class BuildRunner:
         found = discover(request.text, request.path, settings.build.factory_args)
         if not worth_building(found, request.text, request.had_factories):
             return
-        uses_worker = any(getattr(f, "buildable", f.args is not None) for f in found.factories)
+        uses_worker = any(f.buildable for f in found.factories)
         first = COLD_START if uses_worker and not server.engine.warm else "Building…"
         server.post(publish.send_status, server, request.uri, "building", first)
         progress = BuildProgress(server, f"NetViz: {os.path.basename(request.path)}", first)
@@ -116,7 +116,7 @@ class BuildRunner:
         server.post(publish.finish_build, server, job, built, dependencies)
 
     def _stage_reporter(self, request: BuildRequest, found: Discovery, progress: BuildProgress):
-        wanted = [f.name for f in found.factories if getattr(f, "buildable", f.args is not None)]
+        wanted = [f.name for f in found.factories if f.buildable]
 
         def on_stage(stage: str, factory: Optional[str]) -> None:
             if stage == "slice":
