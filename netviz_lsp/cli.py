@@ -1,4 +1,4 @@
-"""The ``netviz`` command: build a file's factories headless and write their diagrams.
+"""The ``netviz`` command: build every model a file builds, headless, and write their diagrams.
 
     netviz render FILE... [--factory NAME ...] [--view graph|keras|layered|neuron|summary]
                        [--format svg|png|pdf|dot|json|md|html|tensorboard, or a list: svg,png]
@@ -6,12 +6,12 @@
                        [display options: --hide-shapes --show-dtype ... --dpi N]
 
 ``--format json`` prints the graph contract, and nothing else, on stdout; user
-output and our summary go to stderr. Other formats write one file per factory and
-print their paths: ``<file stem>.<factory>.<format>`` for the default graph view,
-``<file stem>.<factory>.<view>.<format>`` for the others. ``--format tensorboard``
-builds with real weights and writes each factory's graph into a TensorBoard log dir
-(``--output``), one run per factory, and prints the event files.
-Exit status: 0 when every factory built and rendered, 1 when any reported an error
+output and our summary go to stderr. Other formats write one file per model (a
+factory's, or a module-level variable's) and print their paths: ``<file stem>.<model>.<format>``
+for the default graph view, ``<file stem>.<model>.<view>.<format>`` for the others.
+``--format tensorboard`` builds with real weights and writes each model's graph into a
+TensorBoard log dir (``--output``), one run per model, and prints the event files.
+Exit status: 0 when every model built and rendered, 1 when any reported an error
 (the good ones are still written), 2 for usage errors.
 """
 
@@ -68,12 +68,13 @@ def _check_view(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="netviz", description="Keras architecture diagrams from model factories.")
+    parser = argparse.ArgumentParser(prog="netviz", description="Keras architecture diagrams of every model a file builds.")
     sub = parser.add_subparsers(dest="command")
-    render = sub.add_parser("render", help="build a file's model factories and render their diagrams")
+    render = sub.add_parser("render", help="build the models a file builds and render their diagrams")
     render.add_argument("files", nargs="+", metavar="FILE",
-                        help="a Python file that defines Keras model factories (several share one worker)")
-    render.add_argument("--factory", action="append", metavar="NAME", help="only this factory (repeatable)")
+                        help="a Python file that builds Keras models (several share one worker)")
+    render.add_argument("--factory", action="append", metavar="NAME",
+                        help="only this model: a factory's or a variable's name (repeatable)")
     render.add_argument("--view", choices=VIEWS, default="graph",
                         help="graph (default), keras (as plot_model), layered (as visualkeras), "
                              "neuron (as ANN Visualizer) or summary (a table with MACs)")
