@@ -143,3 +143,17 @@ def test_the_files_future_imports_hold_for_every_statement(pool, tmp_path):
               "    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(width)])\n")
     outcome = pool.build(request(tmp_path, source, factory("build", source)), 60)
     assert graph(outcome, "build").total_params == 15
+
+
+def test_tf_keras_and_submodule_spellings_of_an_application_load_no_weights(pool, tmp_path, home):
+    source = ("import tensorflow as tf\nfrom keras.applications.mobilenet_v2 import MobileNetV2\n\n\n"
+              "def via_tf():\n"
+              "    return tf.keras.applications.MobileNetV2(weights='imagenet', include_top=False, input_shape=(96, 96, 3))\n\n\n"
+              "def via_module():\n"
+              "    return MobileNetV2(weights='imagenet', include_top=False, input_shape=(96, 96, 3))\n")
+    outcome = pool.build(request(tmp_path, source, factory("via_tf", source), factory("via_module", source)), 60)
+    for name in ("via_tf", "via_module"):
+        model = graph(outcome, name)
+        assert model.total_params == 2_257_984
+        assert "pretrained weights not loaded (shape-only)" in model.build.note
+    assert not (home / ".keras").exists()

@@ -42,8 +42,8 @@ def install() -> None:
         return
     _installed = True
     _refuse_sockets()
-    _refuse_get_file()
-    _no_pretrained_weights()
+    replacements = {**_refuse_get_file(), **_no_pretrained_weights()}
+    _rebind(replacements)
     _no_load_weights()
 
 
@@ -70,7 +70,7 @@ def _refuse_sockets() -> None:
     socket.socket.connect_ex = connect_ex
 
 
-def _refuse_get_file() -> None:
+def _refuse_get_file() -> dict:
     from keras.src.utils import file_utils
 
     original = file_utils.get_file
@@ -81,20 +81,22 @@ def _refuse_get_file() -> None:
         raise NetVizOffline(f"NetViz does not download ({what}); "
                             "add `# netviz: value=...` on the line that needs it to stand in for the data")
 
-    _rebind(original, get_file, file_utils)
+    return {id(original): (original, get_file)}
 
 
 # -- weights ---------------------------------------------------------------------------------
 
-def _no_pretrained_weights() -> None:
+def _no_pretrained_weights() -> dict:
     import keras.src.applications  # noqa: F401  (the package; its modules below)
 
+    found = {}
     for name, module in list(sys.modules.items()):
         if not name.startswith("keras.src.applications.") or module is None:
             continue
-        for attr, value in list(vars(module).items()):
+        for value in list(vars(module).values()):
             if inspect.isfunction(value) and value.__module__ == name and _takes_weights(value):
-                _rebind(value, _without_weights(value), module)
+                found[id(value)] = (value, _without_weights(value))
+    return found
 
 
 def _takes_weights(function) -> bool:
@@ -131,21 +133,23 @@ def _no_load_weights() -> None:
     Model.load_weights = load_weights
 
 
-def _rebind(original, replacement, home) -> None:
-    """Put ``replacement`` wherever Keras or TensorFlow modules hold ``original``."""
-    for attr, value in list(vars(home).items()):
-        if value is original:
-            setattr(home, attr, replacement)
+def _rebind(replacements: dict) -> None:
+    """Put each replacement wherever a Keras module holds its original, in one pass.
+
+    ``replacements`` maps ``id(original)`` to ``(original, replacement)``. TensorFlow's
+    ``tf.keras`` is Keras' own modules (``keras._tf_keras``), so Keras' are all there is to scan.
+    """
     for name, module in list(sys.modules.items()):
-        if module is None or not name.startswith(("keras", "tensorflow", "tf_keras")):
+        if module is None or not name.startswith(("keras", "tf_keras")):
             continue
         try:
             items = list(vars(module).items())
         except TypeError:
             continue
         for attr, value in items:
-            if value is original:
-                setattr(module, attr, replacement)
+            hit = replacements.get(id(value))
+            if hit is not None and hit[0] is value:
+                setattr(module, attr, hit[1])
 
 
 # -- datasets --------------------------------------------------------------------------------
