@@ -130,6 +130,14 @@ def _render_file(engine, file: str, args: argparse.Namespace, settings: Settings
 
     source, read_error = read_source(file)
     stem = os.path.splitext(os.path.basename(file))[0]
+    notebook = None
+    if read_error is None and file.endswith(".ipynb"):
+        from netviz_lsp import notebook as nb
+
+        cells, read_error = nb.from_ipynb(source)
+        if cells is not None:
+            notebook = nb.join(cells)
+            source = notebook.source
     if read_error is not None:
         result = FileResult(file=file, errors=[read_error])
     elif args.format == "tensorboard":
@@ -143,6 +151,10 @@ def _render_file(engine, file: str, args: argparse.Namespace, settings: Settings
         return bool(result.errors)
     else:
         result = engine.build(file, source, settings, only=args.factory)
+    if notebook is not None:
+        from netviz_lsp.notebook import map_result
+
+        result = map_result(result, notebook)
     if not result.models and not result.errors:
         print(f"netviz: no Keras models found in {file}", file=sys.stderr)
     if args.format == "json":
@@ -219,11 +231,12 @@ def _event_file(run_dir: str) -> Optional[str]:
 
 
 def _report(result: FileResult, paths: dict[str, str]) -> None:
-    """One line per model and per error on stderr, compiler style."""
+    """One line per model and per error on stderr, compiler style (``file:cell N:line`` in notebooks)."""
     for model in result.models:
         print(_summary_line(model, paths.get(model.factory)), file=sys.stderr)
     for error in result.errors:
-        where = f"{result.file}:{error.line}" if error.line else result.file
+        cell = f"cell {error.cell}:" if error.cell is not None else ""
+        where = f"{result.file}:{cell}{error.line}" if error.line else result.file
         who = f" in {error.factory}" if error.factory else ""
         print(f"{where}: {error.kind} error{who}: {error.message}", file=sys.stderr)
 

@@ -50,6 +50,10 @@ class Layer:
     """The trainable share of ``params``."""
     is_model: bool = False
     """True when this layer is itself a model (drawn as a cluster when expanded)."""
+    cell: Optional[int] = None
+    """Notebooks: the index in the notebook's ``cells`` array of ``line``'s cell (``line`` is then cell-local)."""
+    call_cells: list[int] = field(default_factory=list)
+    """Notebooks: the cell of each entry of ``call_lines``."""
 
 
 @dataclass
@@ -87,6 +91,8 @@ class ModelGraph:
     """Size of all weights at their dtypes, in bytes."""
     kind: str = "factory"
     """``factory`` (a function called for it) or ``variable`` (a module-level assignment built it)."""
+    cell: Optional[int] = None
+    """Notebooks: the cell of ``line`` (then cell-local)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -117,6 +123,8 @@ class BuildError:
     """The factory it concerns, ``None`` for file-wide errors (syntax)."""
     column: Optional[int] = None
     """0-based column when known (syntax errors)."""
+    cell: Optional[int] = None
+    """Notebooks: the cell of ``line`` (then cell-local)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -27,6 +27,10 @@ export interface Layer {
   parent?: string | null;
   trainable_params?: number;
   is_model?: boolean;
+  /** Notebooks: the cell of `line` (then cell-local). */
+  cell?: number | null;
+  /** Notebooks: the cell of each `call_lines` entry. */
+  call_cells?: number[];
 }
 
 /** One factory's model (graph contract). */
@@ -45,6 +49,8 @@ export interface ModelGraph {
   name?: string | null;
   weights_bytes?: number;
   kind?: "factory" | "variable";
+  /** Notebooks: the cell of `line` (then cell-local). */
+  cell?: number | null;
 }
 
 /** A build error as a value (graph contract `errors[]`). */
@@ -54,6 +60,8 @@ export interface BuildError {
   line?: number | null;
   factory?: string | null;
   column?: number | null;
+  /** Notebooks: the cell of `line` (then cell-local). */
+  cell?: number | null;
 }
 
 /** `netviz/diagram`: everything one build of one file produced. */
