@@ -10,6 +10,7 @@ import * as vscode from "vscode";
 import { DiagramStore } from "./core/diagramStore";
 import { ServerCommand } from "./core/protocol";
 import { exportDiagram } from "./exportCommand";
+import { activeTarget } from "./preview/active";
 import { PreviewPanel } from "./preview/panel";
 import { ServerController } from "./server/controller";
 import { Logs } from "./server/logs";
@@ -43,6 +44,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
     controller.onDidChangeState(() => status.update()),
     vscode.window.onDidChangeActiveTextEditor(() => status.update()),
+    vscode.window.onDidChangeActiveNotebookEditor(() => status.update()),
   );
 
   const register = (id: string, run: (...args: unknown[]) => unknown) =>
@@ -87,14 +89,14 @@ export async function deactivate(): Promise<void> {
 
 /**
  * The file a command is about: its argument (a Uri from a menu, a string from the code
- * lens), else the active Python editor, else the file the preview shows.
+ * lens), else the active Python editor or Jupyter notebook, else the file the preview shows.
  */
 function targetFile(arg: unknown, preview: PreviewPanel): vscode.Uri | undefined {
   if (arg instanceof vscode.Uri) return arg;
   if (typeof arg === "string" && arg.length > 0) return vscode.Uri.parse(arg);
-  const document = vscode.window.activeTextEditor?.document;
-  if (document?.languageId === "python") return document.uri;
+  const active = activeTarget();
+  if (active) return active;
   if (preview.followed) return preview.followed;
-  void vscode.window.showInformationMessage("NetViz: open a Python file that defines a Keras model first.");
+  void vscode.window.showInformationMessage("NetViz: open a Python file or notebook that defines a Keras model first.");
   return undefined;
 }

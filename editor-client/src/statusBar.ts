@@ -1,9 +1,10 @@
-/** The status-bar item: the build state of the active Python file (building, built in N ms, failed). */
+/** The status-bar item: the build state of the active Python file or notebook (building, built in N ms, failed). */
 
 import * as vscode from "vscode";
 import type { DiagramStore } from "./core/diagramStore";
 import { summarizeBuild } from "./core/buildSummary";
 import { formatMs } from "./core/format";
+import { activeTarget } from "./preview/active";
 import type { ServerState } from "./server/controller";
 
 export class BuildStatusItem implements vscode.Disposable {
@@ -13,15 +14,15 @@ export class BuildStatusItem implements vscode.Disposable {
     this.item.name = "NetViz build";
   }
 
-  /** Redraw for the active editor; hidden when it is not a Python file. */
+  /** Redraw for the active editor; hidden when it is neither a Python file nor a Jupyter notebook. */
   update(): void {
-    const document = vscode.window.activeTextEditor?.document;
-    if (!document || document.languageId !== "python") {
+    const active = activeTarget();
+    if (!active) {
       this.item.hide();
       return;
     }
     const server = this.serverState();
-    const uri = document.uri.toString();
+    const uri = active.toString();
     const status = this.store.status(uri);
     const diagram = this.store.diagram(uri);
     let text: string;

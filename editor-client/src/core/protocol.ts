@@ -177,19 +177,22 @@ export type ToPreview =
       notice: Notice | null;
       factory: string | null;
       cursorLine: number | null;
+      /** Notebooks: the cell the cursor is in (the contract's `cell`); `null` or absent in a Python file. */
+      cursorCell?: number | null;
     }
   | { type: "diagram"; uri: string; diagram: FileDiagram }
   | { type: "status"; uri: string; status: StatusView | null }
   | { type: "notice"; notice: Notice | null }
-  | { type: "cursor"; uri: string; line: number | null }
+  /** The editor's cursor line, in `cell` for a notebook (`null` or absent in a Python file). */
+  | { type: "cursor"; uri: string; line: number | null; cell?: number | null }
   | { type: "selectFactory"; uri: string; factory: string }
   /** The answer to the page's `renderView` request `id`: the drawing, or why there is none. */
   | { type: "view"; uri: string; id: number; result: RenderedView | null; error: string | null };
 
 export type FromPreview =
   | { type: "ready" }
-  /** Click on a node or an error: show `line` (1-based) of `uri` in the editor. */
-  | { type: "reveal"; uri: string; line: number }
+  /** Click on a node or an error: show `line` (1-based) of `uri` in the editor; of cell `cell` of a notebook. */
+  | { type: "reveal"; uri: string; line: number; cell: number | null }
   /** The user picked another factory in the panel. */
   | { type: "factory"; uri: string; factory: string }
   /** Draw a view of a factory (`netviz.renderView`); the answer comes back as `view` with the same `id`. */
@@ -203,7 +206,9 @@ export function parseFromPreview(value: unknown): FromPreview | null {
     case "ready":
       return { type: "ready" };
     case "reveal":
-      return typeof m.uri === "string" && isLine(m.line) ? { type: "reveal", uri: m.uri, line: m.line } : null;
+      if (typeof m.uri !== "string" || !isLine(m.line)) return null;
+      if (m.cell === undefined || m.cell === null) return { type: "reveal", uri: m.uri, line: m.line, cell: null };
+      return isCell(m.cell) ? { type: "reveal", uri: m.uri, line: m.line, cell: m.cell } : null;
     case "factory":
       return typeof m.uri === "string" && typeof m.factory === "string"
         ? { type: "factory", uri: m.uri, factory: m.factory }
@@ -220,6 +225,10 @@ export function parseFromPreview(value: unknown): FromPreview | null {
 
 function isViewName(value: unknown): value is ViewName {
   return VIEW_CHOICES.some((c) => c.view === value);
+}
+
+function isCell(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0;
 }
 
 function isLine(value: unknown): value is number {

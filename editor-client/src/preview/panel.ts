@@ -1,6 +1,6 @@
 /**
  * The preview panel: one webview beside the editor that follows the active Python
- * file, like VS Code's Markdown preview. Its HTML is set once (`html.ts`); the file's
+ * file or Jupyter notebook, like VS Code's Markdown preview. Its HTML is set once (`html.ts`); the file's
  * diagrams, build state and the editor's cursor line go to it as messages, and it
  * asks for lines to be revealed and for other views to be drawn (`netviz.renderView`).
  */
@@ -14,6 +14,8 @@ import {
 } from "../core/protocol";
 import type { ServerController, ServerState } from "../server/controller";
 import type { Logs } from "../server/logs";
+import { cellDocument } from "../core/notebooks";
+import { activePreviewed, cellOf, notebookCells } from "./active";
 import { makeNonce, previewHtml } from "./html";
 
 export const PREVIEW_VIEW_TYPE = "netviz.preview";
@@ -35,13 +37,20 @@ export class PreviewPanel implements vscode.Disposable {
     private readonly logs: Logs,
   ) {
     this.disposables.push(
-      vscode.window.onDidChangeActiveTextEditor((editor) => editor && this.follow(editor)),
+      vscode.window.onDidChangeActiveTextEditor((editor) => {
+        if (editor) this.remember(editor.document, editor.viewColumn);
+        this.follow();
+      }),
+      vscode.window.onDidChangeActiveNotebookEditor((editor) => {
+        if (editor?.viewColumn) this.columns.set(editor.notebook.uri.toString(), editor.viewColumn);
+        this.follow();
+      }),
       vscode.window.onDidChangeTextEditorSelection((e) => this.cursorMoved(e.textEditor)),
       server.onDidChangeState((state) => this.post({ type: "notice", notice: notice(state) })),
       vscode.window.registerWebviewPanelSerializer(PREVIEW_VIEW_TYPE, {
         deserializeWebviewPanel: async (panel, state: unknown) => {
           const uri = typeof (state as { uri?: unknown })?.uri === "string" ? (state as { uri: string }).uri : undefined;
-          this.adopt(panel, uri ? vscode.Uri.parse(uri) : vscode.window.activeTextEditor?.document.uri);
+          this.adopt(panel, uri ? vscode.Uri.parse(uri) : activePreviewed());
         },
       }),
     );
@@ -50,7 +59,7 @@ export class PreviewPanel implements vscode.Disposable {
   /** Show `uri`'s diagrams (the factory's, when given), opening the panel if needed. */
   open(uri: vscode.Uri, options: { toSide: boolean; factory?: string }): void {
     if (options.factory) this.factories.set(uri.toString(), options.factory);
-    const editorColumn = vscode.window.activeTextEditor?.viewColumn ?? vscode.ViewColumn.One;
+    const editorColumn = vscode.window.activeTextEditor?.viewColumn ?? vscode.window.activeNotebookEditor?.viewColumn ?? vscode.ViewColumn.One;
     if (this.panel) {
       this.panel.reveal(options.toSide ? undefined : this.panel.viewColumn, true);
     } else {
@@ -127,7 +136,8 @@ export class PreviewPanel implements vscode.Disposable {
         this.sendDocument();
         break;
       case "reveal":
-        await this.reveal(vscode.Uri.parse(message.uri), message.line);
+        if (message.cell === null) await this.reveal(vscode.Uri.parse(message.uri), message.line);
+        else await this.revealInCell(vscode.Uri.parse(message.uri), message.cell, message.line);
         break;
       case "factory":
         this.logs.debug(`Preview: ${message.factory} picked for ${message.uri}.`);
@@ -152,12 +162,17 @@ export class PreviewPanel implements vscode.Disposable {
     this.post(answer);
   }
 
-  /** Follow the newly active editor when it shows a Python file (other editors leave the panel alone). */
-  private follow(editor: vscode.TextEditor): void {
-    const document = editor.document;
-    if (editor.viewColumn) this.columns.set(document.uri.toString(), editor.viewColumn);
-    if (!this.panel || document.languageId !== "python" || document.uri.scheme !== "file") return;
-    if (document.uri.toString() !== this.uri?.toString()) this.switchTo(document.uri);
+  /** Follow the active editor when it shows a Python file or a Jupyter notebook (other editors leave the panel alone). */
+  private follow(): void {
+    const uri = activePreviewed();
+    if (!this.panel || !uri) return;
+    if (uri.toString() !== this.uri?.toString()) this.switchTo(uri);
+  }
+
+  /** Where a document was last seen: a file under its uri, a notebook cell under its notebook's. */
+  private remember(document: vscode.TextDocument, column: vscode.ViewColumn | undefined): void {
+    if (!column) return;
+    this.columns.set(cellOf(document)?.notebook ?? document.uri.toString(), column);
   }
 
   private switchTo(uri: vscode.Uri): void {
@@ -174,7 +189,7 @@ export class PreviewPanel implements vscode.Disposable {
       return;
     }
     const key = uri.toString();
-    const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === key);
+    const cursor = this.cursorIn(key);
     const diagram = this.store.diagram(key);
     this.logs.debug(`Preview: sent everything about ${key} (diagram version ${diagram?.version ?? "none"}, ` +
       `update ${diagram?.sequence ?? "none"}, factory ${this.factories.get(key) ?? "the first"}).`);
@@ -186,14 +201,25 @@ export class PreviewPanel implements vscode.Disposable {
       status: this.store.status(key) ?? null,
       notice: notice(this.server.state),
       factory: this.factories.get(key) ?? null,
-      cursorLine: editor ? editor.selection.active.line + 1 : null,
+      cursorLine: cursor?.line ?? null,
+      cursorCell: cursor?.cell ?? null,
     });
   }
 
+  /** The cursor in the document `key`: its file's visible editor, or the active editor of one of its cells. */
+  private cursorIn(key: string): { line: number; cell: number | null } | null {
+    const file = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === key);
+    if (file) return { line: file.selection.active.line + 1, cell: null };
+    const active = vscode.window.activeTextEditor;
+    const at = active && cellOf(active.document);
+    return active && at && at.notebook === key ? { line: active.selection.active.line + 1, cell: at.cell } : null;
+  }
+
   private cursorMoved(editor: vscode.TextEditor): void {
-    const uri = editor.document.uri.toString();
-    if (editor.viewColumn) this.columns.set(uri, editor.viewColumn);
-    if (uri === this.uri?.toString()) this.post({ type: "cursor", uri, line: editor.selection.active.line + 1 });
+    this.remember(editor.document, editor.viewColumn);
+    const at = cellOf(editor.document);
+    const uri = at?.notebook ?? editor.document.uri.toString();
+    if (uri === this.uri?.toString()) this.post({ type: "cursor", uri, line: editor.selection.active.line + 1, cell: at?.cell ?? null });
   }
 
   /** Show `line` (1-based) of `uri` in a text editor, select it, and put the cursor at its start. */
@@ -204,10 +230,26 @@ export class PreviewPanel implements vscode.Disposable {
     const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === key);
     const column = visible?.viewColumn ?? this.columns.get(key) ?? vscode.ViewColumn.One;
     const editor = await vscode.window.showTextDocument(document, { viewColumn: column, preserveFocus: false });
-    const text = document.lineAt(Math.min(line - 1, document.lineCount - 1));
-    const start = new vscode.Position(text.lineNumber, text.firstNonWhitespaceCharacterIndex);
-    editor.selection = new vscode.Selection(text.range.end, start);
-    editor.revealRange(text.range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    select(editor, line);
+  }
+
+  /** Show line `line` (1-based) of cell `cell` of the notebook `uri`: the notebook, then that cell's editor, the line selected. */
+  private async revealInCell(uri: vscode.Uri, cell: number, line: number): Promise<void> {
+    this.logs.debug(`Preview: reveal line ${line} of cell ${cell} of ${uri.toString()}.`);
+    const key = uri.toString();
+    const notebook = vscode.workspace.notebookDocuments.find((n) => n.uri.toString() === key) ?? await vscode.workspace.openNotebookDocument(uri);
+    if (cellDocument(notebookCells(notebook), cell) === null) {
+      this.logs.warn(`Preview: ${path.basename(uri.fsPath)} has no cell ${cell} (it has ${notebook.cellCount}); nothing to reveal.`);
+      return;
+    }
+    const visible = vscode.window.visibleNotebookEditors.find((e) => e.notebook.uri.toString() === key);
+    const column = visible?.viewColumn ?? this.columns.get(key) ?? vscode.ViewColumn.One;
+    const range = new vscode.NotebookRange(cell, cell + 1);
+    const notebookEditor = await vscode.window.showNotebookDocument(notebook, { viewColumn: column, preserveFocus: false, selections: [range] });
+    notebookEditor.revealRange(range, vscode.NotebookEditorRevealType.InCenterIfOutsideViewport);
+    // A cell's document shown as a text document focuses that cell's editor inside the notebook.
+    const editor = await vscode.window.showTextDocument(notebook.cellAt(cell).document, { viewColumn: column, preserveFocus: false });
+    select(editor, line);
   }
 
   private updateTitle(): void {
@@ -217,6 +259,15 @@ export class PreviewPanel implements vscode.Disposable {
   private post(message: ToPreview): void {
     void this.panel?.webview.postMessage(message);
   }
+}
+
+/** Select line `line` (1-based) of the editor's document, cursor at its first non-blank, and scroll it into view. */
+function select(editor: vscode.TextEditor, line: number): void {
+  const document = editor.document;
+  const text = document.lineAt(Math.min(line - 1, document.lineCount - 1));
+  const start = new vscode.Position(text.lineNumber, text.firstNonWhitespaceCharacterIndex);
+  editor.selection = new vscode.Selection(text.range.end, start);
+  editor.revealRange(text.range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
 }
 
 function notice(state: ServerState): Notice | null {

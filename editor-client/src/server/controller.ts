@@ -24,6 +24,7 @@ import {
 import { describeCrash, diagnose, type ProbeFacts } from "../core/diagnosis";
 import { withData } from "../core/logLines";
 import { choosePython, parseImportStrategy, serverLaunch, type ServerLaunch } from "../core/interpreter";
+import { DOCUMENT_SELECTOR } from "../core/notebooks";
 import {
   BUILD_STATUS_NOTIFICATION,
   type BuildStatusParams,
@@ -197,7 +198,8 @@ export class ServerController implements vscode.Disposable {
 
   private clientOptions(): LanguageClientOptions {
     return {
-      documentSelector: [{ scheme: "file", language: "python" }],
+      // Python files, and the Python cells of Jupyter notebooks (sent as notebookDocument/*).
+      documentSelector: DOCUMENT_SELECTOR,
       outputChannel: this.logs,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       // The `netviz` section goes as initializationOptions and again on every change.

@@ -1,6 +1,7 @@
 /** The build state in the toolbar, the error banner, and the empty-state text. */
 
 import { summarizeBuild } from "../core/buildSummary";
+import { errorPlace, placeLabel, type SourcePlace } from "../core/lines";
 import type { BuildError, FileDiagram, Notice, StatusView } from "../core/protocol";
 import { h, setChildren } from "./dom";
 
@@ -14,7 +15,7 @@ export function renderBuildState(el: HTMLElement, status: StatusView | null, dia
 
 /**
  * The banner above the diagram: the errors of the last build, each with a button to
- * its line. `onReveal` is called with a 1-based line.
+ * its line (in its cell, for a notebook). `onReveal` is called with the error's place.
  */
 export function renderBanner(
   banner: HTMLElement,
@@ -23,7 +24,7 @@ export function renderBanner(
   errors: BuildError[],
   status: StatusView | null,
   stale: boolean,
-  onReveal: (line: number) => void,
+  onReveal: (place: SourcePlace) => void,
 ): void {
   const failedWithoutErrors = status?.state === "failed" && errors.length === 0;
   banner.hidden = errors.length === 0 && !failedWithoutErrors;
@@ -41,14 +42,14 @@ export function renderBanner(
   setChildren(list, ...items);
 }
 
-function errorItem(error: BuildError, onReveal: (line: number) => void): HTMLElement {
+function errorItem(error: BuildError, onReveal: (place: SourcePlace) => void): HTMLElement {
   const where = h("span", { className: "nv-error-where" }, [error.factory, error.kind].filter(Boolean).join(" · "));
   const item = h("li", { className: "nv-error" }, where, " ", h("span", { className: "nv-error-message" }, error.message));
-  const line = error.line;
-  if (typeof line === "number" && line >= 1) {
-    const button = h("button", { className: "nv-error-line", title: "Show this line in the editor" }, `line ${line}`);
+  const place = errorPlace(error);
+  if (place) {
+    const button = h("button", { className: "nv-error-line", title: "Show this line in the editor" }, placeLabel(place));
     button.type = "button";
-    button.addEventListener("click", () => onReveal(line));
+    button.addEventListener("click", () => onReveal(place));
     item.prepend(button, " ");
   }
   return item;

@@ -1,20 +1,22 @@
 /** The side pane: one layer's facts, or the model's when no layer is hovered or selected. */
 
 import { formatCount, formatInt, formatMacs, formatMs, formatShape, targetLabel } from "../core/format";
+import { layerPlace, placeLabel } from "../core/lines";
 import type { Layer, ModelGraph } from "../core/protocol";
 import { h, setChildren } from "./dom";
 
 type Row = [label: string, value: string | Node];
 
 export function showLayer(pane: HTMLElement, layer: Layer, graph: ModelGraph): void {
-  const lines = layer.call_lines.length > 1 ? layer.call_lines.join(" ← ") : null;
+  const lines = layer.call_lines.length > 1 ? callChain(layer) : null;
+  const place = layerPlace(layer);
   const rows: Row[] = [
     ["Output", h("code", {}, formatShape(layer.output_shape))],
     ["Params", paramsText(layer)],
     ["Activation", layer.activation ?? "—"],
     ["Dtype", layer.dtype ?? "—"],
     ["Trainable", layer.trainable ? "yes" : "no"],
-    ["Line", layer.line === null ? "unknown" : String(layer.line)],
+    ["Line", layer.line === null || !place ? "unknown" : place.cell === null ? String(layer.line) : placeLabel(place)],
   ];
   if (lines) rows.push(["Call chain", lines]);
   if (layer.parent) rows.push(["Inside", graph.layers.find((l) => l.id === layer.parent)?.name ?? layer.parent]);
@@ -40,7 +42,7 @@ export function showModel(pane: HTMLElement, graph: ModelGraph, stale: boolean, 
     ["Inputs", h("code", {}, graph.inputs.map((s) => formatShape(s)).join(", ") || "—")],
     ["Outputs", h("code", {}, graph.outputs.map((s) => formatShape(s)).join(", ") || "—")],
     ["Built", `${formatMs(graph.build.ms)}${graph.build.shape_only ? ", shape-only" : ""}`],
-    ["Factory line", String(graph.line)],
+    ["Factory line", graph.cell === null || graph.cell === undefined ? String(graph.line) : placeLabel({ cell: graph.cell, line: graph.line })],
   ];
   setChildren(
     pane,
@@ -50,6 +52,13 @@ export function showModel(pane: HTMLElement, graph: ModelGraph, stale: boolean, 
     graph.build.note ? h("p", { className: "nv-details-note" }, graph.build.note) : null,
     h("p", { className: "nv-details-hint" }, "Hover a layer for its details; click it to show its line."),
   );
+}
+
+/** `5 ← 31`; in a notebook each line with its cell: `cell 3, line 5 ← cell 6, line 2`. */
+function callChain(layer: Layer): string {
+  const cells = layer.call_cells ?? [];
+  if (cells.length !== layer.call_lines.length) return layer.call_lines.join(" ← ");
+  return layer.call_lines.map((line, i) => placeLabel({ cell: cells[i], line })).join(" ← ");
 }
 
 function paramsText(layer: Layer): string {

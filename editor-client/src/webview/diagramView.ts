@@ -7,7 +7,7 @@
  * and get their marks again.
  */
 
-import { layersAtLine } from "../core/lines";
+import { layersAtLine, type SourcePlace } from "../core/lines";
 import type { Layer, ModelGraph } from "../core/protocol";
 import { sanitizeSvg } from "./sanitize";
 import type { Viewport } from "./viewport";
@@ -27,7 +27,7 @@ export class DiagramView {
   private nodes = new Map<string, SVGGElement>();
   private layers = new Map<string, Layer>();
   private selected: string | null = null;
-  private cursorLine: number | null = null;
+  private cursor: SourcePlace | null = null;
   private query = "";
   private matches: string[] = [];
   private matchIndex = -1;
@@ -99,9 +99,9 @@ export class DiagramView {
     this.applyMarks();
   }
 
-  /** Mark the layers built at the editor's cursor line; with `reveal`, pan them into view. */
-  setCursorLine(line: number | null, reveal: boolean): void {
-    this.cursorLine = line;
+  /** Mark the layers built at the editor's cursor line (of its cell, in a notebook); with `reveal`, pan them into view. */
+  setCursor(cursor: SourcePlace | null, reveal: boolean): void {
+    this.cursor = cursor;
     const ids = this.applyMarks();
     const first = ids.map((id) => this.nodes.get(id)).find(Boolean);
     if (first && reveal) this.viewport.reveal(this.contentRect(first));
@@ -126,7 +126,7 @@ export class DiagramView {
 
   /** Reapply every mark to the current SVG; returns the ids under the cursor line. */
   private applyMarks(): string[] {
-    const cursorIds = this.graph && this.cursorLine !== null ? layersAtLine(this.graph, this.cursorLine) : [];
+    const cursorIds = this.graph && this.cursor ? layersAtLine(this.graph, this.cursor.line, this.cursor.cell) : [];
     this.matches = this.query
       ? [...this.layers.values()]
           .filter((l) => l.name.toLowerCase().includes(this.query) || l.class_name.toLowerCase().includes(this.query))

@@ -13,7 +13,7 @@
  * lives, so switching editors or views and back restores where the user was.
  */
 
-import { revealLine } from "../core/lines";
+import { layerPlace, type SourcePlace } from "../core/lines";
 import {
   type FileDiagram, type FromPreview, type Layer, type ModelView, type Notice, type RenderedView, type StatusView,
   type ToPreview, VIEW_CHOICES, type ViewName,
@@ -71,7 +71,8 @@ const state = {
   status: null as StatusView | null,
   notice: null as Notice | null,
   factory: null as string | null,
-  cursorLine: null as number | null,
+  /** The editor's cursor: a line, of a cell in a notebook. */
+  cursor: null as SourcePlace | null,
   /** The view picked, and whether nested models are to be expanded (where there are any). */
   view: "graph" as ViewName,
   expandNested: false,
@@ -97,8 +98,8 @@ const layerEvents: DiagramEvents = {
     diagram.select(layer.id);
     summary.select(layer.id);
     showDetails(layer);
-    const line = revealLine(layer);
-    if (state.uri && line !== null) post({ type: "reveal", uri: state.uri, line });
+    const place = layerPlace(layer);
+    if (state.uri && place) post({ type: "reveal", uri: state.uri, line: place.line, cell: place.cell });
   },
 };
 const diagram = new DiagramView(ui.canvas, viewport, layerEvents);
@@ -129,7 +130,7 @@ window.addEventListener("message", (event: MessageEvent<ToPreview>) => {
       state.status = message.status;
       state.notice = message.notice;
       state.factory = message.factory;
-      state.cursorLine = message.cursorLine;
+      state.cursor = cursorOf(message.cursorLine, message.cursorCell);
       state.drawn = null;
       vscode.setState({ uri: message.uri, factory: message.factory });
       render();
@@ -150,8 +151,8 @@ window.addEventListener("message", (event: MessageEvent<ToPreview>) => {
       break;
     case "cursor":
       if (message.uri !== state.uri) return;
-      state.cursorLine = message.line;
-      diagram.setCursorLine(message.line, true);
+      state.cursor = cursorOf(message.line, message.cell);
+      diagram.setCursor(state.cursor, true);
       break;
     case "selectFactory":
       if (message.uri === state.uri) pickFactory(message.factory);
@@ -161,6 +162,10 @@ window.addEventListener("message", (event: MessageEvent<ToPreview>) => {
       break;
   }
 });
+
+function cursorOf(line: number | null, cell: number | null | undefined): SourcePlace | null {
+  return line === null ? null : { line, cell: cell ?? null };
+}
 
 /** Keep the answer to the latest `renderView` request; older answers are dropped. */
 function takeAnswer(message: Extract<ToPreview, { type: "view" }>): void {
@@ -228,7 +233,7 @@ function drawDiagram(): void {
   if (remembered) viewport.set(remembered);
   else if (!samePlace && drawing.kind === "diagram") viewport.fitWidth();
   else if (!samePlace) viewport.fit();
-  diagram.setCursorLine(state.cursorLine, !samePlace && !remembered);
+  diagram.setCursor(state.cursor, !samePlace && !remembered);
   updateSearchCount();
 }
 
@@ -310,8 +315,8 @@ function renderChrome(): void {
 
   renderBuildState(ui.build, state.notice ? null : state.status, state.diagram, state.factory);
   renderBanner(ui.banner, ui.bannerTitle, ui.errors, state.notice ? [] : state.diagram?.errors ?? [],
-    state.notice ? null : state.status, stale && !!model, (line) => {
-      if (state.uri) post({ type: "reveal", uri: state.uri, line });
+    state.notice ? null : state.status, stale && !!model, (place) => {
+      if (state.uri) post({ type: "reveal", uri: state.uri, line: place.line, cell: place.cell });
     });
   document.body.classList.toggle("nv-stale", stale && !!model);
   document.body.classList.toggle("nv-notice", state.notice !== null);

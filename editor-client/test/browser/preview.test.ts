@@ -151,7 +151,7 @@ describe("a model built at module level", () => {
       assert.match(await page.textContent(".nv-summary") ?? "", /Sequential · 15\.6K params/);
       const conv = graph.layers.find((l) => l.id === "conv1d_1")!;
       await page.click('.nv-canvas g.layer[id="conv1d_1"]');
-      assert.deepEqual((await preview.recorded()).posted.at(-1), { type: "reveal", uri: script.uri, line: conv.line });
+      assert.deepEqual((await preview.recorded()).posted.at(-1), { type: "reveal", uri: script.uri, line: conv.line, cell: null });
       assert.match(await page.textContent(".nv-details") ?? "", /Conv1D.*conv1d_1.*\(None, 57, 64\)/s);
       await page.screenshot({ path: join(ARTIFACTS, "preview-module-level-light.png") });
     } finally {
@@ -168,7 +168,7 @@ describe("editor links", () => {
       const layer = graphOf(seed, "sconstruct_model").layers.find((l) => l.id === "batch_normalization_2")!;
       assert.equal(layer.line, 46);
       await page.click('.nv-canvas g.layer[id="batch_normalization_2"]');
-      assert.deepEqual((await preview.recorded()).posted.at(-1), { type: "reveal", uri: seed.uri, line: 46 });
+      assert.deepEqual((await preview.recorded()).posted.at(-1), { type: "reveal", uri: seed.uri, line: 46, cell: null });
       assert.match(await page.textContent(".nv-details") ?? "", /BatchNormalization.*batch_normalization_2.*\(None, 58, 58, 16\)/s);
     } finally {
       await preview.close();
@@ -286,7 +286,7 @@ describe("build state", () => {
       await page.screenshot({ path: join(ARTIFACTS, "preview-stale-light.png") });
 
       await page.click(".nv-error-line");
-      assert.deepEqual((await preview.recorded()).posted.at(-1), { type: "reveal", uri: seed.uri, line: 25 });
+      assert.deepEqual((await preview.recorded()).posted.at(-1), { type: "reveal", uri: seed.uri, line: 25, cell: null });
     } finally {
       await preview.close();
     }
@@ -472,7 +472,7 @@ describe("other views", () => {
       await page.screenshot({ path: join(ARTIFACTS, "preview-layered-dark.png") });
 
       await page.click('.nv-canvas g.layer[id="conv2d"]');
-      assert.deepEqual((await preview.recorded()).posted.at(-1), { type: "reveal", uri: seed.uri, line: 20 });
+      assert.deepEqual((await preview.recorded()).posted.at(-1), { type: "reveal", uri: seed.uri, line: 20, cell: null });
 
       // Back to the graph: the diagram `netviz/diagram` carried, with no request.
       const asked = (await preview.recorded()).posted.length;
@@ -524,7 +524,7 @@ describe("other views", () => {
       assert.match(await page.textContent(".nv-table") ?? "", /conv2d.*Conv2D.*9,144,576/s);
       assert.equal(await page.$$eval('.nv-table [style], .nv-table style', (els) => els.length), 0, "the page's inline styles are dropped");
       await page.click('.nv-table tr[data-layer-id="conv2d"]');
-      assert.deepEqual((await preview.recorded()).posted.at(-1), { type: "reveal", uri: seed.uri, line: 20 });
+      assert.deepEqual((await preview.recorded()).posted.at(-1), { type: "reveal", uri: seed.uri, line: 20, cell: null });
       assert.ok(await page.$eval('.nv-table tr[data-layer-id="conv2d"]', (el) => el.classList.contains("nv-selected")));
       await page.mouse.move(5, 300);
       await page.screenshot({ path: join(ARTIFACTS, "preview-summary-dark.png") });
