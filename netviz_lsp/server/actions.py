@@ -4,7 +4,9 @@ A model that needs a value NetViz never computes (``num_classes = len(np.unique(
 read from a file) gets an ``arguments`` diagnostic at the model's line. Its quick fix
 puts ``# netviz: value=`` at the end of the line that binds the value, where the user
 types the stand-in (``# netviz: value=7``); the next build uses it. The lines come from
-the last build's discovery (``Discovery.stand_ins``), mapped through unsaved edits.
+the last build's discovery (``Discovery.stand_ins``), mapped through unsaved edits. In a
+notebook cell the fixes are found in the notebook's joined text; a fix whose model or value
+line is in the cell is offered there, and its edit goes to the cell that binds the value.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
 from lsprotocol import types
 
+from netviz_lsp.server import notebooks
 from netviz_lsp.server.diagnostics import SOURCE
 from netviz_lsp.server.positions import LineMap, map_line_1based
 
@@ -58,15 +61,43 @@ def actions_for(fixes: Iterable[StandInFix], uri: str, lines: Sequence[str], fir
     for fix in fixes:
         if not (first <= fix.target_line <= last or first <= fix.line <= last):
             continue
-        fixed = [d for d in diagnostics if d.source == SOURCE and d.code == "arguments"
-                 and d.range.start.line == fix.target_line]
-        end = types.Position(line=fix.line, character=width(lines[fix.line]))
-        edit = types.TextEdit(range=types.Range(start=end, end=end), new_text=STAND_IN)
-        actions.append(types.CodeAction(
-            title=f"Stand in for `{fix.name}` with `# netviz: value=…` (line {fix.line + 1})",
-            kind=types.CodeActionKind.QuickFix, diagnostics=fixed or None, is_preferred=len(fixed) > 0,
-            edit=types.WorkspaceEdit(changes={uri: [edit]})))
+        fixed = _fixed(diagnostics, fix.target_line)
+        actions.append(_action(fix.name, uri, fix.line, width(lines[fix.line]), fixed, f"line {fix.line + 1}"))
     return actions
+
+
+def notebook_actions(fixes: Iterable[StandInFix], view: "notebooks.NotebookView", cell: str, first: int, last: int,
+                     diagnostics: Sequence[types.Diagnostic], width) -> list[types.CodeAction]:
+    """``actions_for`` in a notebook cell: fixes at joined lines whose model or value line is in
+    ``cell``'s lines ``first..last``; the edit goes to the cell that binds the value."""
+    index = view.index_of(cell)
+    actions = []
+    for fix in fixes:
+        target, value = view.to_cell(fix.target_line), view.to_cell(fix.line)
+        if value is None:
+            continue
+        target_here = target is not None and view.index_of(target[0]) == index
+        if not ((target_here and first <= target[1] <= last)
+                or (view.index_of(value[0]) == index and first <= value[1] <= last)):
+            continue
+        fixed = _fixed(diagnostics, target[1]) if target_here and target is not None else []
+        where = f"cell {view.index_of(value[0])}, line {value[1] + 1}"
+        actions.append(_action(fix.name, value[0], value[1], width(view.display[fix.line]), fixed, where))
+    return actions
+
+
+def _fixed(diagnostics: Sequence[types.Diagnostic], line: int) -> list[types.Diagnostic]:
+    return [d for d in diagnostics if d.source == SOURCE and d.code == "arguments" and d.range.start.line == line]
+
+
+def _action(name: str, uri: str, line: int, end_character: int, fixed: list[types.Diagnostic],
+            where: str) -> types.CodeAction:
+    end = types.Position(line=line, character=end_character)
+    edit = types.TextEdit(range=types.Range(start=end, end=end), new_text=STAND_IN)
+    return types.CodeAction(
+        title=f"Stand in for `{name}` with `# netviz: value=…` ({where})",
+        kind=types.CodeActionKind.QuickFix, diagnostics=fixed or None, is_preferred=len(fixed) > 0,
+        edit=types.WorkspaceEdit(changes={uri: [edit]}))
 
 
 def register(server: "NetVizServer") -> None:
@@ -75,16 +106,19 @@ def register(server: "NetVizServer") -> None:
     @server.guarded
     def code_action(ls: "NetVizServer", params: types.CodeActionParams) -> Optional[list[types.CodeAction]]:
         """Quick fixes for the models that need a stand-in value."""
-        document = ls.documents.get(params.text_document.uri)
+        document, cell = notebooks.locate(ls, params.text_document.uri)
         if document is None or document.discovered is None:
             return None
         discovery, snapshot = document.discovered
         stand_ins = discovery.stand_ins
         if not stand_ins:
             return None
-        lines = document.lines
+        lines = document.display_lines
         fixes = stand_in_fixes(stand_ins, {t.name: t.line for t in discovery.factories},
                                document.line_map(snapshot), lines)
         width = lambda text: ls.width(document.uri, text)  # noqa: E731
+        if cell is not None and document.notebook is not None:
+            return notebook_actions(fixes, document.notebook, cell, params.range.start.line,
+                                    params.range.end.line, params.context.diagnostics, width) or None
         return actions_for(fixes, document.uri, lines, params.range.start.line, params.range.end.line,
                            params.context.diagnostics, width) or None

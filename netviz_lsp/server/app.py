@@ -2,7 +2,7 @@
 ``shutdown``, workspace folders) and ``main``.
 
 ``create_server`` makes the pygls ``LanguageServer`` and lets each feature module
-register itself (``textsync``, ``hover``, ``inlay``, ``lens``, ``commands``,
+register itself (``textsync``, ``notebooksync``, ``hover``, ``inlay``, ``lens``, ``commands``,
 ``configuration``). This module owns what they share: settings, open documents, the
 engine and its worker pool (started at ``initialized`` so TensorFlow imports while the
 user reads code), the latest-wins build scheduler, the file watcher, and ``post``, the only way the
@@ -28,7 +28,8 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from netviz_lsp import __version__
-from netviz_lsp.server import actions, commands, configuration, hover, inlay, lens, publish, textsync
+from netviz_lsp.server import (actions, commands, configuration, hover, inlay, lens, notebooks, notebooksync,
+                               publish, textsync)
 from netviz_lsp.server.builds import BuildRequest, BuildRunner, RenderRequest
 from netviz_lsp.server.configuration import compare
 from netviz_lsp.server.documents import Document, DocumentStore
@@ -50,7 +51,8 @@ class NetVizServer(LanguageServer):
     guarded = staticmethod(guarded)
 
     def __init__(self, engine: Optional[EngineAPI] = None) -> None:
-        super().__init__("netviz-lsp", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__("netviz-lsp", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         notebook_document_sync=notebooks.SYNC)
         self.settings = Settings()
         self.documents = DocumentStore()
         self.output = OutputForwarder(self)
@@ -87,13 +89,18 @@ class NetVizServer(LanguageServer):
     # -- builds ------------------------------------------------------------------------------
 
     def request_build(self, document: Document, reason: str, text: Optional[str] = None) -> None:
-        """Queue a build of ``text`` (default: the editor's text) for ``document``; latest wins."""
+        """Queue a build of ``text`` (default: the editor's text) for ``document``; latest wins.
+
+        A notebook always builds the editor's cells, joined (``document.text``)."""
         if document.path is None:
             return
+        joined = document.notebook.joined if document.notebook is not None else None
+        if joined is not None:
+            text = None
         version = document.version if text is None else None
         text = document.text if text is None else text
         document.requested_text = text
-        request = BuildRequest(document.uri, document.path, text, version, reason, document.had_factories)
+        request = BuildRequest(document.uri, document.path, text, version, reason, document.had_factories, joined)
         self.scheduler.submit(document.uri, BUILD, request)
 
     def _run_job(self, job: Job) -> None:
@@ -153,6 +160,8 @@ class NetVizServer(LanguageServer):
     def _own_file_changed(self, document: Document) -> None:
         from netviz_lsp.source import read_source
 
+        if document.notebook is not None:
+            return  # the editor owns an open notebook: a reload reaches us as notebookDocument/didChange
         text, error = read_source(document.path)
         if error is not None or text in (document.text, document.requested_text):
             return  # our own save (didSave builds it), or unreadable: the editor's text stands
@@ -256,7 +265,7 @@ def create_server(engine: Optional[EngineAPI] = None) -> NetVizServer:
     def shutdown(ls: NetVizServer, params: Any = None) -> None:
         ls.close()
 
-    for feature in (textsync, hover, inlay, lens, actions, commands, configuration):
+    for feature in (textsync, notebooksync, hover, inlay, lens, actions, commands, configuration):
         feature.register(server)
     return server
 

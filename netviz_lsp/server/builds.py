@@ -16,9 +16,10 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
+from netviz_lsp import notebook as nb
 from netviz_lsp.discovery import Discovery, discover
 from netviz_lsp.graph import BuildError, FileResult, ModelGraph
-from netviz_lsp.server import publish
+from netviz_lsp.server import notebooks, publish
 from netviz_lsp.server.documents import Built, Snapshot
 from netviz_lsp.server.progress import BuildProgress
 from netviz_lsp.server.scheduler import RENDER, Job
@@ -47,6 +48,8 @@ class BuildRequest:
     """Why: open, save, disk, import, settings, command."""
     had_factories: bool
     """Whether an earlier build of this file found factories."""
+    notebook: Optional[nb.Notebook] = None
+    """For a notebook: the join ``text`` is (``path`` is the ``.ipynb``)."""
 
 
 @dataclass
@@ -93,7 +96,8 @@ class BuildRunner:
         settings = server.settings
         started = time.perf_counter()
         found = discover(request.text, request.path, settings.build.factory_args)
-        if not worth_building(found, request.text, request.had_factories):
+        cell_broken = request.notebook is not None and bool(request.notebook.errors) and "keras" in request.text
+        if not (worth_building(found, request.text, request.had_factories) or cell_broken):
             return
         uses_worker = any(f.buildable for f in found.factories)
         first = COLD_START if uses_worker and not server.engine.warm else "Building…"
@@ -110,8 +114,10 @@ class BuildRunner:
             result = FileResult(file=request.path, errors=[
                 BuildError("crash", f"NetViz failed internally: {type(error).__name__}: {error}", None, None)])
             svgs, render_errors, dependencies = {}, [], frozenset()
+        if request.notebook is not None:  # the cells that do not parse were blanked: their errors join here
+            result = notebooks.with_cell_errors(result, request.notebook)
         elapsed = round((time.perf_counter() - started) * 1000, 1)
-        built = Built(Snapshot(request.version, request.text), found, result, svgs, render_errors, elapsed)
+        built = Built(Snapshot(request.version, request.text, request.notebook), found, result, svgs, render_errors, elapsed)
         progress.end(_summary(built))
         server.post(publish.finish_build, server, job, built, dependencies)
 

@@ -13,7 +13,9 @@
 - ``netviz.restartWorker`` replaces the worker processes (after a stuck import, say).
 - ``netviz.listFactories {uri}`` -> ``[{name, line, args, argsOrigin, missing, built, totalParams}]``.
 
-Arguments come as one object or positionally, in the order above; both work.
+Arguments come as one object or positionally, in the order above; both work. For a
+notebook, ``uri`` is the notebook's (a cell's URI is taken to its notebook); an export is
+named ``<notebook stem>.<factory>.<format>`` by default and its JSON has cells and cell-local lines.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence
 
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
+from netviz_lsp.server import notebooks
 from netviz_lsp.server.guard import guarded
 from netviz_lsp.server.payloads import FactoryInfo
 from netviz_lsp.server.positions import map_line_1based
@@ -121,7 +124,7 @@ def factory_infos(document: "Document") -> list[FactoryInfo]:
 def _document(ls: "NetVizServer", uri: Any) -> "Document":
     if not isinstance(uri, str):
         raise JsonRpcInvalidParams(message="the command needs the document's uri")
-    document = ls.documents.get(uri)
+    document, _ = notebooks.locate(ls, uri)
     if document is None:
         raise CommandFailed(message=f"{uri} is not open in the editor")
     return document
@@ -135,6 +138,16 @@ def _good_graph(document: "Document", factory: Any) -> tuple[str, Any]:
     if good is None:
         raise CommandFailed(message=f"no diagram of {factory!r} yet: save the file to build it")
     return factory, good
+
+
+def _contract_graph(good: Any) -> Any:
+    """The good graph as the contract has it: with cells and cell-local lines in a notebook."""
+    joined = good.snapshot.notebook
+    if joined is None:
+        return good.graph
+    if good.contract is None:  # kept, so the engine's render cache (keyed on the graph) still hits
+        good.contract = notebooks.map_models([good.graph], joined)[0]
+    return good.contract
 
 
 async def export(ls: "NetVizServer", *args: Any) -> str:
@@ -153,8 +166,8 @@ async def export(ls: "NetVizServer", *args: Any) -> str:
         raise CommandFailed(message=refusal)
     loop = asyncio.get_running_loop()
     try:  # Graphviz and the disk, off the event loop
-        data = await loop.run_in_executor(None, ls.engine.export, good.graph, fmt, ls.settings.render, view,
-                                          ls.settings.views)
+        data = await loop.run_in_executor(None, ls.engine.export, _contract_graph(good), fmt, ls.settings.render,
+                                          view, ls.settings.views)
         await loop.run_in_executor(None, write_new, path, data, overwrite)
     except FileExistsError:  # created since the check above
         raise CommandFailed(message=refusal) from None
@@ -201,7 +214,8 @@ async def render_view(ls: "NetVizServer", *args: Any) -> dict[str, Any]:
         view_options = dataclasses.replace(view_options, collapse_repeats=given["collapseRepeats"])
     loop = asyncio.get_running_loop()
     try:  # Graphviz, off the event loop
-        data = await loop.run_in_executor(None, ls.engine.export, good.graph, fmt, options, view, view_options)
+        data = await loop.run_in_executor(None, ls.engine.export, _contract_graph(good), fmt, options, view,
+                                          view_options)
     except Exception as error:  # RenderError: the panel shows the message
         raise CommandFailed(message=f"could not draw the {view} view of {factory}: {error}") from None
     return {"factory": factory, "view": view, "format": fmt, "content": data.decode("utf-8"),

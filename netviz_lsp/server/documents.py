@@ -6,18 +6,23 @@ version (from ``didOpen``/``didChange``), the last build that was not superseded
 (``last``: its text snapshot, discovery, result, SVGs, whether it was shown), and for
 each factory the graph of its last good build (``good``), which survives a later build
 in which that factory failed. Line maps from a build's text to the current text are
-cached per (snapshot, version).
+cached per (snapshot, version). A notebook is one ``Document`` too (keyed by the
+notebook's URI): its text is its code cells joined, and ``notebook`` maps cells to it.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import TYPE_CHECKING, Iterator, Optional
 
 from netviz_lsp.discovery import Discovery, Factory
 from netviz_lsp.graph import BuildError, FileResult, ModelGraph
 from netviz_lsp.server.positions import LineMap, split_lines
+
+if TYPE_CHECKING:
+    from netviz_lsp.notebook import Notebook
+    from netviz_lsp.server.notebooks import NotebookView
 
 #: Kinds after which a factory counts as failed (``arguments`` is "needs arguments" instead).
 FAILED_KINDS = frozenset({"syntax", "build", "timeout", "crash", "memory", "render"})
@@ -31,6 +36,8 @@ class Snapshot:
     """The document version it was, ``None`` when read from disk."""
     text: str
     """The source the worker ran."""
+    notebook: Optional["Notebook"] = None
+    """For a notebook: the join ``text`` is, to map its lines back to cells."""
     lines: list[str] = field(init=False, repr=False)
     """``text`` split into lines, as LSP counts them."""
 
@@ -87,10 +94,12 @@ class GoodGraph:
     """The text it was built from; its lines are the graph's lines."""
     svg: Optional[str] = None
     """Its last rendering, when Graphviz managed."""
+    contract: Optional[ModelGraph] = None
+    """For a notebook: ``graph`` with cells and cell-local lines (made when first asked for)."""
 
 
 class Document:
-    """An open Python file."""
+    """An open Python file, or an open notebook (``notebook`` set, ``text`` its code cells joined)."""
 
     def __init__(self, uri: str, path: Optional[str], text: str, version: Optional[int]):
         self.uri = uri
@@ -108,6 +117,10 @@ class Document:
         self.requested_text: Optional[str] = None
         """The text of the newest build request, to tell our own saves from outside edits."""
         self.published_diagnostics: tuple = ()
+        self.notebook: Optional["NotebookView"] = None
+        """For a notebook: its cells now and their join (``text`` is ``notebook.joined.source``)."""
+        self.published_cells: dict[str, tuple] = {}
+        """For a notebook: what was last published per cell URI (diagnostics go to cells)."""
         self._lines: Optional[list[str]] = None
         self._revision = 0
         self._maps: dict[int, tuple[Snapshot, int, LineMap]] = {}
@@ -121,6 +134,11 @@ class Document:
         if self._lines is None:
             self._lines = split_lines(self.text)
         return self._lines
+
+    @property
+    def display_lines(self) -> list[str]:
+        """The current lines as the editor shows them: a notebook's own cell lines, not blanked."""
+        return self.notebook.display if self.notebook is not None else self.lines
 
     @property
     def folder(self) -> Optional[str]:

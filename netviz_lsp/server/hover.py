@@ -5,6 +5,7 @@ call site in its creation chain) the hover is a table with one row per layer: a 
 a loop or a helper call made several, and all are shown. On a factory's ``def`` line it
 is the model summary. Never waits for a build; lines are mapped through unsaved edits
 (``positions.LineMap``) and a line that changed since the build gets no hover at all.
+In a notebook cell the line is first taken to the notebook's joined text.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from lsprotocol import types
 
 from netviz_lsp.graph import Layer, ModelGraph, format_count, format_shape
 from netviz_lsp.server import markdown as md
+from netviz_lsp.server import notebooks
 
 if TYPE_CHECKING:
     from netviz_lsp.server.app import NetVizServer
@@ -100,10 +102,15 @@ def register(server: "NetVizServer") -> None:
     @server.guarded
     def hover(ls: "NetVizServer", params: types.HoverParams) -> Optional[types.Hover]:
         """Layer table or model summary for the hovered line; None when the line changed since the build."""
-        document = ls.documents.get(params.text_document.uri)
+        document, cell = notebooks.locate(ls, params.text_document.uri)
         if document is None:
             return None
-        for graphs, built_line in document.graphs_at(params.position.line):
+        line: Optional[int] = params.position.line
+        if cell is not None and document.notebook is not None:
+            line = document.notebook.to_joined(cell, params.position.line)
+        if line is None:
+            return None
+        for graphs, built_line in document.graphs_at(line):
             text = hover_markdown(graphs, built_line + 1)
             if text:
                 return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))

@@ -3,7 +3,8 @@
 ``conv = layers.Conv2D(64, 3)  → (None, 126, 126, 64) · 640 params``. A line that made
 several layers (a loop, a helper call) is summarised: how many and of which class, the
 last one's shape, their params together. Answers from the last good build through the
-line map of unsaved edits; switched off by the ``inlayHints.enabled`` setting.
+line map of unsaved edits; switched off by the ``inlayHints.enabled`` setting. In a notebook
+cell: the cell's lines of the notebook's joined text, put back at the cell's own lines.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 from lsprotocol import types
 
 from netviz_lsp.graph import Layer, ModelGraph, format_count, format_shape
+from netviz_lsp.server import notebooks
 from netviz_lsp.server.positions import LineMap, map_line_1based
 
 if TYPE_CHECKING:
@@ -65,17 +67,30 @@ def register(server: "NetVizServer") -> None:
         """Shape and params at the end of every layer-creating line in the requested range."""
         if not ls.settings.inlay_hints:
             return []
-        document = ls.documents.get(params.text_document.uri)
+        document, cell = notebooks.locate(ls, params.text_document.uri)
         if document is None:
             return None
-        found = layers_by_line(document.graph_sources(), params.range.start.line, params.range.end.line)
-        lines = document.lines
+        first, last = params.range.start.line, params.range.end.line
+        view = document.notebook if cell is not None else None
+        if view is not None:
+            span = view.span(cell, first, last)
+            if span is None:
+                return []
+            first, last = span
+        found = layers_by_line(document.graph_sources(), first, last)
+        lines = document.display_lines
         hints = []
         for line, layers in sorted(found.items()):
             label = inlay_label(layers)
             if label is None or line >= len(lines):
                 continue
-            end = types.Position(line=line, character=ls.width(document.uri, lines[line]))
+            at = line
+            if view is not None:
+                where = view.to_cell(line)
+                if where is None or view.index_of(where[0]) != view.index_of(cell):
+                    continue
+                at = where[1]
+            end = types.Position(line=at, character=ls.width(document.uri, lines[line]))
             hints.append(types.InlayHint(position=end, label=label, kind=types.InlayHintKind.Type,
                                          padding_left=True))
         return hints

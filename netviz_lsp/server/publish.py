@@ -23,7 +23,7 @@ from urllib.parse import unquote
 from lsprotocol import types
 
 from netviz_lsp.graph import BuildError
-from netviz_lsp.server import diagnostics
+from netviz_lsp.server import diagnostics, notebooks
 from netviz_lsp.server.documents import Built, Document
 from netviz_lsp.server.payloads import BUILD_STATUS, DIAGRAM, BuildStatusParams, DiagramParams, ModelDiagram
 from netviz_lsp.server.scheduler import Job
@@ -94,11 +94,14 @@ def held_diagram(server: "NetVizServer", document: Document) -> None:
 def send_diagram(server: "NetVizServer", document: Document) -> None:
     built = document.last
     assert built is not None
+    models, errors = built.result.models, built.errors
+    if built.snapshot.notebook is not None:  # the contract's notebook form: cells, cell-local lines
+        models, errors = notebooks.for_contract(models, errors, built.snapshot.notebook)
     params = DiagramParams(
         uri=document.uri,
         version=document.version,
-        models=[ModelDiagram(m.factory, built.svgs.get(m.factory), m.to_dict()) for m in built.result.models],
-        errors=[e.to_dict() for e in built.errors],
+        models=[ModelDiagram(m.factory, built.svgs.get(m.factory), m.to_dict()) for m in models],
+        errors=[e.to_dict() for e in errors],
         elapsed_ms=built.elapsed_ms,
     )
     built.published = True
@@ -127,7 +130,8 @@ def build_line(built: Built, why: Optional[str]) -> str:
         problems = "no problems"
     else:
         first = errors[0]
-        where = " ".join(filter(None, [f"in {first.factory}" if first.factory else "", f"at line {first.line}" if first.line else ""]))
+        at = notebooks.where_text(first.line, snapshot.notebook)
+        where = " ".join(filter(None, [f"in {first.factory}" if first.factory else "", f"at {at}" if at else ""]))
         message = first.message.splitlines()[0][:200] if first.message else ""
         count = "1 problem:" if len(errors) == 1 else f"{len(errors)} problems, the first:"
         problems = f"{count} {first.kind} error{' ' + where if where else ''}: {message}"
@@ -153,7 +157,8 @@ def status_message(built: Built, document: Document) -> str:
         text = f"{len(models)} model{'s' if len(models) != 1 else ''} built in {built.elapsed_ms:,.0f} ms"
         if errors:
             first = errors[0]
-            where = f" (line {first.line})" if first.line else ""
+            at = notebooks.where_text(first.line, built.snapshot.notebook)
+            where = f" ({at})" if at else ""
             text += f"; {len(errors)} error{'s' if len(errors) != 1 else ''}: {first.kind}{where}: " \
                     f"{first.message.splitlines()[0][:200] if first.message else ''}"
     if not document.shows_current_text():

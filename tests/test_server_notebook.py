@@ -1,0 +1,237 @@
+"""Notebooks in the language server, over LSP notebook document sync, driven by pytest-lsp.
+
+The real server and a real TensorFlow worker. The test client opens a copy of
+``tests/fixtures/notebooks/fashion_classifier.ipynb`` as an editor's notebook: a
+``notebookDocument/didOpen`` with every cell (markdown too) as a cell text document, then
+edits cells with ``notebookDocument/didChange`` and saves with ``didSave``. It asserts
+the diagram keyed by the notebook's URI with cells and cell-local lines, hovers, inlay
+hints and code lenses asked on a cell document, diagnostics published to the right cell,
+what a cell edit rebuilds and what it leaves cached, and an export's default name.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+from test_server_lsp import eventually, make_client
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "notebooks" / "fashion_classifier.ipynb"
+MODEL_PARAMS = 320 + 13 * 13 * 32 * 10 + 10  # Conv2D(32, 3) on 28x28x1, pooled to 13x13, Dense(10)
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("notebooks")
+
+
+@pytest_lsp.fixture(
+    scope="module",
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "netviz_lsp"], client_factory=make_client),
+)
+async def client(lsp_client: LanguageClient, folder: Path):
+    await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=types.ClientCapabilities(),
+        root_uri=folder.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=folder.as_uri(), name="notebooks")],
+        initialization_options={"build": {"timeoutSeconds": 5}},
+    ))
+    yield
+    await lsp_client.shutdown_session()
+
+
+class OpenNotebook:
+    """A copy of the fixture notebook the test client has open, cell by cell."""
+
+    def __init__(self, client: LanguageClient, folder: Path):
+        folder.mkdir()
+        self.path = folder / FIXTURE.name
+        shutil.copy(FIXTURE, self.path)
+        self.client, self.uri, self.version = client, self.path.as_uri(), 1
+        cells = json.loads(self.path.read_text())["cells"]
+        self.kinds = [c["cell_type"] for c in cells]
+        self.texts = ["".join(c["source"]) for c in cells]
+        self.cell_versions = [1] * len(cells)
+        self.cell_uris = [f"vscode-notebook-cell:{self.path}#W{i}sZmlsZQ%3D%3D" for i in range(len(cells))]
+        client.notebook_document_did_open(types.DidOpenNotebookDocumentParams(
+            notebook_document=types.NotebookDocument(
+                uri=self.uri, notebook_type="jupyter-notebook", version=1,
+                cells=[types.NotebookCell(kind=types.NotebookCellKind.Code if kind == "code"
+                                          else types.NotebookCellKind.Markup, document=uri)
+                       for kind, uri in zip(self.kinds, self.cell_uris)]),
+            cell_text_documents=[
+                types.TextDocumentItem(uri=uri, language_id="python" if kind == "code" else "markdown",
+                                       version=1, text=text)
+                for kind, uri, text in zip(self.kinds, self.cell_uris, self.texts)]))
+
+    def line_in(self, cell: int, needle: str) -> int:
+        """0-based line of ``needle`` in the cell."""
+        return next(i for i, text in enumerate(self.texts[cell].split("\n")) if needle in text)
+
+    def edit(self, cell: int, text: str) -> None:
+        """Replace one cell's whole text (notebookDocument/didChange), no save."""
+        self.texts[cell], self.version = text, self.version + 1
+        self.cell_versions[cell] += 1
+        self.client.notebook_document_did_change(types.DidChangeNotebookDocumentParams(
+            notebook_document=types.VersionedNotebookDocumentIdentifier(version=self.version, uri=self.uri),
+            change=types.NotebookDocumentChangeEvent(cells=types.NotebookDocumentCellChanges(text_content=[
+                types.NotebookDocumentCellContentChanges(
+                    document=types.VersionedTextDocumentIdentifier(uri=self.cell_uris[cell],
+                                                                   version=self.cell_versions[cell]),
+                    changes=[types.TextDocumentContentChangeWholeDocument(text=text)])]))))
+
+    def save(self) -> None:
+        data = json.loads(self.path.read_text())
+        for cell, text in zip(data["cells"], self.texts):
+            cell["source"] = text.splitlines(keepends=True)
+        self.path.write_text(json.dumps(data, indent=1))
+        self.client.notebook_document_did_save(types.DidSaveNotebookDocumentParams(
+            notebook_document=types.NotebookDocumentIdentifier(uri=self.uri)))
+
+    def close(self) -> None:
+        self.client.notebook_document_did_close(types.DidCloseNotebookDocumentParams(
+            notebook_document=types.NotebookDocumentIdentifier(uri=self.uri),
+            cell_text_documents=[types.TextDocumentIdentifier(uri=uri) for uri in self.cell_uris]))
+
+    async def diagram(self, since: int = 0, check=lambda d: True) -> dict:
+        def found():
+            return next((d for d in self.client.netviz_diagrams[since:] if d["uri"] == self.uri and check(d)), None)
+        return await eventually(found, f"a diagram of {self.path}")
+
+    def diagnostics(self, cell: int) -> list[types.Diagnostic]:
+        return list(self.client.diagnostics.get(self.cell_uris[cell], []))
+
+    async def hover(self, cell: int, line: int) -> str | None:
+        answer = await self.client.text_document_hover_async(types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=self.cell_uris[cell]),
+            position=types.Position(line=line, character=4)))
+        return answer.contents.value if answer else None
+
+    async def inlay_hints(self, cell: int) -> list[types.InlayHint]:
+        end = types.Position(line=len(self.texts[cell].split("\n")), character=0)
+        hints = await self.client.text_document_inlay_hint_async(types.InlayHintParams(
+            text_document=types.TextDocumentIdentifier(uri=self.cell_uris[cell]),
+            range=types.Range(start=types.Position(line=0, character=0), end=end)))
+        return hints or []
+
+    async def code_lenses(self, cell: int) -> list[types.CodeLens]:
+        return await self.client.text_document_code_lens_async(types.CodeLensParams(
+            text_document=types.TextDocumentIdentifier(uri=self.cell_uris[cell]))) or []
+
+
+def model(diagram: dict, name: str) -> dict:
+    return next(m for m in diagram["models"] if m["factory"] == name)
+
+
+def cached(diagram: dict) -> dict[str, bool]:
+    return {m["factory"]: m["graph"]["build"]["cached"] for m in diagram["models"]}
+
+
+async def test_a_notebook_is_one_diagram_with_cells_and_its_cells_get_hovers_hints_lenses_and_diagnostics(
+        client: LanguageClient, folder: Path):
+    nb = OpenNotebook(client, folder / "first")
+    diagram = await nb.diagram()
+
+    assert diagram["uri"] == nb.uri and [m["factory"] for m in diagram["models"]] == ["model", "residual_mlp"]
+    graph = model(diagram, "model")["graph"]
+    assert (graph["kind"], graph["cell"], graph["line"], graph["total_params"]) == ("variable", 5, 3, MODEL_PARAMS)
+    conv = graph["layers"][0]
+    assert (conv["class_name"], conv["cell"], conv["line"]) == ("Conv2D", 5, nb.line_in(5, "layers.Conv2D(32") + 1)
+    mlp = model(diagram, "residual_mlp")["graph"]
+    assert (mlp["cell"], mlp["line"], mlp["total_params"]) == (6, 1, 59_210)
+    assert {layer["cell"] for layer in mlp["layers"] if layer["line"] is not None} == {6}
+    assert [(e["kind"], e["cell"], e["line"], e["factory"]) for e in diagram["errors"]] == [
+        ("syntax", 8, 1, None), ("build", 9, 2, "bad_head")]
+
+    # Diagnostics go to the cells: the syntax error in cell 8, bad_head's build error in cell 9.
+    await eventually(lambda: nb.diagnostics(8) and nb.diagnostics(9), "diagnostics in cells 8 and 9")
+    (syntax,) = nb.diagnostics(8)
+    (build,) = nb.diagnostics(9)
+    assert (syntax.code, syntax.range.start.line) == ("syntax", 0)
+    assert (build.code, build.range.start.line) == ("build", nb.line_in(9, "layers.Add()"))
+    assert "merge layer should be called on a list" in build.message
+    assert not any(nb.diagnostics(cell) for cell in (1, 2, 3, 5, 6, 7, 10))
+
+    # Hover and inlay hints asked on the model's cell answer at its own lines.
+    conv_line = nb.line_in(5, "layers.Conv2D(32")
+    text = await nb.hover(5, conv_line)
+    assert text is not None and "(None, 26, 26, 32)" in text and "Conv2D" in text
+    assert "54,410" in (await nb.hover(5, nb.line_in(5, "model = keras.Sequential")) or "")
+    assert await nb.hover(3, nb.line_in(3, "load_data")) is None
+    hints = {h.position.line: h.label for h in await nb.inlay_hints(5)}
+    assert hints[conv_line] == "→ (None, 26, 26, 32) · 320 params"
+    assert hints[nb.line_in(5, "layers.Dense(num_classes")] == "→ (None, 10) · 54,090 params"
+    assert set(hints) <= set(range(len(nb.texts[5].split("\n"))))
+    assert await nb.inlay_hints(3) == []
+
+    # Lenses: each target's in its own cell, previewing it under the notebook's URI.
+    (lens,) = await nb.code_lenses(5)
+    assert (lens.range.start.line, lens.command.title) == (2, "NetViz: preview · 54.4K params")
+    assert list(lens.command.arguments) == [nb.uri, "model"]
+    assert [(l.range.start.line, l.command.arguments[1]) for l in await nb.code_lenses(6)] == [(0, "residual_mlp")]
+
+    # Export names the file after the notebook; its JSON speaks in cells.
+    written = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="netviz.export", arguments=[{"uri": nb.uri, "factory": "model", "format": "json"}]))
+    assert written == str(nb.path.parent / "fashion_classifier.model.json")
+    exported = json.loads(Path(written).read_text())
+    assert (exported["cell"], exported["line"], exported["layers"][0]["cell"]) == (5, 3, 5)
+    nb.close()
+
+
+async def test_editing_a_cell_rebuilds_what_needs_it_leaves_the_rest_cached_and_moves_diagnostics(
+        client: LanguageClient, folder: Path):
+    nb = OpenNotebook(client, folder / "second")
+    await nb.diagram()
+    await eventually(lambda: nb.diagnostics(9), "bad_head's diagnostic in cell 9")
+
+    # The model's cell: only the model rebuilds; residual_mlp's slice did not change.
+    since = len(client.netviz_diagrams)
+    nb.edit(5, nb.texts[5].replace("Conv2D(32", "Conv2D(16"))
+    nb.save()
+    diagram = await nb.diagram(since)
+    assert model(diagram, "model")["graph"]["total_params"] == 160 + 13 * 13 * 16 * 10 + 10
+    assert cached(diagram) == {"model": False, "residual_mlp": True}
+    text = await nb.hover(5, nb.line_in(5, "layers.Conv2D(16"))
+    assert text is not None and "(None, 26, 26, 16)" in text
+
+    # A cell no model needs (the data cell, same number of lines): every model comes from the cache.
+    since = len(client.netviz_diagrams)
+    nb.edit(3, nb.texts[3].replace("print(x_train.shape)", "print(x_train.dtype)"))
+    nb.save()
+    diagram = await nb.diagram(since)
+    assert cached(diagram) == {"model": True, "residual_mlp": True}
+
+    # An unsaved line at the top of the model cell: hovers and hints follow it; cell 9's
+    # diagnostic stays at its line although every later line of the joined text moved.
+    nb.edit(5, "# the model\n" + nb.texts[5])
+    conv_line = nb.line_in(5, "layers.Conv2D(16")
+    text = await nb.hover(5, conv_line)
+    assert text is not None and "(None, 26, 26, 16)" in text
+    assert conv_line in {h.position.line for h in await nb.inlay_hints(5)}
+    # (the hover's answer came after whatever the edit re-published: the server answers in order)
+    assert [d.range.start.line for d in nb.diagnostics(9)] == [nb.line_in(9, "layers.Add()")]
+
+    # Fixing the broken cell clears its diagnostic and draws the model it defines.
+    since = len(client.netviz_diagrams)
+    nb.edit(8, nb.texts[8].replace("layers.Dense(3)]", "layers.Dense(3)])"))
+    nb.save()
+    diagram = await nb.diagram(since)
+    assert [m["factory"] for m in diagram["models"]] == ["model", "residual_mlp", "broken"]
+    assert (model(diagram, "broken")["graph"]["cell"], model(diagram, "broken")["graph"]["line"]) == (8, 1)
+    assert [(e["kind"], e["cell"]) for e in diagram["errors"]] == [("build", 9)]
+    await eventually(lambda: nb.cell_uris[8] in client.diagnostics and not nb.diagnostics(8),
+                     "cell 8's diagnostics cleared")
+    assert nb.diagnostics(9)
+
+    # Closing the notebook clears its cells' diagnostics.
+    nb.close()
+    await eventually(lambda: not nb.diagnostics(9), "cell 9's diagnostics cleared on close")
