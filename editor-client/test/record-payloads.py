@@ -5,7 +5,7 @@ client, so it depends on nothing but the standard library): initialize, open a f
 wait for its diagram, save the notification as JSON under test/fixtures/.
 
     ../.venv/bin/python test/record-payloads.py            # from editor-client/: all of them
-    ../.venv/bin/python test/record-payloads.py views      # only some: seed_cnns, resnet50, hostile, views, script
+    ../.venv/bin/python test/record-payloads.py views      # only some: seed_cnns, resnet50, hostile, views, script, notebook
 
 Fixtures (the uri is rewritten to a stable file:///workspace/... so they do not
 depend on where the repo lives):
@@ -16,6 +16,8 @@ depend on where the repo lives):
   seed_cnns.views.json       `netviz.renderView` answers for seed_cnns' construct_model: layered, summary
   nested.diagram.json        examples/nested.py: a model inside a model (`is_model` layers)
   script.diagram.json        examples/notebook_style_script.py: a model built at module level
+  notebook.diagram.json      tests/fixtures/notebooks/fashion_classifier.ipynb, opened as a notebook
+                             (notebookDocument/didOpen, every cell): cells and cell-local lines
 """
 
 from __future__ import annotations
@@ -119,6 +121,8 @@ def record(path: Path, keep_models: set[str] | None = None,
     (``(name, argument)``; the argument gets the file's ``uri``) run after it."""
     uri = path.resolve().as_uri()
     server = Server(settings={})
+    opened = notebook_open(path, uri) if path.suffix == ".ipynb" else ("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "python", "version": 1, "text": path.read_text()}})
     seen: list = []
     try:
         server.request("initialize", {
@@ -128,8 +132,7 @@ def record(path: Path, keep_models: set[str] | None = None,
             "initializationOptions": {},
         })
         server.notify("initialized", {})
-        server.notify("textDocument/didOpen", {"textDocument": {
-            "uri": uri, "languageId": "python", "version": 1, "text": path.read_text()}})
+        server.notify(*opened)
         diagram = server.wait_for("netviz/diagram", uri, seen)
         results = []
         for name, argument in commands:
@@ -147,6 +150,20 @@ def record(path: Path, keep_models: set[str] | None = None,
     statuses = [dict(m["params"], uri=stable) for m in seen
                 if m["method"] == "netviz/buildStatus" and m["params"].get("uri") == uri]
     return diagram, statuses, results
+
+
+def notebook_open(path: Path, uri: str) -> tuple[str, dict]:
+    """``notebookDocument/didOpen`` for the notebook at ``path``: every cell, markdown included."""
+    cells = json.loads(path.read_text())["cells"]
+    uris = [f"vscode-notebook-cell:{path.resolve().as_posix()}#W{i}sZmlsZQ%3D%3D" for i in range(len(cells))]
+    code = [c["cell_type"] == "code" for c in cells]
+    return "notebookDocument/didOpen", {
+        "notebookDocument": {"uri": uri, "notebookType": "jupyter-notebook", "version": 1,
+                             "cells": [{"kind": 2 if is_code else 1, "document": u} for u, is_code in zip(uris, code)]},
+        "cellTextDocuments": [{"uri": u, "languageId": "python" if is_code else "markdown", "version": 1,
+                               "text": "".join(c["source"]) if isinstance(c["source"], list) else c["source"]}
+                              for u, c, is_code in zip(uris, cells, code)],
+    }
 
 
 def save(name: str, value) -> None:
@@ -185,8 +202,13 @@ def record_script() -> None:
     save("script.diagram.json", diagram)
 
 
+def record_notebook() -> None:
+    diagram, _, _ = record(REPO / "tests" / "fixtures" / "notebooks" / "fashion_classifier.ipynb")
+    save("notebook.diagram.json", diagram)
+
+
 RECORDINGS = {"seed_cnns": record_seed_cnns, "resnet50": record_resnet50, "hostile": record_hostile,
-              "views": record_views, "script": record_script}
+              "views": record_views, "script": record_script, "notebook": record_notebook}
 
 
 def main() -> None:

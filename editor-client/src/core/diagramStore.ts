@@ -32,7 +32,7 @@ export class DiagramStore {
     const kept = (previous?.models ?? []).filter(
       (old) => !fresh.some((m) => m.factory === old.factory) && failedIn(old.factory, params.errors),
     );
-    const models = [...fresh, ...kept.map((m) => ({ ...m, stale: true }))].sort((a, b) => a.graph.line - b.graph.line);
+    const models = [...fresh, ...kept.map((m) => ({ ...m, stale: true }))].sort(bySource);
     const diagram: FileDiagram = {
       uri: params.uri,
       version: params.version,
@@ -85,4 +85,9 @@ function isOlder(version: number | null, than: number | null): boolean {
  */
 function failedIn(factory: string, errors: BuildError[]): boolean {
   return errors.some((e) => e.factory === factory || e.factory === null || e.factory === undefined);
+}
+
+/** Source order: by line in a Python file; in a notebook by cell, then by line within it. */
+function bySource(a: ModelView, b: ModelView): number {
+  return (a.graph.cell ?? 0) - (b.graph.cell ?? 0) || a.graph.line - b.graph.line;
 }

@@ -1,8 +1,9 @@
 /**
  * The preview page in real headless Chromium, fed the `netviz/diagram` payloads the
  * real server sent for examples/seed_cnns.py, examples/applications.py (ResNet50),
- * examples/notebook_style_script.py (a model at module level) and
- * test/fixtures/hostile_names.py (test/record-payloads.py). Screenshots go to
+ * examples/notebook_style_script.py (a model at module level),
+ * tests/fixtures/notebooks/fashion_classifier.ipynb (opened as a notebook: cells and
+ * cell-local lines) and test/fixtures/hostile_names.py (test/record-payloads.py). Screenshots go to
  * test-artifacts/ to be looked at.
  */
 
@@ -24,6 +25,7 @@ const resnet = loadDiagram("resnet50");
 const hostile = loadDiagram("hostile");
 const nested = loadDiagram("nested");
 const script = loadDiagram("script");
+const notebook = loadDiagram("notebook");
 const drawn = loadViews();
 
 /** The `document` message the extension sends for a payload, after its store took it in. */
@@ -154,6 +156,48 @@ describe("a model built at module level", () => {
       assert.deepEqual((await preview.recorded()).posted.at(-1), { type: "reveal", uri: script.uri, line: conv.line, cell: null });
       assert.match(await page.textContent(".nv-details") ?? "", /Conv1D.*conv1d_1.*\(None, 57, 64\)/s);
       await page.screenshot({ path: join(ARTIFACTS, "preview-module-level-light.png") });
+    } finally {
+      await preview.close();
+    }
+  });
+});
+
+describe("notebooks", () => {
+  test("a notebook's model: the cursor marks the layers of its cell and line, clicks reveal a line in a cell", async () => {
+    const opened = documentMessage(notebook);
+    assert.equal(opened.type, "document");
+    const preview = await openWith("dark", { ...opened, cursorLine: 6, cursorCell: 5 } as ToPreview);
+    const { page } = preview;
+    const marked = () => page.$$eval(".nv-canvas g.nv-cursor", (els) => els.map((e) => e.id));
+    try {
+      const graph = graphOf(notebook, "model");
+      assert.equal(graph.cell, 5, "the model cell, markdown cells counted");
+      assert.deepEqual(await page.$$eval(".nv-factory option", (els) => els.map((e) => e.textContent)), ["model", "residual_mlp()"]);
+      assert.deepEqual(await marked(), ["conv2d"], "line 6 of cell 5, from the document message");
+      await preview.send({ type: "cursor", uri: notebook.uri, line: 9, cell: 5 });
+      assert.deepEqual(await marked(), ["dense"]);
+      await preview.send({ type: "cursor", uri: notebook.uri, line: 9, cell: 6 });
+      assert.deepEqual(await marked(), [], "line 9 of another cell");
+      await preview.send({ type: "cursor", uri: notebook.uri, line: 6 });
+      assert.deepEqual(await marked(), [], "a line with no cell is no cell's line");
+
+      await page.click('.nv-canvas g.layer[id="max_pooling2d"]');
+      assert.deepEqual((await preview.recorded()).posted.at(-1), { type: "reveal", uri: notebook.uri, line: 7, cell: 5 });
+      assert.match(await page.textContent(".nv-details") ?? "", /MaxPooling2D.*max_pooling2d.*\(None, 13, 13, 32\).*Linecell 5, line 7/s);
+
+      // The banner names each error's cell and line, and reveals it there.
+      const where = await page.$$eval(".nv-banner .nv-error-line", (els) => els.map((e) => e.textContent));
+      assert.deepEqual(where, ["cell 8, line 1", "cell 9, line 2"]);
+      await page.click(".nv-banner .nv-error-line >> nth=1");
+      assert.deepEqual((await preview.recorded()).posted.at(-1), { type: "reveal", uri: notebook.uri, line: 2, cell: 9 });
+      await page.screenshot({ path: join(ARTIFACTS, "preview-notebook-dark.png") });
+
+      await page.selectOption(".nv-factory", "residual_mlp");
+      await page.hover(".nv-toolbar");
+      assert.match(await page.textContent(".nv-details") ?? "", /Factory linecell 6, line 1/);
+      await page.click('.nv-canvas g.layer[id="dense_3"]');
+      assert.deepEqual((await preview.recorded()).posted.at(-1), { type: "reveal", uri: notebook.uri, line: 6, cell: 6 });
+      assert.deepEqual((await preview.recorded()).errors, []);
     } finally {
       await preview.close();
     }

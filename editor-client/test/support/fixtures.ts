@@ -22,7 +22,7 @@ function findRoot(start: string): string {
   throw new Error(`editor-client/package.json not found above ${start}`);
 }
 
-export function loadDiagram(name: "seed_cnns" | "resnet50" | "hostile" | "nested" | "script"): DiagramParams {
+export function loadDiagram(name: "seed_cnns" | "resnet50" | "hostile" | "nested" | "script" | "notebook"): DiagramParams {
   return JSON.parse(readFileSync(join(CLIENT_ROOT, "test", "fixtures", `${name}.diagram.json`), "utf8")) as DiagramParams;
 }
 

@@ -87,3 +87,15 @@ test("the build line says failed only for a stale or missing diagram; other fact
   assert.deepEqual(summarizeBuild(failedStatus, undefined), { kind: "failed", text: "Build failed" });
   assert.deepEqual(summarizeBuild(undefined, undefined), { kind: "none", text: "" });
 });
+
+test("a notebook's models keep source order across cells: by cell, then by line in it; a stale one keeps its place", () => {
+  const notebook = loadDiagram("notebook");
+  const store = new DiagramStore();
+  const first = store.applyDiagram(notebook)!;
+  assert.deepEqual(first.models.map((m) => [m.factory, m.graph.cell, m.graph.line]), [["model", 5, 3], ["residual_mlp", 6, 1]]);
+  const failed = store.applyDiagram({
+    ...notebook, version: 2, models: notebook.models.slice(1),
+    errors: [{ kind: "build", message: "boom", line: 9, factory: "model", cell: 5 }],
+  })!;
+  assert.deepEqual(failed.models.map((m) => [m.factory, m.stale]), [["model", true], ["residual_mlp", false]]);
+});
