@@ -21,6 +21,10 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 from test_server_lsp import eventually, make_client
 
+from netviz_lsp.graph import BuildError, BuildInfo, FileResult, Layer, ModelGraph
+from netviz_lsp.server.diagnostics import by_cell
+from netviz_lsp.server.notebooks import CellText, NotebookView, for_contract, with_cell_errors
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "notebooks" / "fashion_classifier.ipynb"
 MODEL_PARAMS = 320 + 13 * 13 * 32 * 10 + 10  # Conv2D(32, 3) on 28x28x1, pooled to 13x13, Dense(10)
@@ -51,10 +55,10 @@ async def client(lsp_client: LanguageClient, folder: Path):
 class OpenNotebook:
     """A copy of the fixture notebook the test client has open, cell by cell."""
 
-    def __init__(self, client: LanguageClient, folder: Path):
+    def __init__(self, client: LanguageClient, folder: Path, source: Path = FIXTURE):
         folder.mkdir()
-        self.path = folder / FIXTURE.name
-        shutil.copy(FIXTURE, self.path)
+        self.path = folder / source.name
+        shutil.copy(source, self.path)
         self.client, self.uri, self.version = client, self.path.as_uri(), 1
         cells = json.loads(self.path.read_text())["cells"]
         self.kinds = [c["cell_type"] for c in cells]
@@ -126,6 +130,44 @@ class OpenNotebook:
         return await self.client.text_document_code_lens_async(types.CodeLensParams(
             text_document=types.TextDocumentIdentifier(uri=self.cell_uris[cell]))) or []
 
+
+# -- the mapping, without a server --------------------------------------------------------------
+
+def view(*texts: str) -> NotebookView:
+    """Code cells ``c0``, ``c1``…, markdown for texts starting with ``#md``."""
+    return NotebookView("file:///nb.ipynb", [CellText(f"cell:c{i}", "markdown" if t.startswith("#md") else "code", t)
+                                             for i, t in enumerate(texts)])
+
+
+async def test_cell_lines_map_to_the_joined_text_and_back_through_markdown_magics_and_broken_cells():
+    nb = view("#md title", "%matplotlib inline\nimport keras", "#md", "x = (\n", "model = f()\nmodel.fit()")
+    assert nb.joined.source == "\nimport keras\n\nmodel = f()\nmodel.fit()\n"
+    assert nb.display == ["%matplotlib inline", "import keras", "x = (", "model = f()", "model.fit()", ""]
+    assert [nb.to_joined("cell:c4", n) for n in (0, 1, 2)] == [3, 4, None]
+    assert nb.to_joined("cell:c0", 0) is None and nb.to_joined("cell:other", 0) is None
+    assert [nb.to_cell(n) for n in (0, 2, 4, 5)] == [("cell:c1", 0), ("cell:c3", 0), ("cell:c4", 1), None]
+    assert nb.span("cell:c4", 0, 99) == (3, 4) and nb.span("cell:c0", 0, 9) is None
+    assert nb.code_cells() == ["cell:c1", "cell:c3", "cell:c4"]
+
+    # The broken cell's syntax error counts at its joined line, and goes back to its cell.
+    result = with_cell_errors(FileResult("nb.ipynb"), nb.joined)
+    assert [(e.kind, e.cell, e.line) for e in result.errors] == [("syntax", None, 3)]
+    layer = Layer("d", "d", "Dense", 4, [4], [None, 2], 6, True)
+    graph = ModelGraph("model", 4, "Functional", 6, 6, 0, [], [], BuildInfo(1.0, True), [layer])
+    models, errors = for_contract([graph], [BuildError("build", "boom", 5, "model"), *result.errors], nb.joined)
+    assert (models[0].cell, models[0].line, models[0].layers[0].cell, models[0].layers[0].line) == (4, 1, 4, 1)
+    assert [(e.kind, e.cell, e.line) for e in errors] == [("syntax", 3, 1), ("build", 4, 2)]
+    assert graph.line == 4 and layer.cell is None  # the server's own graphs keep joined lines
+
+    # Diagnostics at joined lines go to their cells; every code cell gets a list.
+    at = lambda line: types.Diagnostic(range=types.Range(types.Position(line, 2), types.Position(line, 5)),  # noqa: E731
+                                       message=f"at {line}")
+    cells = by_cell([at(2), at(4)], nb)
+    assert {uri: [(d.range.start.line, d.range.start.character, d.message) for d in found]
+            for uri, found in cells.items()} == {"cell:c1": [], "cell:c3": [(0, 2, "at 2")], "cell:c4": [(1, 2, "at 4")]}
+
+
+# -- over LSP ------------------------------------------------------------------------------------
 
 def model(diagram: dict, name: str) -> dict:
     return next(m for m in diagram["models"] if m["factory"] == name)
@@ -235,3 +277,41 @@ async def test_editing_a_cell_rebuilds_what_needs_it_leaves_the_rest_cached_and_
     # Closing the notebook clears its cells' diagnostics.
     nb.close()
     await eventually(lambda: not nb.diagnostics(9), "cell 9's diagnostics cleared on close")
+
+
+async def test_a_quick_fix_asked_in_the_model_cell_stands_in_for_a_value_in_the_data_cell(
+        client: LanguageClient, folder: Path):
+    source = folder / "sized.ipynb"
+    source.write_text(json.dumps({"cells": [
+        {"cell_type": "code", "source": ["import numpy as np\n", "import keras"]},
+        {"cell_type": "markdown", "source": ["## Data"]},
+        {"cell_type": "code", "source": ["(x, y), _ = keras.datasets.mnist.load_data()\n",
+                                         "num_classes = len(np.unique(y))"]},
+        {"cell_type": "code", "source": ["model = keras.Sequential([keras.Input((4,)), "
+                                         "keras.layers.Dense(num_classes)])"]},
+    ], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    nb = OpenNotebook(client, folder / "sized", source)
+    diagram = await nb.diagram()
+    assert diagram["models"] == [] and [(e["kind"], e["cell"], e["line"]) for e in diagram["errors"]] == [
+        ("arguments", 3, 1)]
+    await eventually(lambda: nb.diagnostics(3), "the model's diagnostic in its cell")
+    (needs,) = nb.diagnostics(3)
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=nb.cell_uris[3]),
+        range=types.Range(start=types.Position(0, 0), end=types.Position(0, 0)),
+        context=types.CodeActionContext(diagnostics=[needs])))
+    (fix,) = actions
+    assert "`num_classes`" in fix.title and "cell 2, line 2" in fix.title and fix.is_preferred
+    ((uri, (edit,)),) = fix.edit.changes.items()
+    assert uri == nb.cell_uris[2] and edit.range.start == types.Position(1, len("num_classes = len(np.unique(y))"))
+
+    # Typing the stand-in into the data cell and saving draws the model.
+    since = len(client.netviz_diagrams)
+    nb.edit(2, nb.texts[2] + edit.new_text + "10")
+    nb.save()
+    diagram = await nb.diagram(since)
+    assert [(m["factory"], m["graph"]["cell"], m["graph"]["total_params"]) for m in diagram["models"]] == [
+        ("model", 3, 50)]
+    await eventually(lambda: nb.cell_uris[3] in client.diagnostics and not nb.diagnostics(3),
+                     "the model cell's diagnostic cleared")
+    nb.close()

@@ -117,7 +117,8 @@ class BuildRunner:
         if request.notebook is not None:  # the cells that do not parse were blanked: their errors join here
             result = notebooks.with_cell_errors(result, request.notebook)
         elapsed = round((time.perf_counter() - started) * 1000, 1)
-        built = Built(Snapshot(request.version, request.text, request.notebook), found, result, svgs, render_errors, elapsed)
+        snapshot = Snapshot(request.version, request.text, request.notebook)
+        built = Built(snapshot, found, result, svgs, render_errors, elapsed)
         progress.end(_summary(built))
         server.post(publish.finish_build, server, job, built, dependencies)
 
