@@ -42,8 +42,9 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config=ClientServerConfig(server_command=[sys.executable, "-m", "netviz_lsp"], client_factory=make_client),
 )
 async def client(lsp_client: LanguageClient, folder: Path):
-    await lsp_client.initialize_session(types.InitializeParams(
-        capabilities=types.ClientCapabilities(),
+    lsp_client.initialized_with = await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=types.ClientCapabilities(notebook_document=types.NotebookDocumentClientCapabilities(
+            synchronization=types.NotebookDocumentSyncClientCapabilities())),  # as VS Code says it
         root_uri=folder.as_uri(),
         workspace_folders=[types.WorkspaceFolder(uri=folder.as_uri(), name="notebooks")],
         initialization_options={"build": {"timeoutSeconds": 5}},
@@ -92,10 +93,27 @@ class OpenNotebook:
                                                                    version=self.cell_versions[cell]),
                     changes=[types.TextDocumentContentChangeWholeDocument(text=text)])]))))
 
+    def insert_markdown(self, at: int, text: str) -> None:
+        """A new markdown cell at index ``at`` (a structure change): every later cell's index moves."""
+        uri = f"vscode-notebook-cell:{self.path}#new{at}"
+        self.kinds.insert(at, "markdown")
+        self.texts.insert(at, text)
+        self.cell_versions.insert(at, 1)
+        self.cell_uris.insert(at, uri)
+        self.version += 1
+        self.client.notebook_document_did_change(types.DidChangeNotebookDocumentParams(
+            notebook_document=types.VersionedNotebookDocumentIdentifier(version=self.version, uri=self.uri),
+            change=types.NotebookDocumentChangeEvent(cells=types.NotebookDocumentCellChanges(
+                structure=types.NotebookDocumentCellChangeStructure(
+                    array=types.NotebookCellArrayChange(start=at, delete_count=0, cells=[
+                        types.NotebookCell(kind=types.NotebookCellKind.Markup, document=uri)]),
+                    did_open=[types.TextDocumentItem(uri=uri, language_id="markdown", version=1, text=text)])))))
+
     def save(self) -> None:
         data = json.loads(self.path.read_text())
-        for cell, text in zip(data["cells"], self.texts):
-            cell["source"] = text.splitlines(keepends=True)
+        data["cells"] = [{"cell_type": kind, "metadata": {}, "source": text.splitlines(keepends=True),
+                          **({"outputs": [], "execution_count": None} if kind == "code" else {})}
+                         for kind, text in zip(self.kinds, self.texts)]
         self.path.write_text(json.dumps(data, indent=1))
         self.client.notebook_document_did_save(types.DidSaveNotebookDocumentParams(
             notebook_document=types.NotebookDocumentIdentifier(uri=self.uri)))
@@ -179,6 +197,9 @@ def cached(diagram: dict) -> dict[str, bool]:
 
 async def test_a_notebook_is_one_diagram_with_cells_and_its_cells_get_hovers_hints_lenses_and_diagnostics(
         client: LanguageClient, folder: Path):
+    sync = client.initialized_with.capabilities.notebook_document_sync
+    assert (sync.notebook_selector[0].notebook, sync.notebook_selector[0].cells[0].language, sync.save) == (
+        "jupyter-notebook", "python", True)
     nb = OpenNotebook(client, folder / "first")
     diagram = await nb.diagram()
 
@@ -274,9 +295,23 @@ async def test_editing_a_cell_rebuilds_what_needs_it_leaves_the_rest_cached_and_
                      "cell 8's diagnostics cleared")
     assert nb.diagnostics(9)
 
+    # A markdown cell inserted at the top: every cell's index moves, its diagnostics stay with its document.
+    since = len(client.netviz_diagrams)
+    nb.insert_markdown(0, "# Notes")
+    nb.save()
+    diagram = await nb.diagram(since)
+    assert [(m["factory"], m["graph"]["cell"]) for m in diagram["models"]] == [
+        ("model", 6), ("residual_mlp", 7), ("broken", 9)]
+    assert cached(diagram) == {"model": True, "residual_mlp": True, "broken": True}
+    assert [(e["kind"], e["cell"], e["line"]) for e in diagram["errors"]] == [("build", 10, 2)]
+    text = await nb.hover(6, nb.line_in(6, "layers.Conv2D(16"))
+    assert text is not None and "(None, 26, 26, 16)" in text
+    assert [d.range.start.line for d in nb.diagnostics(10)] == [nb.line_in(10, "layers.Add()")]
+    assert nb.cell_uris[10] == f"vscode-notebook-cell:{nb.path}#W9sZmlsZQ%3D%3D"
+
     # Closing the notebook clears its cells' diagnostics.
     nb.close()
-    await eventually(lambda: not nb.diagnostics(9), "cell 9's diagnostics cleared on close")
+    await eventually(lambda: not nb.diagnostics(10), "bad_head's cell's diagnostics cleared on close")
 
 
 async def test_a_quick_fix_asked_in_the_model_cell_stands_in_for_a_value_in_the_data_cell(
