@@ -289,6 +289,9 @@ async def test_editing_a_cell_rebuilds_what_needs_it_leaves_the_rest_cached_and_
     nb.save()
     diagram = await nb.diagram(since)
     assert [m["factory"] for m in diagram["models"]] == ["model", "residual_mlp", "broken"]
+    # This save also carries the model cell's new first line: every later cell's joined lines
+    # moved, so residual_mlp's slice changed and it rebuilt too (its lines are right again).
+    assert cached(diagram) == {"model": False, "residual_mlp": False, "broken": False}
     assert (model(diagram, "broken")["graph"]["cell"], model(diagram, "broken")["graph"]["line"]) == (8, 1)
     assert [(e["kind"], e["cell"]) for e in diagram["errors"]] == [("build", 9)]
     await eventually(lambda: nb.cell_uris[8] in client.diagnostics and not nb.diagnostics(8),
