@@ -38,10 +38,13 @@ if TYPE_CHECKING:
 NOTEBOOK_TYPE = "jupyter-notebook"
 SYNC = types.NotebookDocumentSyncOptions(
     notebook_selector=[types.NotebookDocumentFilterWithNotebook(
-        notebook=NOTEBOOK_TYPE, cells=[types.NotebookCellLanguage(language="python")])],
+        notebook=NOTEBOOK_TYPE, cells=[types.NotebookCellLanguage(language=language)
+                                       for language in ("python", "markdown", "raw")])],
     save=True,
 )
-"""What the server declares: ``jupyter-notebook`` notebooks with Python cells, saves included."""
+"""What the server declares: ``jupyter-notebook`` notebooks with their Python, markdown and raw
+cells, saves included. A client sends only the cells the selector names (vscode-languageclient
+filters them), so markdown cells must be named for the cell indices to count them."""
 
 
 @dataclass(eq=False)
