@@ -15,6 +15,7 @@ import type { ServerController } from "./server/controller";
 export async function exportDiagram(server: ServerController, document: vscode.Uri): Promise<void> {
   const factories = await server.execute<FactoryInfo[]>(ServerCommand.listFactories, { uri: document.toString() });
   const built = factories.filter((f) => f.built);
+  const notebook = vscode.workspace.notebookDocuments.some((n) => n.uri.toString() === document.toString());
   if (built.length === 0) {
     const why = factories.length === 0 ? "has no model factories yet (save it to build)" : "has no factory that built";
     void vscode.window.showWarningMessage(`NetViz: ${vscode.workspace.asRelativePath(document)} ${why}.`);
@@ -24,7 +25,8 @@ export async function exportDiagram(server: ServerController, document: vscode.U
     built.map((f) => ({
       label: f.name,
       description: f.totalParams === null ? "" : `${formatCount(f.totalParams)} params`,
-      detail: `line ${f.line}` + (f.args ? ` · called with ${f.args}` : ""),
+      // A notebook's factory lines count its joined cells: no line a user could find.
+      detail: [notebook ? "" : `line ${f.line}`, f.args ? `called with ${f.args}` : ""].filter(Boolean).join(" · "),
       info: f,
     })),
     { title: "Export Diagram: factory", placeHolder: "Which model?" },

@@ -1,7 +1,9 @@
 /**
  * End to end in real VS Code (code-server 4.139.1 = VS Code 1.139.1) driven by Chromium.
  * One code-server for the whole file (`before`): the packaged .vsix installed, a copy of
- * examples/seed_cnns.py and multi_io.py open, the preview beside them. Each test then
+ * examples/seed_cnns.py and multi_io.py open, the preview beside them; a copy of
+ * tests/fixtures/notebooks/fashion_classifier.ipynb waits in the workspace for the
+ * notebook test, which opens it in VS Code's own notebook editor (no kernel). Each test then
  * checks one behaviour, so a failure names it. The language server is the real one, run
  * from the .vsix's bundled/libs with the repo's .venv Python (which has TensorFlow).
  *
@@ -29,7 +31,9 @@ import { CodeServer, installCodeServer } from "../support/codeServer";
 import { CLIENT_ROOT, REPO_ROOT } from "../support/fixtures";
 import { type LogEntry, shownAt, TOOLKIT_NOISE } from "../support/netvizLog";
 import { launchChromium } from "../support/previewPage";
-import { cursorLine, findFrame, openFromExplorer, quickPickRow, runCommand, tokenPosition, waitForWorkbench } from "../support/workbench";
+import {
+  cursorLine, type EditorScope, findFrame, openFromExplorer, quickPickRow, runCommand, tokenPosition, waitForWorkbench,
+} from "../support/workbench";
 
 const ARTIFACTS = join(CLIENT_ROOT, "test-artifacts");
 const VERSION = (JSON.parse(readFileSync(join(CLIENT_ROOT, "package.json"), "utf8")) as { version: string }).version;
@@ -40,6 +44,7 @@ const FIRST_BUILD_MS = Number(process.env.NETVIZ_E2E_FIRST_BUILD_MS ?? 240_000);
 /** A rebuild after a save, or a server restart's first build, on a busy machine. */
 const BUILD_MS = 120_000;
 const LOG_LEVEL = process.env.NETVIZ_E2E_LOG;
+const NOTEBOOK = "fashion_classifier.ipynb";
 const SETTINGS = {
   "editor.minimap.enabled": false,
   "editor.hover.delay": 200,
@@ -80,6 +85,7 @@ class Session {
     mkdirSync(this.workspace);
     copyFileSync(join(REPO_ROOT, "examples", "seed_cnns.py"), this.file);
     copyFileSync(join(REPO_ROOT, "examples", "multi_io.py"), join(this.workspace, "multi_io.py"));
+    copyFileSync(join(REPO_ROOT, "tests", "fixtures", "notebooks", "fashion_classifier.ipynb"), join(this.workspace, NOTEBOOK));
     this.server = await CodeServer.create(app, this.root, { ...SETTINGS, "netviz.python": PYTHON }, LOG_LEVEL);
     await timed("install the .vsix", async () => this.server.installExtension(VSIX));
     await timed("start code-server", () => this.server.start(this.workspace));
@@ -323,6 +329,53 @@ describe("NetViz in real VS Code", { skip: !existsSync(PYTHON) && `no Python at 
     assert.equal(await panel.$eval(".nv-canvas", (el) => (el as HTMLElement).style.transform), seedView);
   }));
 
+  test("a notebook in the notebook editor: its diagram, a hover in a cell, and a click and an error reveal lines in their cells",
+    { timeout: BUILD_MS + 180_000 }, () => s.check("notebook", async () => {
+      const { page, panel } = { page: s.page, panel: s.panel };
+      await runCommand(page, "View: Show Explorer");
+      await page.locator(".explorer-folders-view .monaco-list-row", { hasText: NOTEBOOK }).first().dblclick();
+      await page.waitForSelector(`.tabs-container .tab[aria-label^="${NOTEBOOK}"]`, { timeout: 30_000 });
+      await runCommand(page, "View: Close Primary Side Bar");
+      // The panel follows the notebook (keyed by its uri): its module-level model, then its factory.
+      await page.locator(".tab-label", { hasText: `NetViz: ${NOTEBOOK}` }).first().waitFor({ timeout: 30_000 });
+      await waitFor(async () => (await panel.$$eval(".nv-factory option", (els) => els.map((e) => (e as HTMLOptionElement).value))).join() === "model,residual_mlp",
+        BUILD_MS, "the notebook's models in the panel", async () => `the panel says ${await panel.textContent(".nv-toolbar")}`);
+      await s.pickFactory("model");
+      await waitForText(panel, '.nv-canvas g.layer[id="conv2d"]', /\(None, 26, 26, 32\)/, 15_000);
+      assert.deepEqual(await panel.$$eval(".nv-canvas g.layer", (els) => els.map((e) => e.id)), ["conv2d", "max_pooling2d", "flatten", "dense"]);
+      assert.match(await panel.textContent(".nv-summary") ?? "", /Sequential · 54\.4K params/);
+      // The build's errors, each in its own cell: the broken cell 8 and bad_head's cell 9.
+      const where = await panel.$$eval(".nv-banner .nv-error-line", (els) => els.map((e) => e.textContent));
+      assert.deepEqual(where, ["cell 8, line 1", "cell 9, line 2"]);
+
+      // The cursor on the model cell's Conv2D line marks that node; a hover there answers from the notebook's build.
+      const conv = await tokenPosition(page, 'layers.Conv2D(32, 3, activation="relu")', "Conv2D", 15_000, "notebook");
+      await page.mouse.click(conv.x, conv.y);
+      await waitFor(async () => (await panel.$$eval(".nv-canvas g.nv-cursor", (els) => els.map((e) => e.id))).join() === "conv2d", 15_000,
+        "the panel to mark conv2d, made on the cursor's line of the model cell",
+        async () => `it marks ${JSON.stringify(await panel.$$eval(".nv-canvas g.nv-cursor", (els) => els.map((e) => e.id)))}`);
+      await hoverUntil(page, 'layers.Conv2D(32, 3, activation="relu")', "Conv2D", /\(None, 26, 26, 32\)/, "notebook");
+      await page.keyboard.press("Escape");
+      await page.screenshot({ path: join(ARTIFACTS, "e2e-notebook-beside-preview.png") });
+
+      // A click on a node puts the cursor on its line in its cell; the cursor there marks the node.
+      await panel.click('.nv-canvas g.layer[id="max_pooling2d"]');
+      await waitFor(async () => /layers\.MaxPooling2D\(\)/.test(await selectedLine(page)), 15_000, "the cursor on the MaxPooling2D line of the model cell",
+        async () => `the focused editor's selected line is ${JSON.stringify(await selectedLine(page))}`);
+      await waitFor(async () => (await panel.$$eval(".nv-canvas g.nv-cursor", (els) => els.map((e) => e.id))).join() === "max_pooling2d", 15_000,
+        "the panel to mark the layer under the cursor");
+
+      // The build error's button reveals bad_head's cell, where the diagnostic is drawn.
+      await panel.click(".nv-banner .nv-error-line >> nth=1");
+      await waitFor(async () => /return keras\.Sequential\(\[keras\.Input\(\(8,\)\)/.test(await selectedLine(page)), 15_000,
+        "the cursor on line 2 of bad_head's cell", async () => `the focused editor's selected line is ${JSON.stringify(await selectedLine(page))}`);
+      const cell = page.locator(".monaco-editor.focused");
+      // (Monaco writes spaces as U+00A0, which \s matches.)
+      assert.match(await cell.locator(".view-lines").innerText(), /^def\sbad_head\(\):/, "the focused cell is bad_head's");
+      await cell.locator(".squiggly-error").first().waitFor({ timeout: 30_000 });
+      await page.screenshot({ path: join(ARTIFACTS, "e2e-notebook-error-in-cell.png") });
+    }));
+
   // Last: it leaves the server stopped.
   test("a broken netviz.python restarts the server and says why, in one notification and in the log", { timeout: 90_000 }, () => s.check("broken python", async () => {
     const page = s.page;
@@ -369,6 +422,19 @@ async function waitForText(frame: Frame, selector: string, pattern: RegExp, time
     async () => `it says ${JSON.stringify((await frame.textContent(selector).catch(() => null)) ?? null)}`);
 }
 
+/** The text of the line the focused editor's selection is on (its selection's, else its current line's highlight). */
+async function selectedLine(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const editor = document.querySelector(".monaco-editor.focused");
+    const marker = editor?.querySelector(".view-overlays .selected-text") ?? editor?.querySelector(".view-overlays .current-line");
+    const lines = editor?.querySelectorAll(".view-lines .view-line");
+    if (!editor || !marker || !lines) return "";
+    const top = (marker.parentElement as HTMLElement).style.top;
+    const line = [...lines].find((l) => (l as HTMLElement).style.top === top);
+    return (line?.textContent ?? "").replace(/\u00a0/g, " ");
+  });
+}
+
 /** The status bar's cursor item: "Ln 25, Col 31 (3 selected)". */
 async function selection(page: Page): Promise<string> {
   return page.locator("#status\\.editor\\.selection").innerText();
@@ -379,11 +445,11 @@ async function selection(page: Page): Promise<string> {
  * widget can open before the server's answer is in, or on a neighbouring token, so the
  * pointer comes back to the token until the widget says what is expected.
  */
-async function hoverUntil(page: Page, lineText: string, token: string, pattern: RegExp): Promise<void> {
+async function hoverUntil(page: Page, lineText: string, token: string, pattern: RegExp, scope: EditorScope = "text"): Promise<void> {
   const hover = page.locator(".monaco-hover:not(.hidden)");
   let last = "";
   await waitFor(async () => {
-    const at = await tokenPosition(page, lineText, token);
+    const at = await tokenPosition(page, lineText, token, 15_000, scope);
     await page.mouse.move(at.x - 40, at.y - 40);
     await page.mouse.move(at.x, at.y, { steps: 3 });
     await hover.first().waitFor({ state: "visible", timeout: 3000 });

@@ -54,6 +54,13 @@ export async function findFrame(page: Page, selector: string, timeoutMs = 60_000
 }
 
 /**
+ * Where editors are: text editors inside their editor pane; a notebook's cell editors in the
+ * notebook widget, which VS Code lays over the editor pane rather than inside it.
+ */
+export const EDITOR_SCOPES = { text: ".editor-instance", notebook: ".notebookOverlay" } as const;
+export type EditorScope = keyof typeof EDITOR_SCOPES;
+
+/**
  * The on-screen centre of the first occurrence of `token` in the editor line containing
  * `lineText`, at a point where a click lands on that token.
  *
@@ -64,8 +71,9 @@ export async function findFrame(page: Page, selector: string, timeoutMs = 60_000
  * the line goes nowhere (the cause of the e2e's old "stale diagram after the edit").
  * Until the token is laid out and nothing (a hover, a widget) covers it, this waits.
  */
-export async function tokenPosition(page: Page, lineText: string, token: string, timeoutMs = 15_000): Promise<{ x: number; y: number }> {
-  const lines = page.locator(".editor-instance .view-lines .view-line", { hasText: lineText });
+export async function tokenPosition(page: Page, lineText: string, token: string, timeoutMs = 15_000,
+  scope: EditorScope = "text"): Promise<{ x: number; y: number }> {
+  const lines = page.locator(`${EDITOR_SCOPES[scope]} .view-lines .view-line`, { hasText: lineText });
   const deadline = Date.now() + timeoutMs;
   let seen = "no line contains it";
   for (;;) {
