@@ -348,22 +348,33 @@ describe("NetViz in real VS Code", { skip: !existsSync(PYTHON) && `no Python at 
       const where = await panel.$$eval(".nv-banner .nv-error-line", (els) => els.map((e) => e.textContent));
       assert.deepEqual(where, ["cell 8, line 1", "cell 9, line 2"]);
 
-      // The cursor on the model cell's Conv2D line marks that node; a hover there answers from the notebook's build.
-      const conv = await tokenPosition(page, 'layers.Conv2D(32, 3, activation="relu")', "Conv2D", 15_000, "notebook");
-      await page.mouse.click(conv.x, conv.y);
-      await waitFor(async () => (await panel.$$eval(".nv-canvas g.nv-cursor", (els) => els.map((e) => e.id))).join() === "conv2d", 15_000,
-        "the panel to mark conv2d, made on the cursor's line of the model cell",
-        async () => `it marks ${JSON.stringify(await panel.$$eval(".nv-canvas g.nv-cursor", (els) => els.map((e) => e.id)))}`);
+      // A click on a node reveals its line in its cell (the model cell scrolled into view); the cursor there marks the node.
+      const marked = () => panel.$$eval(".nv-canvas g.nv-cursor", (els) => els.map((e) => e.id).join());
+      await panel.click('.nv-canvas g.layer[id="conv2d"]');
+      await waitFor(async () => /layers\.Conv2D\(32, 3, activation="relu"\)/.test(await selectedLine(page)), 15_000,
+        "the cursor on the Conv2D line of the model cell", async () => `the focused editor's selected line is ${JSON.stringify(await selectedLine(page))}`);
+      await waitFor(async () => (await marked()) === "conv2d", 15_000, "the panel to mark conv2d", async () => `it marks ${await marked()}`);
+      // A hover there answers from the notebook's build.
       await hoverUntil(page, 'layers.Conv2D(32, 3, activation="relu")', "Conv2D", /\(None, 26, 26, 32\)/, "notebook");
       await page.keyboard.press("Escape");
       await page.screenshot({ path: join(ARTIFACTS, "e2e-notebook-beside-preview.png") });
+      // The user's own cursor in the cell: a click on the MaxPooling2D line marks that node.
+      const pool = await tokenPosition(page, "layers.MaxPooling2D()", "MaxPooling2D", 15_000, "notebook");
+      await page.mouse.click(pool.x, pool.y);
+      await waitFor(async () => (await marked()) === "max_pooling2d", 15_000, "the panel to mark max_pooling2d", async () => `it marks ${await marked()}`);
 
-      // A click on a node puts the cursor on its line in its cell; the cursor there marks the node.
-      await panel.click('.nv-canvas g.layer[id="max_pooling2d"]');
-      await waitFor(async () => /layers\.MaxPooling2D\(\)/.test(await selectedLine(page)), 15_000, "the cursor on the MaxPooling2D line of the model cell",
-        async () => `the focused editor's selected line is ${JSON.stringify(await selectedLine(page))}`);
-      await waitFor(async () => (await panel.$$eval(".nv-canvas g.nv-cursor", (els) => els.map((e) => e.id))).join() === "max_pooling2d", 15_000,
-        "the panel to mark the layer under the cursor");
+      // The status bar speaks for the notebook; Export Diagram… names its file after the notebook and the model.
+      await page.locator(".statusbar-item", { hasText: /NetViz: [\d,.]+ m?s/ }).first().waitFor({ timeout: 15_000 });
+      const exported = join(s.workspace, "fashion_classifier.model.svg");
+      await runCommand(page, "NetViz: Export Diagram…");
+      await quickPickRow(page, "model").first().click();
+      await quickPickRow(page, "SVG").first().click();
+      const input = page.locator(".quick-input-widget .quick-input-box input");
+      await waitFor(async () => (await input.inputValue()).endsWith("/fashion_classifier.model.svg"), 15_000, "the save dialog with <notebook>.<target>.svg",
+        async () => `it says ${await input.inputValue()}`);
+      await page.keyboard.press("Enter");
+      await waitFor(async () => existsSync(exported) && /<\/svg>\s*$/.test(readFileSync(exported, "utf8")), 30_000, `${exported} written`);
+      assert.ok(readFileSync(exported, "utf8").includes('<g id="max_pooling2d" class="node layer'), "the notebook's model, drawn");
 
       // The build error's button reveals bad_head's cell, where the diagnostic is drawn.
       await panel.click(".nv-banner .nv-error-line >> nth=1");

@@ -29,6 +29,8 @@ test("MACs read as they are quoted: G, not B", () => {
 test("exports are named like `netviz render` names them", () => {
   assert.equal(defaultExportPath("/w/seed_cnns.py", "construct_model", { view: "graph", format: "svg" }), "/w/seed_cnns.construct_model.svg");
   assert.equal(defaultExportPath("/w/unet.py", "unet", { view: "layered", format: "svg" }), "/w/unet.unet.layered.svg");
+  assert.equal(defaultExportPath("/w/fashion_classifier.ipynb", "model", { view: "graph", format: "png" }), "/w/fashion_classifier.model.png",
+    "a notebook: <notebook>.<target>.<ext>");
 });
 
 test("a factory is named as its call, a module-level model variable as itself", () => {
