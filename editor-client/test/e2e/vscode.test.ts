@@ -252,7 +252,8 @@ describe("NetViz in real VS Code", { skip: !existsSync(PYTHON) && `no Python at 
       await panel.waitForSelector('.nv-canvas svg.nv-view-svg g.layer[id="conv2d"]', { timeout: 30_000 });
       await s.page.screenshot({ path: join(ARTIFACTS, "e2e-layered-view.png") });
       await panel.click('.nv-canvas g.layer[id="conv2d"]');
-      await waitFor(async () => (await cursorLine(s.page)) === 20, 15_000, "cursor on line 20");
+      await waitFor(async () => (await cursorLine(s.page)) === 20, 15_000, "cursor on line 20",
+        async () => `the status bar says ${await selection(s.page)}; the active tab is ${await s.page.locator(".tabs-container .tab.active.active-group, .tab.active").first().getAttribute("aria-label")}`);
     } finally {
       await panel.selectOption(".nv-view", "graph");
     }
