@@ -231,11 +231,12 @@ def _event_file(run_dir: str) -> Optional[str]:
 
 
 def _report(result: FileResult, paths: dict[str, str]) -> None:
-    """One line per model and per error on stderr, compiler style (``file:cell N:line`` in notebooks)."""
+    """One line per model and per error on stderr, compiler style (``file:cell N:line`` in notebooks,
+    cells counted from 1 as editors show them; the JSON's ``cell`` is the 0-based index)."""
     for model in result.models:
         print(_summary_line(model, paths.get(model.factory)), file=sys.stderr)
     for error in result.errors:
-        cell = f"cell {error.cell}:" if error.cell is not None else ""
+        cell = f"cell {error.cell + 1}:" if error.cell is not None else ""  # counted from 1, as editors do
         where = f"{result.file}:{cell}{error.line}" if error.line else result.file
         who = f" in {error.factory}" if error.factory else ""
         print(f"{where}: {error.kind} error{who}: {error.message}", file=sys.stderr)

@@ -100,6 +100,6 @@ def test_netviz_render_builds_a_notebook_with_cells_and_lines_and_runs_no_data_o
     assert (syntax["kind"], syntax["cell"], syntax["line"], syntax["factory"]) == ("syntax", 8, 1, None)
     assert (build["kind"], build["cell"], build["line"], build["factory"]) == ("build", 9, 2, "bad_head")
     assert "merge layer should be called on a list" in build["message"]
-    assert f"{notebook}:cell 9:2: build error in bad_head" in done.stderr
+    assert f"{notebook}:cell 10:2: build error in bad_head" in done.stderr  # cells counted from 1
     # The data cell, the %%time training cell and the plot never ran: nothing downloaded or written.
     assert sorted(p.name for p in tmp_path.iterdir()) == [NOTEBOOK.name]

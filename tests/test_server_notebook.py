@@ -339,7 +339,7 @@ async def test_a_quick_fix_asked_in_the_model_cell_stands_in_for_a_value_in_the_
         range=types.Range(start=types.Position(0, 0), end=types.Position(0, 0)),
         context=types.CodeActionContext(diagnostics=[needs])))
     (fix,) = actions
-    assert "`num_classes`" in fix.title and "cell 2, line 2" in fix.title and fix.is_preferred
+    assert "`num_classes`" in fix.title and "cell 3, line 2" in fix.title and fix.is_preferred
     ((uri, (edit,)),) = fix.edit.changes.items()
     assert uri == nb.cell_uris[2] and edit.range.start == types.Position(1, len("num_classes = len(np.unique(y))"))
 

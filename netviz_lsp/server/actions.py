@@ -81,7 +81,7 @@ def notebook_actions(fixes: Iterable[StandInFix], view: "notebooks.NotebookView"
                 or (view.index_of(value[0]) == index and first <= value[1] <= last)):
             continue
         fixed = _fixed(diagnostics, target[1]) if target_here and target is not None else []
-        where = f"cell {view.index_of(value[0])}, line {value[1] + 1}"
+        where = f"cell {view.index_of(value[0]) + 1}, line {value[1] + 1}"  # cells counted from 1
         actions.append(_action(fix.name, value[0], value[1], width(view.display[fix.line]), fixed, where))
     return actions
 

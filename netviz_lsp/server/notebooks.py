@@ -179,10 +179,11 @@ def for_contract(models: Iterable[ModelGraph], errors: Iterable[BuildError],
 
 
 def where_text(line: Optional[int], joined: Optional[nb.Notebook]) -> str:
-    """``line 12``, or ``cell 5, line 3`` in a notebook ('' when there is no line)."""
+    """``line 12``, or ``cell 6, line 3`` in a notebook, cells counted from 1 as editors show them
+    ('' when there is no line)."""
     if not line:
         return ""
     if joined is None:
         return f"line {line}"
     cell, local = joined.where(line)
-    return f"cell {cell}, line {local}" if cell is not None else ""
+    return f"cell {cell + 1}, line {local}" if cell is not None else ""

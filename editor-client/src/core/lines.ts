@@ -43,11 +43,12 @@ export function errorPlace(error: BuildError): SourcePlace | null {
 }
 
 /**
- * A place as the panel writes it: `line 4` in a Python file, `cell 5, line 4` in a notebook.
- * The cell number is the contract's index, as `netviz render NB.ipynb` prints it.
+ * A place as the panel writes it: `line 4` in a Python file, `cell 6, line 4` in a notebook.
+ * Cells are numbered from 1, as VS Code's status bar counts them ("Cell 6 of 11") and
+ * `netviz render NB.ipynb` prints them; the contract's `cell` is the 0-based index.
  */
 export function placeLabel(place: SourcePlace): string {
-  return place.cell === null ? `line ${place.line}` : `cell ${place.cell}, line ${place.line}`;
+  return place.cell === null ? `line ${place.line}` : `cell ${place.cell + 1}, line ${place.line}`;
 }
 
 export function layerById(graph: ModelGraph, id: string): Layer | undefined {

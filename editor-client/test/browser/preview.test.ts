@@ -183,18 +183,18 @@ describe("notebooks", () => {
 
       await page.click('.nv-canvas g.layer[id="max_pooling2d"]');
       assert.deepEqual((await preview.recorded()).posted.at(-1), { type: "reveal", uri: notebook.uri, line: 7, cell: 5 });
-      assert.match(await page.textContent(".nv-details") ?? "", /MaxPooling2D.*max_pooling2d.*\(None, 13, 13, 32\).*Linecell 5, line 7/s);
+      assert.match(await page.textContent(".nv-details") ?? "", /MaxPooling2D.*max_pooling2d.*\(None, 13, 13, 32\).*Linecell 6, line 7/s);
 
       // The banner names each error's cell and line, and reveals it there.
       const where = await page.$$eval(".nv-banner .nv-error-line", (els) => els.map((e) => e.textContent));
-      assert.deepEqual(where, ["cell 8, line 1", "cell 9, line 2"]);
+      assert.deepEqual(where, ["cell 9, line 1", "cell 10, line 2"]);  // numbered from 1, as VS Code counts cells
       await page.click(".nv-banner .nv-error-line >> nth=1");
       assert.deepEqual((await preview.recorded()).posted.at(-1), { type: "reveal", uri: notebook.uri, line: 2, cell: 9 });
       await page.screenshot({ path: join(ARTIFACTS, "preview-notebook-dark.png") });
 
       await page.selectOption(".nv-factory", "residual_mlp");
       await page.hover(".nv-toolbar");
-      assert.match(await page.textContent(".nv-details") ?? "", /Factory linecell 6, line 1/);
+      assert.match(await page.textContent(".nv-details") ?? "", /Factory linecell 7, line 1/);
       await page.click('.nv-canvas g.layer[id="dense_3"]');
       assert.deepEqual((await preview.recorded()).posted.at(-1), { type: "reveal", uri: notebook.uri, line: 6, cell: 6 });
       assert.deepEqual((await preview.recorded()).errors, []);

@@ -347,7 +347,7 @@ describe("NetViz in real VS Code", { skip: !existsSync(PYTHON) && `no Python at 
       assert.match(await panel.textContent(".nv-summary") ?? "", /Sequential · 54\.4K params/);
       // The build's errors, each in its own cell: the broken cell 8 and bad_head's cell 9.
       const where = await panel.$$eval(".nv-banner .nv-error-line", (els) => els.map((e) => e.textContent));
-      assert.deepEqual(where, ["cell 8, line 1", "cell 9, line 2"]);
+      assert.deepEqual(where, ["cell 9, line 1", "cell 10, line 2"]);  // numbered from 1, as VS Code counts cells
 
       // A click on a node reveals its line in its cell (the model cell scrolled into view); the cursor there marks the node.
       const marked = () => panel.$$eval(".nv-canvas g.nv-cursor", (els) => els.map((e) => e.id).join());

@@ -64,5 +64,5 @@ test("a notebook layer reveals its line in its cell; errors too; labels name the
   assert.deepEqual(errorPlace({ kind: "build", message: "m", line: 7, factory: "f" }), { cell: null, line: 7 });
   assert.equal(errorPlace({ kind: "crash", message: "m", line: null, factory: null, cell: null }), null);
   assert.equal(placeLabel({ cell: null, line: 7 }), "line 7");
-  assert.equal(placeLabel({ cell: 9, line: 2 }), "cell 9, line 2");
+  assert.equal(placeLabel({ cell: 9, line: 2 }), "cell 10, line 2");
 });
