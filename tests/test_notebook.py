@@ -103,3 +103,27 @@ def test_netviz_render_builds_a_notebook_with_cells_and_lines_and_runs_no_data_o
     assert f"{notebook}:cell 10:2: build error in bad_head" in done.stderr  # cells counted from 1
     # The data cell, the %%time training cell and the plot never ran: nothing downloaded or written.
     assert sorted(p.name for p in tmp_path.iterdir()) == [NOTEBOOK.name]
+
+
+def test_a_subclassed_model_in_a_notebook_is_traced_and_its_layers_know_their_cells(tmp_path):
+    def code(text: str) -> dict:
+        return {"cell_type": "code", "metadata": {}, "outputs": [], "source": text}
+
+    notebook = tmp_path / "subclassed.ipynb"
+    notebook.write_text(json.dumps({"cells": [
+        code("import keras\nfrom keras import layers"),
+        {"cell_type": "markdown", "metadata": {}, "source": "## A subclassed model"},
+        code("class Tiny(keras.Model):\n    def __init__(self):\n        super().__init__()\n"
+             "        self.hidden = layers.Dense(32, activation='relu')\n        self.out = layers.Dense(10)\n\n"
+             "    def call(self, x):\n        return self.out(self.hidden(x))"),
+        code("%time\nnet = Tiny()\nnet.build((None, 784))"),
+    ], "nbformat": 4, "nbformat_minor": 5}))
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run([sys.executable, "-m", "netviz_lsp.cli", "render", str(notebook), "--format", "json"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr
+    (net,) = json.loads(done.stdout)["models"]
+    assert (net["factory"], net["kind"], net["cell"], net["line"]) == ("net", "variable", 3, 2)
+    assert net["total_params"] == 784 * 32 + 32 + 32 * 10 + 10
+    hidden = next(layer for layer in net["layers"] if layer["class_name"] == "Dense")
+    assert (hidden["cell"], hidden["line"]) == (2, 4)  # made in the class's cell, where __init__ builds it
