@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Optional
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
-from netviz_lsp.server import diagnostics, notebooks, publish
+from netviz_lsp.server import diagnostics, notebooks, textsync
 
 if TYPE_CHECKING:
     from netviz_lsp.server.app import NetVizServer
@@ -54,10 +54,7 @@ def register(server: "NetVizServer") -> None:
             return
         view = notebooks.read(ls, held)
         document.notebook = view
-        document.update(view.joined.source, held.version)
-        if document.last is not None:
-            diagnostics.publish(ls, document)
-            publish.held_diagram(ls, document)
+        textsync.text_changed(ls, document, view.joined.source, held.version)
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
     @server.guarded

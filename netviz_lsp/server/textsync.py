@@ -33,6 +33,15 @@ def python_path(uri: str, language_id: Optional[str] = None) -> Optional[str]:
     return path
 
 
+def text_changed(ls: "NetVizServer", document, text: str, version: Optional[int]) -> None:
+    """The editor's text changed, unsaved (no build): diagnostics move with their lines, and a
+    diagram held back because the text differed is sent once the text matches again."""
+    document.update(text, version)
+    if document.last is not None:
+        diagnostics.publish(ls, document)
+        publish.held_diagram(ls, document)
+
+
 def register(server: "NetVizServer") -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     @server.guarded
@@ -53,10 +62,7 @@ def register(server: "NetVizServer") -> None:
         if document is None:
             return
         current = ls.workspace.get_text_document(document.uri)
-        document.update(current.source, params.text_document.version)
-        if document.last is not None:
-            diagnostics.publish(ls, document)
-            publish.held_diagram(ls, document)
+        text_changed(ls, document, current.source, params.text_document.version)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
     @server.guarded
