@@ -16,6 +16,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from test_server_lsp import Doc, eventually, make_client
 
 REALWORLD = Path(__file__).resolve().parent / "fixtures" / "realworld"
+KERAS2 = Path(__file__).resolve().parent / "fixtures" / "server" / "bad_optimizer.py"
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -25,6 +26,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("realworld")
     for name in ("mnist_convnet_script.py", "tabular_sizes.py"):
         shutil.copy(REALWORLD / name, folder / name)
+    shutil.copy(KERAS2, folder / KERAS2.name)
     return folder
 
 
@@ -56,7 +58,7 @@ async def test_a_training_script_shows_its_module_level_model_with_hovers(client
     assert any(h.position.line == conv_line for h in hints)
     lenses = await doc.code_lenses()
     assert [lens.range.start.line for lens in lenses] == [doc.line_of("model = keras.Sequential(")]
-    assert sorted(p.name for p in workspace.iterdir()) == ["mnist_convnet_script.py", "tabular_sizes.py"]
+    assert sorted(p.name for p in workspace.iterdir()) == [KERAS2.name, "mnist_convnet_script.py", "tabular_sizes.py"]
 
 
 async def test_a_size_from_data_gets_a_quick_fix_that_makes_the_model_draw(client: LanguageClient, workspace: Path):
@@ -85,3 +87,34 @@ async def test_a_size_from_data_gets_a_quick_fix_that_makes_the_model_draw(clien
     diagram = await doc.diagram(version=doc.version)
     assert diagram["errors"] == []
     assert diagram["models"][0]["graph"]["total_params"] == (13 * 32 + 32) + (32 * 2 + 2)
+
+
+async def test_keras_2s_lr_gets_a_quick_fix_that_renames_it_and_the_model_builds(client: LanguageClient,
+                                                                                workspace: Path):
+    doc = Doc(client, workspace / KERAS2.name)
+    diagram = await doc.diagram(version=1)
+    (error,) = diagram["errors"]
+    assert "Argument(s) not recognized: {'lr'" in error["message"]
+    adam_line = doc.line_of("optimizers.Adam(lr=")
+    diagnostics = await eventually(lambda: [d for d in doc.diagnostics() if "not recognized" in d.message],
+                                   "the lr diagnostic")
+    assert diagnostics[0].range.start.line == adam_line
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=doc.uri),
+        range=types.Range(start=types.Position(adam_line, 0), end=types.Position(adam_line, 0)),
+        context=types.CodeActionContext(diagnostics=diagnostics)))
+    (action,) = actions
+    assert action.title == "Rename `lr` to `learning_rate` (Keras 3)" and action.is_preferred
+    assert list(action.diagnostics) == list(diagnostics)
+    (edit,) = action.edit.changes[doc.uri]
+    line = doc.lines[adam_line]
+    assert line[edit.range.start.character:edit.range.end.character] == "lr"
+    fixed = line[:edit.range.start.character] + edit.new_text + line[edit.range.end.character:]
+    assert fixed.strip() == "optimizer=keras.optimizers.Adam(learning_rate=learningRate),"
+    lines = doc.lines
+    lines[adam_line] = fixed
+    doc.replace("\n".join(lines))
+    doc.save()
+    diagram = await doc.diagram(version=doc.version)
+    assert diagram["errors"] == []
+    assert diagram["models"][0]["factory"] == "cconstruct_model"

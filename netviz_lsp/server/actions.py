@@ -1,6 +1,12 @@
 """``textDocument/codeAction``: quick fixes offered with the diagnostics they fix.
 
-A model that needs a value NetViz never computes (``num_classes = len(np.unique(y))``,
+Two kinds:
+
+- Keras 3 renamed the optimizers' ``lr`` to ``learning_rate``; code written for Keras 2
+  (``Adam(lr=0.001)``, the article's own) fails with "Argument(s) not recognized:
+  {'lr': ...}". The fix offered with that diagnostic renames the argument on the
+  optimizer call at (or just below) the diagnostic's line.
+- A model that needs a value NetViz never computes (``num_classes = len(np.unique(y))``,
 read from a file) gets an ``arguments`` diagnostic at the model's line. Its quick fix
 puts ``# netviz: value=`` at the end of the line that binds the value, where the user
 types the stand-in (``# netviz: value=7``); the next build uses it. The lines come from
@@ -11,6 +17,7 @@ line is in the cell is offered there, and its edit goes to the cell that binds t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
@@ -24,6 +31,35 @@ if TYPE_CHECKING:
     from netviz_lsp.server.app import NetVizServer
 
 STAND_IN = "  # netviz: value="
+#: Keras optimizers that took ``lr`` in Keras 2 and take only ``learning_rate`` in Keras 3.
+OPTIMIZERS = ("Adam", "AdamW", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Ftrl")
+_OPTIMIZER_CALL = re.compile(r"\b(?:%s)\s*\(" % "|".join(OPTIMIZERS))
+_LR = re.compile(r"\blr(?=\s*=[^=])")
+_CALL_SPAN = 5
+"""Lines after the optimizer's name in which its ``lr=`` may stand (a call split over lines)."""
+
+
+def renamed_lr_actions(uri: str, lines: Sequence[str], diagnostics: Sequence[types.Diagnostic]) -> list[types.CodeAction]:
+    """``lr=`` -> ``learning_rate=`` for each "Argument(s) not recognized: {'lr': ...}" diagnostic
+    whose line calls a Keras optimizer."""
+    actions = []
+    for diagnostic in diagnostics:
+        if diagnostic.source != SOURCE or "not recognized" not in diagnostic.message or "'lr'" not in diagnostic.message:
+            continue
+        first = diagnostic.range.start.line
+        if first >= len(lines) or not _OPTIMIZER_CALL.search(lines[first]):
+            continue
+        start = _OPTIMIZER_CALL.search(lines[first]).end()
+        for number in range(first, min(first + _CALL_SPAN, len(lines))):
+            found = _LR.search(lines[number], start if number == first else 0)
+            if found:
+                span = types.Range(start=types.Position(number, found.start()), end=types.Position(number, found.end()))
+                actions.append(types.CodeAction(
+                    title="Rename `lr` to `learning_rate` (Keras 3)", kind=types.CodeActionKind.QuickFix,
+                    diagnostics=[diagnostic], is_preferred=True,
+                    edit=types.WorkspaceEdit(changes={uri: [types.TextEdit(range=span, new_text="learning_rate")]})))
+                break
+    return actions
 
 
 @dataclass
@@ -105,20 +141,22 @@ def register(server: "NetVizServer") -> None:
                     types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
     @server.guarded
     def code_action(ls: "NetVizServer", params: types.CodeActionParams) -> Optional[list[types.CodeAction]]:
-        """Quick fixes for the models that need a stand-in value."""
+        """Quick fixes: Keras 2's ``lr=`` renamed, and stand-ins for models that need a value."""
+        here = ls.workspace.get_text_document(params.text_document.uri)
+        renamed = renamed_lr_actions(params.text_document.uri, here.lines, params.context.diagnostics)
         document, cell = notebooks.locate(ls, params.text_document.uri)
         if document is None or document.discovered is None:
-            return None
+            return renamed or None
         discovery, snapshot = document.discovered
         stand_ins = discovery.stand_ins
         if not stand_ins:
-            return None
+            return renamed or None
         lines = document.display_lines
         fixes = stand_in_fixes(stand_ins, {t.name: t.line for t in discovery.factories},
                                document.line_map(snapshot), lines)
         width = lambda text: ls.width(document.uri, text)  # noqa: E731
         if cell is not None and document.notebook is not None:
-            return notebook_actions(fixes, document.notebook, cell, params.range.start.line,
-                                    params.range.end.line, params.context.diagnostics, width) or None
-        return actions_for(fixes, document.uri, lines, params.range.start.line, params.range.end.line,
-                           params.context.diagnostics, width) or None
+            return renamed + notebook_actions(fixes, document.notebook, cell, params.range.start.line,
+                                              params.range.end.line, params.context.diagnostics, width) or None
+        return renamed + actions_for(fixes, document.uri, lines, params.range.start.line, params.range.end.line,
+                                     params.context.diagnostics, width) or None
