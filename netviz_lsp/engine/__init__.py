@@ -67,6 +67,7 @@ class Engine:
         self.pool = pool or BuildPool(python, memory_mb=memory_mb, spare=spare, on_output=on_output)
         self.cache = BuildCache()
         self.drawings = RenderCache()
+        self._last_dependencies: Optional[tuple[tuple, frozenset[str]]] = None
 
     # -- the workers -------------------------------------------------------------------------
 
@@ -160,8 +161,10 @@ class Engine:
 
     def _stamp(self, path: str, source: str, roots: list[str]) -> str:
         """Modification times of the workspace modules ``path`` imports, as a cache-key part."""
+        found = workspace_dependencies(path, source, roots)
+        self._last_dependencies = ((os.path.abspath(path), source, tuple(roots)), found)
         stamps = []
-        for dependency in sorted(workspace_dependencies(path, source, roots)):
+        for dependency in sorted(found):
             try:
                 stamps.append(f"{dependency}:{os.stat(dependency).st_mtime_ns}")
             except OSError:
@@ -200,6 +203,13 @@ class Engine:
         return draw_model(graph, fmt, options, view, views)
 
     def dependencies(self, path: str, source: str, roots: Iterable[str]) -> frozenset[str]:
+        """The workspace files ``path`` imports, transitively. What the last build read for its
+        cache key is handed out once, to the caller asking right after it (the server); any
+        other call reads the files afresh, since a module's imports may have changed."""
+        key = (os.path.abspath(path), source, tuple(roots))
+        last, self._last_dependencies = self._last_dependencies, None
+        if last is not None and last[0] == key:
+            return last[1]
         return workspace_dependencies(path, source, roots)
 
 
