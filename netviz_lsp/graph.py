@@ -54,6 +54,38 @@ class Layer:
     """Notebooks: the index in the notebook's ``cells`` array of ``line``'s cell (``line`` is then cell-local)."""
     call_cells: list[int] = field(default_factory=list)
     """Notebooks: the cell of each entry of ``call_lines``."""
+    activation_bytes: Optional[int] = None
+    """Bytes of the layer's output tensors for one sample (batch dimension dropped) at its dtype; ``None`` when a dimension is unknown."""
+    failed: bool = False
+    """Only in an error's partial ``graph``: this layer's call raised."""
+
+
+@dataclass
+class Group:
+    """A collapsible set of layers: a nested model, a run of repeated blocks, or layers sharing a name prefix."""
+
+    id: str
+    """Unique within the model, distinct from every layer id."""
+    label: str
+    """What a collapsed group is titled, e.g. ``conv2_block1`` or ``3 × residual block``."""
+    kind: str
+    """``nested``, ``repeat`` or ``block``."""
+    layers: list[str]
+    """Ids of every layer in the group, nested groups' layers included, in model order."""
+    parent: Optional[str] = None
+    """Id of the enclosing group, ``None`` at the top level."""
+    params: int = 0
+    """Scalar weights of the group's layers."""
+
+
+@dataclass
+class Memory:
+    """What the model costs in memory (estimates, as torchinfo's)."""
+
+    param_bytes: int
+    """All weights at their dtypes (= ``weights_bytes``)."""
+    activation_bytes_per_sample: int
+    """The sum of every layer's ``activation_bytes``."""
 
 
 @dataclass
@@ -68,6 +100,8 @@ class BuildInfo:
     """Why the build fell back to a normal one, or what could not be traced."""
     cached: bool = False
     """True when this graph was reused because nothing its build runs had changed."""
+    backend: Optional[str] = None
+    """The Keras backend that built it: ``tensorflow``, ``jax`` or ``torch``."""
 
 
 @dataclass
@@ -93,6 +127,10 @@ class ModelGraph:
     """``factory`` (a function called for it) or ``variable`` (a module-level assignment built it)."""
     cell: Optional[int] = None
     """Notebooks: the cell of ``line`` (then cell-local)."""
+    groups: list[Group] = field(default_factory=list)
+    """Collapsible groups of layers, parents before children."""
+    memory: Optional[Memory] = None
+    """Parameter and activation memory; ``None`` for a partial graph."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -103,6 +141,9 @@ class ModelGraph:
         data["build"] = BuildInfo(**data["build"])
         data["layers"] = [Layer(**layer) for layer in data.get("layers", [])]
         data["edges"] = [list(edge) for edge in data.get("edges", [])]
+        data["groups"] = [Group(**group) for group in data.get("groups", [])]
+        if data.get("memory") is not None:
+            data["memory"] = Memory(**data["memory"])
         return cls(**data)
 
     def layers_at_line(self, line: int) -> list[Layer]:
@@ -125,12 +166,44 @@ class BuildError:
     """0-based column when known (syntax errors)."""
     cell: Optional[int] = None
     """Notebooks: the cell of ``line`` (then cell-local)."""
+    call_lines: list[int] = field(default_factory=list)
+    """The chain of lines in the previewed file that led to the failure, innermost first (``call_lines[0] == line``)."""
+    call_cells: list[int] = field(default_factory=list)
+    """Notebooks: the cell of each entry of ``call_lines``."""
+    graph: Optional[ModelGraph] = None
+    """The partial graph up to the failure (layers created and called before it, the failing one ``failed``)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "BuildError":
+        data = dict(data)
+        if data.get("graph") is not None:
+            data["graph"] = ModelGraph.from_dict(data["graph"])
+        return cls(**data)
+
+
+@dataclass
+class BuildWarning:
+    """A warning Keras or TensorFlow raised during a build, at the user's line."""
+
+    message: str
+    """The warning's own text."""
+    category: str
+    """The warning class's name, e.g. ``UserWarning``."""
+    line: Optional[int] = None
+    """1-based line in the previewed file (the innermost frame in it)."""
+    factory: Optional[str] = None
+    """The target whose build raised it; ``None`` for the file's shared statements."""
+    cell: Optional[int] = None
+    """Notebooks: the cell of ``line`` (then cell-local)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "BuildWarning":
         return cls(**data)
 
 
@@ -141,12 +214,15 @@ class FileResult:
     file: str
     models: list[ModelGraph] = field(default_factory=list)
     errors: list[BuildError] = field(default_factory=list)
+    warnings: list[BuildWarning] = field(default_factory=list)
+    """Warnings raised while building, deduplicated by (line, message)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "file": self.file,
             "models": [m.to_dict() for m in self.models],
             "errors": [e.to_dict() for e in self.errors],
+            "warnings": [w.to_dict() for w in self.warnings],
         }
 
     @classmethod
@@ -155,6 +231,7 @@ class FileResult:
             file=data["file"],
             models=[ModelGraph.from_dict(m) for m in data.get("models", [])],
             errors=[BuildError.from_dict(e) for e in data.get("errors", [])],
+            warnings=[BuildWarning.from_dict(w) for w in data.get("warnings", [])],
         )
 
     def model(self, factory: str) -> Optional[ModelGraph]:

@@ -48,6 +48,7 @@ TS_UNDECLARED = {
     "BuildInfo": "inline in ModelGraph.build",
     "ModelDiagram": "inline in DiagramParams.models",
     "RebuildResult": "the client ignores netviz.rebuild's answer",
+    "BuildWarning": "only in FileResult; the server turns warnings into diagnostics",
 }
 # TypeScript wire interfaces that are not doc types.
 TS_EXTRA = {"ViewRequest": "the panel's netviz.renderView arguments, checked against the command's table"}

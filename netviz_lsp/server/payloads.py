@@ -25,6 +25,18 @@ class ModelDiagram:
     """The rendered SVG (node ids are layer ids); ``None`` when Graphviz failed (a ``render`` error says why)."""
     graph: dict[str, Any]
     """The factory's ``ModelGraph.to_dict()``: the graph contract."""
+    changes: Optional[dict[str, Any]] = None
+    """``{added, removed, changed, params_delta}`` against the previous diagram of this file and target; ``None`` for the first."""
+
+
+@dataclass
+class PartialDiagram:
+    """A failed target's partial graph, drawn: its graph is the error's ``graph``."""
+
+    factory: str
+    """The target whose build failed (the error's ``factory``)."""
+    svg: Optional[str]
+    """The partial graph drawn, its failing layer marked; ``None`` when Graphviz failed."""
 
 
 @dataclass
@@ -47,6 +59,8 @@ class DiagramParams:
     """``BuildError.to_dict()`` of the build's errors, then its ``render`` errors (1-based lines)."""
     elapsed_ms: float = 0.0
     """Wall time from the start of the build to the end of its rendering, in milliseconds."""
+    partials: list[PartialDiagram] = field(default_factory=list)
+    """One entry per error that carries a partial ``graph``, in the order of ``errors``."""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -31,6 +31,20 @@ export interface Layer {
   cell?: number | null;
   /** Notebooks: the cell of each `call_lines` entry. */
   call_cells?: number[];
+  /** Bytes of the output per sample; `null` when a dimension is unknown. */
+  activation_bytes?: number | null;
+  /** Only in an error's partial graph: this layer's call raised. */
+  failed?: boolean;
+}
+
+/** A collapsible set of layers (graph contract `groups[]`). */
+export interface Group {
+  id: string;
+  label: string;
+  kind: "nested" | "repeat" | "block";
+  layers: string[];
+  parent: string | null;
+  params: number;
 }
 
 /** One factory's model (graph contract). */
@@ -43,7 +57,7 @@ export interface ModelGraph {
   non_trainable_params: number;
   inputs: Shape[];
   outputs: Shape[];
-  build: { ms: number; shape_only: boolean; note?: string | null; cached?: boolean };
+  build: { ms: number; shape_only: boolean; note?: string | null; cached?: boolean; backend?: string | null };
   layers: Layer[];
   edges: [string, string][];
   name?: string | null;
@@ -51,6 +65,14 @@ export interface ModelGraph {
   kind?: "factory" | "variable";
   /** Notebooks: the cell of `line` (then cell-local). */
   cell?: number | null;
+  groups?: Group[];
+  memory?: Memory | null;
+}
+
+/** What a model costs in memory (graph contract `memory`). */
+export interface Memory {
+  param_bytes: number;
+  activation_bytes_per_sample: number;
 }
 
 /** A build error as a value (graph contract `errors[]`). */
@@ -62,15 +84,36 @@ export interface BuildError {
   column?: number | null;
   /** Notebooks: the cell of `line` (then cell-local). */
   cell?: number | null;
+  /** The call sites that led to the failure, innermost first. */
+  call_lines?: number[];
+  call_cells?: number[];
+  /** The partial graph up to the failure; its failing layer has `failed: true`. */
+  graph?: ModelGraph | null;
+}
+
+/** What changed since the previous diagram of the same file and target. */
+export interface Changes {
+  added: string[];
+  removed: string[];
+  changed: string[];
+  params_delta: number;
 }
 
 /** `netviz/diagram`: everything one build of one file produced. */
 export interface DiagramParams {
   uri: string;
   version: number | null;
-  models: { factory: string; svg: string | null; graph: ModelGraph }[];
+  models: { factory: string; svg: string | null; graph: ModelGraph; changes?: Changes | null }[];
   errors: BuildError[];
   elapsed_ms: number;
+  /** Each failed target's partial graph, drawn (its graph is the error's `graph`). */
+  partials?: PartialDiagram[];
+}
+
+/** A failed target's partial graph, drawn; its graph is the error's `graph`. */
+export interface PartialDiagram {
+  factory: string;
+  svg: string | null;
 }
 
 export type BuildState = "queued" | "building" | "done" | "failed";
