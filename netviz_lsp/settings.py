@@ -39,6 +39,10 @@ class BuildOptions:
     """``None`` means a safe default: see ``effective_memory_limit_mb``."""
     factory_args: dict[str, list] = field(default_factory=dict)
     """Factory name -> positional arguments (JSON values)."""
+    on_type: bool = True
+    """Build the unsaved text as the user types (when it parses), not only on save."""
+    on_type_delay_ms: int = 150
+    """Idle time after the last keystroke before an unsaved text is built."""
 
     def effective_memory_limit_mb(self) -> int:
         """The worker's address-space-independent memory cap: the setting, or 60 % of RAM."""
@@ -120,6 +124,8 @@ class Settings:
                 shape_only=_bool(build.get("shapeOnly"), b.shape_only),
                 memory_limit_mb=int(memory) if isinstance(memory, (int, float)) and memory > 0 else None,
                 factory_args=factory_args,
+                on_type=_bool(build.get("onType"), b.on_type),
+                on_type_delay_ms=int(_bounded(build.get("onTypeDelayMs"), b.on_type_delay_ms, 0, 10_000)),
             ),
             render=RenderOptions(
                 show_shapes=_bool(render.get("showShapes"), r.show_shapes),
