@@ -27,6 +27,11 @@ class RenderOptions:
     rankdir: str = "TB"
     expand_nested: bool = False
     dpi: int = 96
+    expand_groups: Optional[tuple[str, ...]] = None
+    """Ids of the groups drawn expanded (``render/collapse.py``); the others are one node each.
+    ``None``: the default, every group expanded, or none for a graph over ``COLLAPSE_OVER`` layers."""
+    edge_shapes: bool = False
+    """Label each edge with its tail's output shape."""
 
 
 @dataclass(frozen=True)

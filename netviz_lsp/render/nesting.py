@@ -12,14 +12,21 @@ nearest drawn ancestor, so a graph that links straight to inner layers still con
 to the collapsed model; an edge that then starts and ends on the same node is
 dropped. A ``parent`` naming no layer of the graph counts as top-level, and edges
 naming layers the graph does not have are not drawn.
+
+Groups (``graph.groups``, after ``collapse.py``): a group whose id is no layer's is
+expanded and drawn as a box (``GroupBox``) around the drawn items it holds, nested as
+the groups are; boxes only surround, edges are never re-routed through them. Inside an
+expanded model's cluster, only the groups that do not hold the model itself are boxes
+there. A model whose ``nested`` group is expanded is drawn expanded, whatever
+``expand_nested`` says.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Union
 
-from netviz_lsp.graph import Layer, ModelGraph
+from netviz_lsp.graph import Group, Layer, ModelGraph
 
 
 @dataclass(frozen=True)
@@ -35,12 +42,20 @@ class DrawnEdge:
 
 
 @dataclass
+class GroupBox:
+    """An expanded group drawn as a box around its drawn ``items`` (layers and boxes), in graph order."""
+
+    group: Group
+    items: list[Union[Layer, "GroupBox"]] = field(default_factory=list)
+
+
+@dataclass
 class DrawPlan:
     """What to draw: ``top`` and each cluster's ``members`` in graph order, and the edges."""
 
-    top: list[Layer] = field(default_factory=list)
-    """Layers drawn at the top level: nodes, and expanded models (clusters)."""
-    members: dict[str, list[Layer]] = field(default_factory=dict)
+    top: list[Union[Layer, GroupBox]] = field(default_factory=list)
+    """Layers drawn at the top level: nodes, and expanded models (clusters), inside expanded groups' boxes."""
+    members: dict[str, list[Union[Layer, GroupBox]]] = field(default_factory=dict)
     """Expanded model id -> the layers drawn inside its cluster (nodes and sub-clusters)."""
     edges: list[DrawnEdge] = field(default_factory=list)
     """Edges between drawn nodes, first occurrence order, one per (tail, head) pair."""
@@ -55,11 +70,22 @@ def plan_drawing(graph: ModelGraph, expand_nested: bool) -> DrawPlan:
     """Decide nodes, clusters and edges for ``graph`` (see the module docstring)."""
     tree = _Tree(graph)
     plan = DrawPlan()
+    forced = _models_of_expanded_nested_groups(graph, tree)
+
+    def expanded(model_id: str) -> bool:
+        seen, current = set(), model_id
+        while current is not None:
+            if current in seen or not (expand_nested or current in forced):
+                return False
+            seen.add(current)
+            current = tree.parent(current)
+        return True
+
     for layer in graph.layers:
         parent = tree.parent(layer.id)
         if parent is None:
             plan.top.append(layer)
-        elif expand_nested and tree.reaches_top(parent):
+        elif expanded(parent):
             plan.members.setdefault(parent, []).append(layer)
     drawn = {
         layer.id
@@ -76,7 +102,76 @@ def plan_drawing(graph: ModelGraph, expand_nested: bool) -> DrawPlan:
                 if tail != head and (tail, head) not in seen:
                     seen.add((tail, head))
                     plan.edges.append(DrawnEdge(tail, head, tail_cluster, head_cluster))
+    if graph.groups:
+        boxes = _Boxes(graph)
+        plan.top = boxes.wrap(plan.top, None)
+        plan.members = {model: boxes.wrap(items, model) for model, items in plan.members.items()}
     return plan
+
+
+def _models_of_expanded_nested_groups(graph: ModelGraph, tree: "_Tree") -> set[str]:
+    """The models an expanded ``nested`` group stands for: drawn expanded whatever ``expand_nested`` says."""
+    layer_ids = set(tree.by_id)
+    models: set[str] = set()
+    for group in graph.groups:
+        if group.kind != "nested" or group.id in layer_ids:
+            continue
+        members = [lid for lid in group.layers if lid in tree.by_id]
+        inside = set(members)
+        models.update(lid for lid in members if tree.by_id[lid].is_model and tree.parent(lid) not in inside)
+        parents = {tree.parent(lid) for lid in members}
+        if len(parents) == 1 and None not in parents:
+            models.update(p for p in parents if p not in inside)
+    return models
+
+
+class _Boxes:
+    """Which expanded groups hold which drawn items, and how to wrap a list of items in their boxes."""
+
+    def __init__(self, graph: ModelGraph):
+        layer_ids = {layer.id for layer in graph.layers}
+        self.groups = {g.id: g for g in graph.groups}
+        self.expanded = [g for g in graph.groups if g.id not in layer_ids]
+        self.members = {g.id: set(g.layers) for g in self.expanded}
+        self.depth: dict[str, int] = {}
+        for g in graph.groups:
+            depth, seen, current = 0, {g.id}, g.parent
+            while current in self.groups and current not in seen:
+                seen.add(current)
+                depth += 1
+                current = self.groups[current].parent
+            self.depth[g.id] = depth
+
+    def holders(self, item_id: str) -> list[Group]:
+        """The expanded groups holding ``item_id`` (a layer, or a collapsed group's node), outermost first."""
+        if item_id in self.groups:  # a collapsed group: its ancestors hold it
+            found, seen, current = [], {item_id}, self.groups[item_id].parent
+            while current in self.groups and current not in seen:
+                seen.add(current)
+                if current in self.members:
+                    found.append(self.groups[current])
+                current = self.groups[current].parent
+        else:
+            found = [g for g in self.expanded if item_id in self.members[g.id]]
+        return sorted(found, key=lambda g: self.depth[g.id])
+
+    def wrap(self, items: list, model: Optional[str]) -> list:
+        """``items`` (drawn at the top, or in ``model``'s cluster) inside the boxes of the groups that hold them."""
+        outside = {g.id for g in self.holders(model)} if model is not None else set()
+        result: list = []
+        boxes: dict[str, GroupBox] = {}
+        for item in items:
+            target = result
+            for group in self.holders(item.id):
+                if group.id in outside:
+                    continue
+                box = boxes.get(group.id)
+                if box is None:
+                    box = boxes[group.id] = GroupBox(group)
+                    target.append(box)
+                target = box.items
+            target.append(item)
+        return result
 
 
 class _Tree:
