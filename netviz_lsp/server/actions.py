@@ -1,6 +1,6 @@
 """``textDocument/codeAction``: quick fixes offered with the diagnostics they fix.
 
-Two kinds:
+Each is a ``WorkspaceEdit`` that touches only what it fixes, so the user's formatting stays.
 
 - Keras 3 renamed the optimizers' ``lr`` to ``learning_rate``; code written for Keras 2
   (``Adam(lr=0.001)``, the article's own) fails with "Argument(s) not recognized:
@@ -13,10 +13,21 @@ types the stand-in (``# netviz: value=7``); the next build uses it. The lines co
 the last build's discovery (``Discovery.stand_ins``), mapped through unsaved edits. In a
 notebook cell the fixes are found in the notebook's joined text; a fix whose model or value
 line is in the cell is offered there, and its edit goes to the cell that binds the value.
+- Keras 3 warns "Do not pass an `input_shape`/`input_dim` argument to a layer" (a Warning
+  diagnostic at the layer's line). When that layer is the first of a ``Sequential([...])``
+  list, the fix puts an ``Input(shape=...)`` entry before it; when it is the first
+  ``model.add(...)``, a ``model.add(Input(shape=...))`` line before it. Either way the
+  argument and its comma go, and ``Input`` is said as the module says Keras (``keras.Input``,
+  ``tf.keras.Input``, or ``Input`` when imported). Found with ``ast`` in the current text.
+- A factory that needs arguments (an ``arguments`` diagnostic at its ``def``) gets a
+  ``# netviz: args=(...)`` comment above it (above its decorators, where discovery reads it)
+  with its required parameters' names to replace: snippet placeholders for a client that
+  applies snippet edits (LSP 3.18 ``snippetEditSupport``), the plain names otherwise.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Optional, Sequence
@@ -29,6 +40,7 @@ from netviz_lsp.server.positions import LineMap, map_line_1based
 
 if TYPE_CHECKING:
     from netviz_lsp.server.app import NetVizServer
+    from netviz_lsp.server.documents import Document
 
 STAND_IN = "  # netviz: value="
 #: Keras optimizers that took ``lr`` in Keras 2 and take only ``learning_rate`` in Keras 3.
@@ -136,27 +148,337 @@ def _action(name: str, uri: str, line: int, end_character: int, fixed: list[type
         edit=types.WorkspaceEdit(changes={uri: [edit]}))
 
 
+# -- Keras 2's input_shape= / input_dim= on a Sequential's first layer -------------------------
+
+@dataclass
+class Edit:
+    """A text edit in 0-based lines and character (code point) columns of the parsed text."""
+
+    line: int
+    start: int
+    end_line: int
+    end: int
+    text: str
+
+
+@dataclass
+class Fix:
+    """A quick fix found in the text: the line of the diagnostic it fixes, and its edits."""
+
+    line: int
+    title: str
+    edits: list[Edit]
+    snippet: bool = False
+    """``edits`` hold snippet text (``${1:units}``)."""
+
+
+INPUT_KEYWORDS = ("input_shape", "input_dim")
+_KERAS_MODULES = ("keras", "tensorflow.keras", "tf.keras", "tensorflow.python.keras")
+
+
+def parse(text: str) -> Optional[ast.Module]:
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def input_callable(tree: ast.Module) -> str:
+    """How this module says ``keras.Input``: ``Input`` when imported, else through its alias for
+    Keras (``keras.Input``, ``K.Input``, ``tf.keras.Input``), else its ``layers`` module's."""
+    names: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    names.setdefault(alias.asname, alias.name)
+                else:
+                    head = alias.name.split(".")[0]
+                    names.setdefault(head, head)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                names.setdefault(alias.asname or alias.name, f"{node.module}.{alias.name}")
+    keras_like = [f"{m}{suffix}" for m in _KERAS_MODULES for suffix in ("", ".layers")]
+    for name, full in names.items():
+        if full in (f"{m}.Input" for m in keras_like):
+            return name
+    for name, full in names.items():
+        if full in _KERAS_MODULES:
+            return f"{name}.Input"
+    for name, full in names.items():
+        if full == "tensorflow":
+            return f"{name}.keras.Input"
+    for name, full in names.items():
+        if full in keras_like:
+            return f"{name}.Input"
+    return "keras.Input"
+
+
+def _parents(tree: ast.AST) -> dict[ast.AST, ast.AST]:
+    return {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+
+
+def _name(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+class _Text:
+    """The parsed text's lines, with ast's UTF-8 byte columns turned into character columns."""
+
+    def __init__(self, text: str, lines: Sequence[str]):
+        self.text, self.lines = text, lines
+
+    def char(self, lineno: int, byte_col: int) -> int:
+        line = self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""
+        return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
+
+    def start(self, node: ast.AST) -> tuple[int, int]:
+        return node.lineno - 1, self.char(node.lineno, node.col_offset)
+
+    def end(self, node: ast.AST) -> tuple[int, int]:
+        return node.end_lineno - 1, self.char(node.end_lineno, node.end_col_offset)
+
+    def segment(self, node: ast.AST) -> str:
+        return ast.get_source_segment(self.text, node) or ""
+
+
+def _without(call: ast.Call, keyword: ast.keyword, text: _Text) -> Edit:
+    """The edit removing ``keyword`` and its comma from ``call``'s arguments."""
+    ordered = sorted([*call.args, *call.keywords], key=lambda n: (n.lineno, n.col_offset))
+    at = ordered.index(keyword)
+    if at > 0:  # from the end of the argument before it: ", input_shape=(28, 28)"
+        first, last = text.end(ordered[at - 1]), text.end(keyword)
+    elif at + 1 < len(ordered):  # the first of several: "input_shape=(28, 28), "
+        first, last = text.start(keyword), text.start(ordered[at + 1])
+    else:  # the only one, with its trailing comma if it has one
+        first, last = text.start(keyword), text.end(keyword)
+        closing = text.end(call)
+        rest = text.lines[last[0]][last[1]:closing[1] - 1] if closing[0] == last[0] else ""
+        if rest.strip() == ",":
+            last = (last[0], closing[1] - 1)
+    return Edit(first[0], first[1], last[0], last[1], "")
+
+
+def input_fixes(text: str, lines: Sequence[str], warned: Iterable[int],
+                tree: Optional[ast.Module] = None) -> list[Fix]:
+    """For each 0-based line Keras warned about ``input_shape``/``input_dim`` on, when the layer
+    there is the first of a ``Sequential([...])`` list or the first ``model.add(...)``: an
+    ``Input(shape=...)`` entry (or ``model.add(Input(shape=...))``) before it, in the code's own
+    style and alias, and the argument removed."""
+    warned = set(warned)
+    tree = tree or parse(text)
+    if tree is None or not warned:
+        return []
+    source, parents, alias = _Text(text, lines), _parents(tree), input_callable(tree)
+    fixes = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or node.lineno - 1 not in warned:
+            continue
+        keyword = next((k for k in node.keywords if k.arg in INPUT_KEYWORDS), None)
+        if keyword is None:
+            continue
+        value = source.segment(keyword.value)
+        shape = value if keyword.arg == "input_shape" else f"({value},)"
+        entry = f"{alias}(shape={shape})"
+        line, column = source.start(node)
+        indent = lines[line][:column]
+        parent = parents.get(node)
+        if isinstance(parent, (ast.List, ast.Tuple)) and parent.elts and parent.elts[0] is node \
+                and _is_sequential_layers(parent, parents):
+            new = f"{entry},\n{indent}" if not indent.strip() else f"{entry}, "
+            title = f"Put `{entry}` first in the Sequential's layers, without `{keyword.arg}=` (Keras 3)"
+        elif isinstance(parent, ast.Call) and isinstance(parent.func, ast.Attribute) \
+                and parent.func.attr == "add" and parent.args and parent.args[0] is node \
+                and _first_add(parent, parents):
+            statement = parents[parent]
+            line, column = source.start(statement)
+            indent = lines[line][:column]
+            receiver = source.segment(parent.func.value)
+            added = f"{receiver}.add({entry})"
+            new = f"{added}\n{indent}" if not indent.strip() else f"{added}; "
+            title = f"Add `{added}` before this layer, without `{keyword.arg}=` (Keras 3)"
+        else:
+            continue
+        fixes.append(Fix(node.lineno - 1, title, [Edit(line, column, line, column, new),
+                                                  _without(node, keyword, source)]))
+    return fixes
+
+
+def _is_sequential_layers(sequence: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    """``sequence`` is the layers list of a ``Sequential(...)`` call (positional or ``layers=``)."""
+    call = parents.get(sequence)
+    if isinstance(call, ast.keyword):
+        call = parents.get(call)
+    if not isinstance(call, ast.Call) or _name(call.func) != "Sequential":
+        return False
+    return (bool(call.args) and call.args[0] is sequence) or \
+        any(k.arg == "layers" and k.value is sequence for k in call.keywords)
+
+
+def _first_add(call: ast.Call, parents: dict[ast.AST, ast.AST]) -> bool:
+    """``call`` (``model.add(...)``) is a statement of its own, and no ``.add`` on the same
+    receiver comes before it in its block."""
+    statement = parents.get(call)
+    block = parents.get(statement)
+    if not isinstance(statement, ast.Expr) or block is None:
+        return False
+    receiver = ast.dump(call.func.value)
+    for field_name in ("body", "orelse", "finalbody"):
+        body = getattr(block, field_name, None)
+        if isinstance(body, list) and statement in body:
+            for earlier in body[:body.index(statement)]:
+                for node in ast.walk(earlier):
+                    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                            and node.func.attr == "add" and ast.dump(node.func.value) == receiver:
+                        return False
+            return True
+    return False
+
+
+# -- a target that needs arguments -------------------------------------------------------------
+
+def args_fixes(text: str, lines: Sequence[str], needing: Iterable[int], snippet: bool,
+               tree: Optional[ast.Module] = None) -> list[Fix]:
+    """For each 0-based ``def`` line whose function needs arguments: a ``# netviz: args=(...)``
+    comment above it (above its decorators, at its indentation), where discovery reads it, with the
+    required parameters' names to replace (as snippet placeholders when ``snippet``)."""
+    needing = set(needing)
+    tree = tree or parse(text)
+    if tree is None or not needing:
+        return []
+    fixes = []
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.lineno - 1 not in needing:
+            continue
+        args = node.args
+        positional = [*args.posonlyargs, *args.args]
+        required = [a.arg for a in positional[:len(positional) - len(args.defaults)]]
+        keywords = [a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is None]
+        if not required and not keywords:
+            continue
+        plain, inside = _args_text(required, keywords, False), _args_text(required, keywords, snippet)
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+        indent = lines[first][:len(lines[first]) - len(lines[first].lstrip())] if first < len(lines) else ""
+        fixes.append(Fix(node.lineno - 1, f"Add `# netviz: args=({plain})` above `{node.name}()` to build it",
+                         [Edit(first, 0, first, 0, f"{indent}# netviz: args=({inside})\n")], snippet))
+    return fixes
+
+
+def _args_text(required: list[str], keywords: list[str], snippet: bool) -> str:
+    """``units, filters`` (or ``${1:units}, ${2:filters}``); one positional gets its tuple comma."""
+    holes = iter(range(1, len(required) + len(keywords) + 1))
+
+    def hole(name: str) -> str:
+        return f"${{{next(holes)}:{name}}}" if snippet else name
+    parts = [hole(name) for name in required] + [f"{name}={hole(name)}" for name in keywords]
+    return ", ".join(parts) + ("," if len(parts) == 1 and required else "")
+
+
+# -- fixes found in the text, as code actions ----------------------------------------------------
+
+def is_input_warning(diagnostic: types.Diagnostic) -> bool:
+    return diagnostic.source == SOURCE and diagnostic.severity == types.DiagnosticSeverity.Warning and \
+        any(f"`{word}`" in diagnostic.message for word in INPUT_KEYWORDS)
+
+
+def is_needs_arguments(diagnostic: types.Diagnostic) -> bool:
+    return diagnostic.source == SOURCE and diagnostic.code == "arguments" and "needs arguments" in diagnostic.message
+
+
+def text_actions(document: "Document", cell: Optional[str], diagnostics: Sequence[types.Diagnostic],
+                 width, snippets: bool) -> list[types.CodeAction]:
+    """The input and arguments fixes for the request's diagnostics, found in the document's current
+    text (a notebook's joined text: the edits go to the cells that hold their lines)."""
+    view = document.notebook if cell is not None else None
+    wanted: dict[int, types.Diagnostic] = {}
+    for diagnostic in diagnostics:
+        if is_input_warning(diagnostic) or is_needs_arguments(diagnostic):
+            line: Optional[int] = diagnostic.range.start.line
+            if view is not None and cell is not None:
+                line = view.to_joined(cell, diagnostic.range.start.line)
+            if line is not None:
+                wanted.setdefault(line, diagnostic)
+    if not wanted:
+        return []
+    text, lines = document.text, document.lines
+    shown = document.display_lines
+    tree = parse(text)
+    warned = [line for line, d in wanted.items() if is_input_warning(d)]
+    needing = [line for line, d in wanted.items() if is_needs_arguments(d)]
+    fixes = input_fixes(text, lines, warned, tree) + args_fixes(text, lines, needing, snippets, tree)
+    actions = []
+    for fix in fixes:
+        placed = [_place(edit, document.uri, view, shown, width) for edit in fix.edits]
+        if any(p is None for p in placed):
+            continue
+        if fix.snippet:
+            edit = types.WorkspaceEdit(document_changes=[types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None),
+                edits=[types.SnippetTextEdit(range=span, snippet=types.StringValue(new))])
+                for uri, span, new in placed])
+        else:
+            changes: dict[str, list[types.TextEdit]] = {}
+            for uri, span, new in placed:
+                changes.setdefault(uri, []).append(types.TextEdit(range=span, new_text=new))
+            edit = types.WorkspaceEdit(changes=changes)
+        actions.append(types.CodeAction(title=fix.title, kind=types.CodeActionKind.QuickFix,
+                                        diagnostics=[wanted[fix.line]], is_preferred=True, edit=edit))
+    return actions
+
+
+def _place(edit: Edit, uri: str, view: Optional["notebooks.NotebookView"], shown: Sequence[str],
+           width) -> Optional[tuple[str, types.Range, str]]:
+    """``edit`` as (URI, LSP range in the client's units, text): a notebook's goes to its cell."""
+    ends = []
+    for line, column in ((edit.line, edit.start), (edit.end_line, edit.end)):
+        text = shown[line] if line < len(shown) else ""
+        where = (uri, line) if view is None else view.to_cell(line)
+        if where is None:
+            return None
+        ends.append((where[0], types.Position(where[1], width(text[:column]))))
+    if ends[0][0] != ends[1][0]:
+        return None
+    return ends[0][0], types.Range(start=ends[0][1], end=ends[1][1]), edit.text
+
+
+def _snippets(ls: "NetVizServer") -> bool:
+    """Whether the client applies snippet edits in a workspace edit (LSP 3.18)."""
+    value = ls.client_capabilities
+    for name in ("workspace", "workspace_edit"):
+        value = getattr(value, name, None)
+    return bool(value is not None and value.snippet_edit_support and value.document_changes)
+
+
 def register(server: "NetVizServer") -> None:
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
                     types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
     @server.guarded
     def code_action(ls: "NetVizServer", params: types.CodeActionParams) -> Optional[list[types.CodeAction]]:
-        """Quick fixes: Keras 2's ``lr=`` renamed, and stand-ins for models that need a value."""
+        """Quick fixes: Keras 2's ``lr=`` renamed and ``input_shape=`` made an ``Input``, the
+        ``# netviz: args=`` comment of a factory that needs arguments, and stand-ins for models
+        that need a value."""
         here = ls.workspace.get_text_document(params.text_document.uri)
-        renamed = renamed_lr_actions(params.text_document.uri, here.lines, params.context.diagnostics)
+        found = renamed_lr_actions(params.text_document.uri, here.lines, params.context.diagnostics)
         document, cell = notebooks.locate(ls, params.text_document.uri)
-        if document is None or document.discovered is None:
-            return renamed or None
+        if document is None:
+            return found or None
+        width = lambda text: ls.width(document.uri, text)  # noqa: E731
+        found += text_actions(document, cell, params.context.diagnostics, width, _snippets(ls))
+        if document.discovered is None:
+            return found or None
         discovery, snapshot = document.discovered
         stand_ins = discovery.stand_ins
         if not stand_ins:
-            return renamed or None
+            return found or None
         lines = document.display_lines
         fixes = stand_in_fixes(stand_ins, {t.name: t.line for t in discovery.factories},
                                document.line_map(snapshot), lines)
-        width = lambda text: ls.width(document.uri, text)  # noqa: E731
         if cell is not None and document.notebook is not None:
-            return renamed + notebook_actions(fixes, document.notebook, cell, params.range.start.line,
-                                              params.range.end.line, params.context.diagnostics, width) or None
-        return renamed + actions_for(fixes, document.uri, lines, params.range.start.line, params.range.end.line,
-                                     params.context.diagnostics, width) or None
+            return found + notebook_actions(fixes, document.notebook, cell, params.range.start.line,
+                                            params.range.end.line, params.context.diagnostics, width) or None
+        return found + actions_for(fixes, document.uri, lines, params.range.start.line, params.range.end.line,
+                                   params.context.diagnostics, width) or None

@@ -3,23 +3,28 @@
 On a line that created layers (``ModelGraph.layers_at_line``: the layer's own line or a
 call site in its creation chain) the hover is a table with one row per layer: a line in
 a loop or a helper call made several, and all are shown. On a factory's ``def`` line it
-is the model summary. Never waits for a build; lines are mapped through unsaved edits
-(``positions.LineMap``) and a line that changed since the build gets no hover at all.
-In a notebook cell the line is first taken to the notebook's joined text.
+is the model summary. On the line where the last build failed, when the failure carries
+its partial graph (``BuildError.graph``), the hover says first what met there: "`Add`
+received `(None, 8)` from line 88 and `(None, 9)` from line 89", from the graph's edges
+into the failed layer and their sources' shapes and lines. Never waits for a build; lines
+are mapped through unsaved edits (``positions.LineMap``) and a line that changed since the
+build gets no hover at all. In a notebook cell the line is first taken to the notebook's
+joined text, and lines are said as "cell 3, line 2".
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Optional, Sequence
 
 from lsprotocol import types
 
-from netviz_lsp.graph import Layer, ModelGraph, format_count, format_shape
+from netviz_lsp.graph import BuildError, Layer, ModelGraph, format_count, format_shape
 from netviz_lsp.server import markdown as md
 from netviz_lsp.server import notebooks
 
 if TYPE_CHECKING:
     from netviz_lsp.server.app import NetVizServer
+    from netviz_lsp.server.documents import Document
 
 _MB = 1024 * 1024  # Keras' summary counts MB in powers of two; so do we
 
@@ -36,6 +41,42 @@ def hover_markdown(graphs: Sequence[ModelGraph], line: int) -> Optional[str]:
     titled = len(sections) > 1
     parts = [layer_table(layers, graph.factory if titled else None) for graph, layers in sections]
     return "\n\n".join(parts)
+
+
+def failure_markdown(errors: Iterable[BuildError], line: int,
+                     where: Callable[[int], str] = lambda line: f"line {line}") -> Optional[str]:
+    """What met at 1-based ``line`` of the text the errors were built from, when a build failed
+    there with a partial graph: the failed layer's inputs, their shapes and where they came from
+    (``where`` says a built line as the user reads it now). None when nothing failed there."""
+    found: dict[str, str] = {}  # text -> the factory it failed for (several may share a helper's failure)
+    for error in errors:
+        graph = error.graph
+        if graph is None or error.line != line:
+            continue
+        failed = next((layer for layer in graph.layers if layer.failed), None)
+        if failed is None:
+            continue
+        by_id = {layer.id: layer for layer in graph.layers}
+        sources = [by_id[source] for source, target in graph.edges if target == failed.id and source in by_id]
+        title = md.code(failed.class_name)
+        if sources:
+            text = f"{title} received " + _and([_came(source, where) for source in sources])
+        else:
+            text = f"{title} failed here"
+        found.setdefault(text, error.factory or graph.factory)
+    if len(found) > 1:
+        return "\n\n".join(f"**{md.escape(factory)}**: {text}" for text, factory in found.items())
+    return next(iter(found), None)
+
+
+def _came(layer: Layer, where: Callable[[int], str]) -> str:
+    shape = md.code(format_shape(layer.output_shape))
+    place = where(layer.line) if layer.line else ""
+    return f"{shape} from {place}" if place else f"{shape} from {md.code(layer.name)}"
+
+
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def layer_table(layers: Sequence[Layer], factory: Optional[str] = None) -> str:
@@ -110,8 +151,34 @@ def register(server: "NetVizServer") -> None:
             line = document.notebook.to_joined(cell, params.position.line)
         if line is None:
             return None
+        parts = [failure_here(document, line)]
         for graphs, built_line in document.graphs_at(line):
-            text = hover_markdown(graphs, built_line + 1)
-            if text:
-                return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
+            parts.append(hover_markdown(graphs, built_line + 1))
+            if parts[-1]:
+                break
+        text = "\n\n---\n\n".join(part for part in parts if part)
+        if text:
+            return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text))
         return None
+
+
+def failure_here(document: "Document", line: int) -> Optional[str]:
+    """``failure_markdown`` for current 0-based ``line``, from the document's last build."""
+    built = document.last
+    if built is None or not any(error.graph is not None for error in built.errors):
+        return None
+    line_map = document.line_map(built.snapshot)
+    built_line = line_map.to_old(line)
+    if built_line is None:
+        return None
+
+    def where(source_line: int) -> str:
+        now = line_map.to_new(source_line - 1)
+        if now is None:
+            return ""
+        if document.notebook is None:
+            return f"line {now + 1}"
+        cell = document.notebook.to_cell(now)
+        index = document.notebook.index_of(cell[0]) if cell is not None else None
+        return f"cell {index + 1}, line {cell[1] + 1}" if cell is not None and index is not None else ""
+    return failure_markdown(built.errors, built_line + 1, where)
