@@ -116,3 +116,12 @@ MAX_NAME_CHARS = 40
 def colors(category: Optional[str]) -> Colors:
     """The colours for ``category``; unknown ones look like ``other``."""
     return PALETTE.get(category or "other", PALETTE["other"])
+
+FAILED = Colors("#fde7e9", "#d1242f", "#b31d28")
+"""The layer whose call raised (``Layer.failed``) and the note that gives the error, in an
+error's partial graph: the editor's error red, as exports show it (the panel re-themes the
+``layer-failed`` and ``failure-note`` classes with ``--vscode-errorForeground``)."""
+FAILURE_NOTE_CHARS = 56
+"""The error message beside the failed layer is wrapped at this many characters a line..."""
+FAILURE_NOTE_LINES = 6
+"""...and cut, with an ellipsis, after this many lines (the banner and tooltip keep it whole)."""
