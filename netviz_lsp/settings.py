@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Optional
 
 RANKDIRS = ("TB", "LR", "BT", "RL")
+BACKEND_CHOICES = ("auto", "tensorflow", "jax", "torch")
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,10 @@ class BuildOptions:
     """Build the unsaved text as the user types (when it parses), not only on save."""
     on_type_delay_ms: int = 150
     """Idle time after the last keystroke before an unsaved text is built."""
+    backend: str = "auto"
+    """The Keras backend builds run on: ``auto`` (the user's own, but JAX for shape-only builds
+    of a file that uses neither TensorFlow nor torch directly, when JAX is installed:
+    ``discovery/backend.py``), ``tensorflow``, ``jax`` or ``torch``."""
 
     def effective_memory_limit_mb(self) -> int:
         """The worker's address-space-independent memory cap: the setting, or 60 % of RAM."""
@@ -131,6 +136,7 @@ class Settings:
                 factory_args=factory_args,
                 on_type=_bool(build.get("onType"), b.on_type),
                 on_type_delay_ms=int(_bounded(build.get("onTypeDelayMs"), b.on_type_delay_ms, 0, 10_000)),
+                backend=_choice(build.get("backend"), BACKEND_CHOICES, b.backend),
             ),
             render=RenderOptions(
                 show_shapes=_bool(render.get("showShapes"), r.show_shapes),
@@ -154,6 +160,11 @@ class Settings:
 def _section(data: dict, key: str) -> dict:
     value = data.get(key)
     return value if isinstance(value, dict) else {}
+
+
+def _choice(value: Any, choices: tuple[str, ...], default: str) -> str:
+    text = value.strip().lower() if isinstance(value, str) else None
+    return text if text in choices else default
 
 
 def _bool(value: Any, default: bool) -> bool:

@@ -1,6 +1,7 @@
 """The worker process: ``python -m netviz_lsp.worker --read-fd R --write-fd W --trace-file T``.
 
-Imports Keras once, says ``ready``, then serves build requests one at a time over
+Imports Keras once (with the backend ``KERAS_BACKEND`` names: the pool sets it per worker),
+says ``ready``, then serves build requests one at a time over
 the pipe pair it was given. File descriptor 1 is pointed at stderr before any user
 code runs, so ``print()`` and even ``os.write(1, ...)`` never reach the channel.
 Faulthandler writes Python stacks to the trace file on a fatal signal, and on
@@ -45,7 +46,19 @@ def main(argv: list[str] | None = None) -> int:
     from netviz_lsp.worker import messages, protocol
 
     started = time.perf_counter()
-    import keras  # noqa: F401  (the expensive import, paid once per worker)
+    try:
+        import keras  # noqa: F401  (the expensive import, paid once per worker)
+    except Exception as error:  # the backend's package missing (ImportError), or an unknown backend (ValueError)
+        # The pool shows the last line of output as why the worker could not start.
+        backend = os.environ.get("KERAS_BACKEND") or "tensorflow"
+        package = {"tensorflow": "tensorflow", "jax": "jax[cpu]", "torch": "torch"}.get(backend, backend)
+        missing = f"no module {error.name}" if getattr(error, "name", None) else str(error)
+        print(f"Keras could not be imported with the {backend} backend in {sys.executable} "
+              f"({type(error).__name__}: {missing}); install it there (pip install {package}) "
+              "or choose another backend (netviz.build.backend, KERAS_BACKEND or ~/.keras/keras.json)",
+              file=sys.stderr, flush=True)
+        return 1
+    backend = keras.backend.backend()
 
     from netviz_lsp.worker import offline
     from netviz_lsp.worker.build import mark_preloaded, run_build
@@ -60,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     mark_preloaded()
 
     def emit(event: messages.Event) -> None:
+        if isinstance(event, messages.ModelEvent) and isinstance(event.graph.get("build"), dict):
+            event.graph["build"]["backend"] = backend  # the backend Keras really runs on here
         protocol.send(args.write_fd, messages.event_to_wire(event))
 
     emit(messages.Ready(round(import_ms, 1), os.getpid()))

@@ -7,6 +7,13 @@ takes its place and the build goes on with the factories that were not reached,
 so one bad factory never hides the others. With ``spare=True`` a second worker is
 kept warm, so replacing one costs no TensorFlow import.
 
+Keras fixes its backend (TensorFlow, JAX or torch) when it is imported, so a worker
+serves one backend for its life. The pool's own workers run ``backend`` (default: the
+user's, from ``KERAS_BACKEND`` or their ``keras.json``); ``build(..., backend=...)`` for
+another backend goes to a second pool of that backend's workers, started on first need. ``cancel()`` (from another
+thread) stops the build in flight the same way, for a caller whose result is no longer
+wanted: its worker is killed and replaced, and the build ends at once, retrying nothing.
+
 Worker states: starting -> ready -> building -> ready ... -> exited.
 """
 
@@ -35,17 +42,75 @@ OUTPUT_LIMIT = 64 * 1024
 """Bytes of user output forwarded per build; the rest is counted, not copied."""
 
 
+BACKENDS = ("tensorflow", "jax", "torch")
+"""The Keras backends NetViz builds with."""
+
+
+def user_keras_dir() -> str:
+    """The folder the user's Keras reads ``keras.json`` from: ``KERAS_HOME``, else ``~/.keras``
+    (``/tmp/.keras`` when the home folder is not writable), as Keras itself decides."""
+    if "KERAS_HOME" in os.environ:
+        return os.environ["KERAS_HOME"]
+    home = os.path.expanduser("~")
+    if not os.access(home, os.W_OK):
+        home = "/tmp"
+    return os.path.join(home, ".keras")
+
+
+def user_backend() -> str:
+    """The user's own Keras backend: ``KERAS_BACKEND``, else their ``keras.json``, else ``tensorflow``.
+
+    Read from the user's real Keras folder, never from the private one the workers get.
+    """
+    import json
+
+    backend = os.environ.get("KERAS_BACKEND", "").strip().lower()
+    if backend:
+        return backend
+    try:
+        with open(os.path.join(user_keras_dir(), "keras.json"), encoding="utf-8") as config:
+            value = json.load(config).get("backend")
+    except (OSError, ValueError, AttributeError):
+        value = None
+    return value.strip().lower() if isinstance(value, str) and value.strip() else "tensorflow"
+
+
+_AVAILABLE: dict[tuple[str, str], bool] = {}
+
+
+def backend_available(backend: str, python: Optional[str] = None) -> bool:
+    """Whether ``python`` (default: this interpreter) can import ``backend``'s package; remembered."""
+    python = python or sys.executable
+    key = (python, backend)
+    if key not in _AVAILABLE:
+        module = "tensorflow" if backend == "tensorflow" else backend
+        if os.path.realpath(python) == os.path.realpath(sys.executable):
+            import importlib.util
+
+            _AVAILABLE[key] = importlib.util.find_spec(module) is not None
+        else:
+            try:
+                probe = subprocess.run([python, "-c", f"import importlib.util, sys; "
+                                        f"sys.exit(importlib.util.find_spec({module!r}) is None)"],
+                                       stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+                _AVAILABLE[key] = probe.returncode == 0
+            except (OSError, subprocess.SubprocessError):
+                _AVAILABLE[key] = False
+    return _AVAILABLE[key]
+
+
 def keras_home() -> str:
     """A private KERAS_HOME for the workers, holding a copy of the user's ``keras.json``.
 
     Keras writes its config (and ``get_file`` its downloads) under ``~/.keras``; NetViz
-    writes nothing there, yet honours the user's settings (backend, floatx, image format).
+    writes nothing there, yet honours the user's settings (floatx, image format; the
+    backend is read before, by ``user_backend``, and passed as ``KERAS_BACKEND``).
     """
     import shutil
 
     folder = os.path.join(tempfile.gettempdir(), f"netviz-keras-{os.getuid()}")
     os.makedirs(folder, mode=0o700, exist_ok=True)
-    config = os.path.join(os.path.expanduser("~"), ".keras", "keras.json")
+    config = os.path.join(user_keras_dir(), "keras.json")
     mine = os.path.join(folder, "keras.json")
     try:
         if os.path.isfile(config):
@@ -74,8 +139,10 @@ class BuildOutcome:
 class Worker:
     """One worker process and its channel."""
 
-    def __init__(self, python: str, memory_mb: int, on_output: Callable[[str], None]):
+    def __init__(self, python: str, memory_mb: int, on_output: Callable[[str], None],
+                 backend: Optional[str] = None):
         self.state = "starting"
+        self.backend = backend or user_backend()
         self.import_ms: Optional[float] = None
         self._on_output = on_output
         self._forwarded = 0
@@ -87,6 +154,7 @@ class Worker:
         self.trace_path = trace.name
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL=os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3"))
         env["PYTHONUNBUFFERED"] = "1"
+        env["KERAS_BACKEND"] = self.backend  # fixed for this process's life, whatever keras.json says
         if "KERAS_HOME" not in env:  # a user's own KERAS_HOME is theirs to write to
             env["KERAS_HOME"] = keras_home()
         command = [python, "-m", "netviz_lsp.worker", "--read-fd", str(to_worker_r),
@@ -213,8 +281,12 @@ class BuildPool:
     """Runs builds on a warm worker, one at a time; thread-safe."""
 
     def __init__(self, python: Optional[str] = None, memory_mb: int = 0, spare: bool = False,
-                 on_output: Optional[Callable[[str], None]] = None):
+                 on_output: Optional[Callable[[str], None]] = None, backend: Optional[str] = None):
         self.python = python or sys.executable
+        self.backend = backend or user_backend()
+        """The backend of this pool's own workers; other backends' builds go to ``_others``."""
+        self._others: dict[str, BuildPool] = {}
+        self._others_lock = threading.Lock()
         self.memory_mb = memory_mb
         self.spare = spare
         self.on_output = on_output or (lambda text: sys.stderr.write(text))
@@ -223,28 +295,69 @@ class BuildPool:
         self._closed = False
         self._request_id = 0
         self.builds = 0
+        self._active_lock = threading.Lock()
+        self._active: Optional[tuple[Worker, float]] = None
+        """The worker running a request now, and since when (``time.monotonic``)."""
+        self._cancelled: Optional[Worker] = None
+        self.cancelled = 0
+        """How many builds ``cancel`` stopped."""
 
-    def start(self) -> None:
-        """Start the worker now, without waiting for Keras to import (the spare follows the first build)."""
+    def start(self, backend: Optional[str] = None) -> None:
+        """Start a worker of ``backend`` (default: the pool's) now, without waiting for Keras to
+        import (the spare follows the first build)."""
+        pool = self._pool(backend)
+        if pool is not self:
+            return pool.start()
         with self._lock:
             self._fill(with_spare=False)
 
     def worker_pids(self) -> list[int]:
         """Process ids of the live workers, the active one first (for diagnostics and tests)."""
-        return [w.process.pid for w in self._workers if w.state != "exited"]
+        return [w.process.pid for w in self._workers if w.state != "exited"] + [
+            pid for other in list(self._others.values()) for pid in other.worker_pids()]
+
+    def backends(self) -> dict[str, list[int]]:
+        """Each backend that has live workers, with their process ids."""
+        found = {self.backend: [w.process.pid for w in self._workers if w.state != "exited"]}
+        for backend, other in list(self._others.items()):
+            found.update(other.backends())
+        return {backend: pids for backend, pids in found.items() if pids}
 
     @property
     def warm(self) -> bool:
         """True when a worker has Keras imported and is idle or building (no import to wait for)."""
-        return any(w.state in ("ready", "building") for w in self._workers)
+        return any(w.state in ("ready", "building") for w in self._workers) or any(
+            other.warm for other in list(self._others.values()))
+
+    def _pool(self, backend: Optional[str]) -> "BuildPool":
+        """The pool whose workers run ``backend``: this one, or another made on first need."""
+        if backend is None or backend == self.backend:
+            return self
+        with self._others_lock:
+            if self._closed:
+                raise WorkerStartError("the build pool is closed")
+            other = self._others.get(backend)
+            if other is None:
+                other = self._others[backend] = BuildPool(self.python, self.memory_mb, self.spare,
+                                                          self.on_output, backend)
+            other.memory_mb = self.memory_mb
+            return other
 
     def build(self, request: BuildRequest, timeout: float,
-              on_stage: Optional[Callable[[str, Optional[str]], None]] = None) -> BuildOutcome:
-        """Build every target of ``request``; never raises for anything the user's code does.
+              on_stage: Optional[Callable[[str, Optional[str]], None]] = None,
+              backend: Optional[str] = None) -> BuildOutcome:
+        """Build every target of ``request`` on a worker of ``backend`` (default: the pool's);
+        never raises for anything the user's code does.
 
         ``on_stage("slice", None)`` is called when the file's statements start running,
         ``on_stage("factory", name)`` when a target is evaluated.
         """
+        try:
+            pool = self._pool(backend)
+        except WorkerStartError as error:
+            return BuildOutcome(errors=[BuildError("crash", str(error), None, t.name) for t in request.targets])
+        if pool is not self:
+            return pool.build(request, timeout, on_stage)
         with self._lock:
             self.builds += 1
             outcome = BuildOutcome()
@@ -255,8 +368,40 @@ class BuildPool:
                 self._fill()  # the spare starts importing now, not while the first build needs the CPU
             return outcome
 
+    def running_s(self) -> Optional[float]:
+        """Seconds the request in flight has run on its worker (its Keras import not counted); None when idle."""
+        active = self._active
+        if active is None:  # or on another backend's worker
+            return next((s for s in (o.running_s() for o in list(self._others.values())) if s is not None), None)
+        return time.monotonic() - active[1]
+
+    def cancel(self) -> bool:
+        """Stop the request in flight now (any thread): its worker is killed and replaced, and
+        ``build`` returns at once, its unfinished targets ``crash`` errors that say so. False
+        when no request is running on a worker (waiting for one to start, or idle)."""
+        with self._active_lock:
+            if self._active is None:  # or on another backend's worker
+                return any([other.cancel() for other in list(self._others.values())])
+            worker = self._cancelled = self._active[0]
+        try:
+            os.killpg(worker.process.pid, signal.SIGKILL)  # the reader sees EOF; _run replaces it
+        except (ProcessLookupError, PermissionError):
+            pass
+        return True
+
     def restart(self) -> None:
-        """Replace every worker; a running build ends as a crash and the next one uses the new worker."""
+        """Replace every worker; a running build ends as a crash and the next one uses the new worker.
+
+        Other backends' pools are restarted the same way when warm; the others start on their next build."""
+        with self._others_lock:
+            others = list(self._others.items())
+            self._others = {backend: other for backend, other in others if other.warm}
+        for backend, other in others:
+            if backend in self._others:
+                other.memory_mb = self.memory_mb
+                other.restart()
+            else:
+                other.close()
         for worker in list(self._workers):
             worker.kill()  # ends a running build now, instead of waiting for it
         with self._lock:
@@ -268,6 +413,10 @@ class BuildPool:
     def close(self) -> None:
         """Kill every worker now, without waiting for a running build (it ends as a crash value)."""
         self._closed = True
+        with self._others_lock:
+            others = list(self._others.values())
+        for other in others:
+            other.close()
         for worker in list(self._workers):
             worker.kill()
 
@@ -277,7 +426,7 @@ class BuildPool:
         wanted = 2 if self.spare and with_spare else 1
         self._workers = [w for w in self._workers if w.state != "exited"]
         while len(self._workers) < wanted:
-            self._workers.append(Worker(self.python, self.memory_mb, self.on_output))
+            self._workers.append(Worker(self.python, self.memory_mb, self.on_output, self.backend))
 
     def _ready_worker(self) -> Worker:
         self._fill(with_spare=False)
@@ -315,12 +464,15 @@ class BuildPool:
         done: set[str] = set()
         try:
             worker.clear_trace()
+            with self._active_lock:
+                self._active, self._cancelled = (worker, time.monotonic()), None
             worker.send(request)
             deadline = time.monotonic() + timeout
             while True:
                 message = worker.reader.receive(max(0.0, deadline - time.monotonic()))
                 if message is None:
                     line = worker.stack_line(request.path, ask=True)
+                    self._end_active(worker)
                     self._replace(worker)
                     return self._blame(request, stage, done, outcome, "timeout", line,
                                        f"did not finish within {timeout:g} s; the worker was stopped and replaced")
@@ -348,13 +500,22 @@ class BuildPool:
                     done.add(event.target)
                 elif isinstance(event, Done):
                     worker.state = "ready"
-                    if event.leftovers:
+                    if self._end_active(worker):  # cancelled as it finished: the kill is on its way
+                        self._replace(worker)
+                    elif event.leftovers:
                         self.on_output(f"netviz: the build left {', '.join(event.leftovers[:5])} running; "
                                        "replacing the worker\n")
                         self._replace(worker)
                     return []
         except ChannelClosed:
             worker.process.wait()
+            if self._end_active(worker):
+                self.cancelled += 1
+                self._replace(worker)
+                pending = [t for t in request.targets if t.name not in done]
+                outcome.errors.extend(BuildError("crash", "the build was cancelled: a newer text of the file "
+                                                 "replaced it", None, t.name) for t in pending)
+                return []
             line = worker.stack_line(request.path, ask=False)
             description = worker.describe_exit()
             if worker.process.returncode == -signal.SIGKILL:
@@ -362,6 +523,13 @@ class BuildPool:
             self._replace(worker)
             return self._blame(request, stage, done, outcome, "crash", line,
                                f"stopped the build: {description}; a fresh worker took its place")
+
+    def _end_active(self, worker: Worker) -> bool:
+        """The request on ``worker`` ended; True when ``cancel`` stopped it."""
+        with self._active_lock:
+            cancelled = self._cancelled is worker
+            self._active, self._cancelled = None, None
+        return cancelled
 
     @staticmethod
     def _blame(request: BuildRequest, stage: Optional[Stage], done: set[str], outcome: BuildOutcome,
