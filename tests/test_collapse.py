@@ -12,6 +12,8 @@ import re
 from pathlib import Path
 
 from netviz_lsp.graph import Group, ModelGraph
+from netviz_lsp.render import render
+from netviz_lsp.settings import RenderOptions
 from netviz_lsp.render.collapse import COLLAPSE_OVER, collapse, default_expanded, is_collapsed
 
 FIXTURES = Path(__file__).parent.parent / "editor-client" / "test" / "fixtures"
@@ -110,17 +112,37 @@ def test_everything_expanded_draws_every_layer_and_collapsing_twice_changes_noth
     assert twice.to_dict() == once.to_dict()
 
 
-def test_a_collapsed_nested_model_absorbs_the_model_and_its_layers():
+def test_a_nested_group_is_its_model_layer_collapsed_or_expanded():
     graph = fixture_graph("nested.diagram.json", "siamese")
     inner = [layer.id for layer in graph.layers if layer.parent == "shared_features"]
-    graph.groups = [Group(id="group:shared_features", label="shared_features", kind="nested", layers=inner,
-                          params=sum(layer.params for layer in graph.layers if layer.id in inner))]
-    top = collapse(graph, set())
-    assert [layer.id for layer in top.layers] == ["left", "right", "group:shared_features", "subtract", "same"]
-    node = top.layers[2]
-    model = next(layer for layer in graph.layers if layer.id == "shared_features")
-    assert node.class_name == model.class_name and node.params == model.params
-    assert node.output_shape == model.output_shape
-    assert top.edges == [["left", "group:shared_features"], ["right", "group:shared_features"],
-                         ["group:shared_features", "subtract"], ["subtract", "same"]]
-    assert collapse(graph, {"group:shared_features"}).layers == graph.layers
+    graph.groups = [Group(id="group:shared_features", label="shared_features", kind="nested",
+                          layers=["shared_features", *inner], params=512)]
+    # Collapsing absorbs nothing: the model layer keeps its id and the renderer hides its inside.
+    assert collapse(graph, set()).layers == graph.layers
+    assert collapse(graph, set()).edges == graph.edges
+    closed = render(graph, "svg", RenderOptions(expand_groups=()))
+    opened = render(graph, "svg", RenderOptions(expand_groups=("group:shared_features",)))
+    assert node_ids(closed) == {"left", "right", "shared_features", "subtract", "same"}
+    assert node_ids(opened) == {"left", "right", "subtract", "same", *inner}
+    assert 'id="shared_features" class="cluster layer layer&#45;model"' in opened.decode()
+    # No expand_groups: nested models follow expand_nested, as before groups.
+    assert node_ids(render(graph, "svg")) == node_ids(closed)
+    assert node_ids(render(graph, "svg", RenderOptions(expand_nested=True))) == node_ids(opened)
+
+
+def node_ids(svg: bytes) -> set[str]:
+    return set(re.findall(r'<g id="([^"]+)" class="node', svg.decode()))
+
+
+def test_drawn_resnet50_has_its_groups_as_nodes_and_boxes():
+    graph = resnet50()
+    svg = render(graph, "svg").decode()
+    assert node_ids(svg.encode()) == {"input_layer", "conv1_pad", "conv1_conv", "conv1_bn", "conv1_relu", "pool1_pad",
+                                      "pool1_pool", "group:conv2", "group:conv3", "group:conv4", "group:conv5",
+                                      "avg_pool", "predictions"}
+    assert 'id="group:conv2" class="node layer layer&#45;group group&#45;collapsed group&#45;block"' in svg
+    assert "32 layers · 220,032 params" in svg
+    opened = render(graph, "svg", RenderOptions(expand_groups=("group:conv2",), edge_shapes=True)).decode()
+    assert 'id="group:conv2" class="cluster group group&#45;expanded group&#45;block"' in opened
+    assert {"group:conv2_block1", "group:conv2_block3"} <= node_ids(opened.encode())
+    assert re.search(r"<g id=\"edge\d+\" class=\"edge\">.*?> \(None, 56, 56, 256\)</text>", opened, re.DOTALL)

@@ -10,8 +10,10 @@
   leaves the group from; the last layer when none does). ``class_name`` says what it
   is (``COLLAPSED_CLASS``, or the nested model's class for a ``nested`` group).
 - A layer inside a shown-collapsed group is absorbed; so are the layers nested in an
-  absorbed model (``parent`` chain), and the nested model whose inner layers a
-  ``nested`` group lists.
+  absorbed model (``parent`` chain).
+- A ``nested`` group is its model's own layer, which the renderer draws collapsed or
+  expanded as ``nesting.py`` says (``nested_model``): collapsing it absorbs nothing, so the
+  model keeps its layer id, and only the groups inside it are hidden.
 - Edges are rewired to the synthetic layers; an edge that then joins a node to itself
   is dropped, and repeats are dropped (first occurrence order kept).
 - ``groups`` keeps the expanded groups every ancestor of which is expanded, and the shown
@@ -94,10 +96,9 @@ def collapse(graph: ModelGraph, expanded: Iterable[str]) -> ModelGraph:
         if group.id in by_layer:  # already collapsed: its synthetic layer stays as it is
             owner[group.id] = group.id
             continue
+        if nested_model(group, by_layer) is not None:
+            continue
         members = [lid for lid in group.layers if lid in by_layer]
-        model = _nested_model(group, by_layer)
-        if model is not None:
-            members.append(model)
         stack = list(members)
         while stack:
             lid = stack.pop()
@@ -132,15 +133,22 @@ def collapse(graph: ModelGraph, expanded: Iterable[str]) -> ModelGraph:
     return dataclasses.replace(graph, layers=layers, edges=edges, groups=groups)
 
 
-def _nested_model(group: Group, by_layer: dict[str, Layer]) -> Optional[str]:
-    """For a ``nested`` group that lists a model's inner layers only: that model's layer id."""
+def nested_model(group: Group, by_layer: dict[str, Layer]) -> Optional[str]:
+    """The id of the model layer a ``nested`` group stands for: the model among its layers
+    that no other of its layers holds, or the one parent of all its layers; else ``None``."""
     if group.kind != "nested":
         return None
+    inside = set(group.layers)
+    for lid in group.layers:
+        layer = by_layer.get(lid)
+        if layer is not None and layer.is_model and layer.parent not in inside:
+            return lid
     parents = {by_layer[lid].parent for lid in group.layers if lid in by_layer}
-    if len(parents) != 1:
-        return None
-    (parent,) = parents
-    return parent if parent in by_layer and parent not in group.layers else None
+    if len(parents) == 1:
+        (parent,) = parents
+        if parent in by_layer and by_layer[parent].is_model:
+            return parent
+    return None
 
 
 def _synthetic(group: Group, graph: ModelGraph, owner: dict[str, str]) -> Layer:
@@ -158,9 +166,6 @@ def _synthetic(group: Group, graph: ModelGraph, owner: dict[str, str]) -> Layer:
     sizes = [layer.activation_bytes for layer in leaves]
     outer = members[0].parent if members[0].parent not in member_ids else None
     class_name = COLLAPSED_CLASS.get(group.kind, "Group")
-    if group.kind == "nested":
-        model = next((layer for layer in members if layer.is_model), None)
-        class_name = model.class_name if model is not None else class_name
     return Layer(
         id=group.id,
         name=group.label,

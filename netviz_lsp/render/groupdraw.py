@@ -12,7 +12,7 @@ whose title starts with ``COLLAPSE_MARK`` (the panel's collapse control).
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Optional
 
 import graphviz
 
@@ -30,15 +30,25 @@ COLLAPSE_MARK = "\u2212"
 SEPARATOR = " \u00b7 "
 
 
-def drawn_graph(graph: ModelGraph, options: RenderOptions) -> ModelGraph:
-    """``graph`` with its groups collapsed as ``options.expand_groups`` asks (``None``: the default)."""
+def drawn_graph(graph: ModelGraph, options: RenderOptions) -> tuple[ModelGraph, Optional[set[str]]]:
+    """``graph`` with its groups collapsed as ``options.expand_groups`` asks, and the groups expanded.
+
+    ``expand_groups`` ``None`` is the default: every group expanded, none in a graph over
+    ``COLLAPSE_OVER`` layers; nested models' groups as ``expand_nested`` says. A graph
+    ``collapse`` made already is drawn as it is (its nested models as ``expand_nested`` says:
+    pass ``expand_groups`` instead to decide them too).
+    """
     if not graph.groups:
-        return graph
+        return graph, None
     if options.expand_groups is not None:
-        return collapse(graph, set(options.expand_groups))
-    if is_collapsed(graph):  # collapsed already (collapse.py): drawn as it is
-        return graph
-    return collapse(graph, default_expanded(graph))
+        expanded = set(options.expand_groups)
+    elif is_collapsed(graph):
+        return graph, None
+    else:
+        expanded = {gid for gid in default_expanded(graph)}
+        nested = {g.id for g in graph.groups if g.kind == "nested"}
+        expanded = (expanded | nested) if options.expand_nested else (expanded - nested)
+    return collapse(graph, expanded), expanded
 
 
 def group_facts(group: Group) -> str:

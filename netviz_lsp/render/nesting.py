@@ -17,8 +17,9 @@ Groups (``graph.groups``, after ``collapse.py``): a group whose id is no layer's
 expanded and drawn as a box (``GroupBox``) around the drawn items it holds, nested as
 the groups are; boxes only surround, edges are never re-routed through them. Inside an
 expanded model's cluster, only the groups that do not hold the model itself are boxes
-there. A model whose ``nested`` group is expanded is drawn expanded, whatever
-``expand_nested`` says.
+there. ``nested`` groups are no boxes: their model's cluster is. When the drawing's
+expanded groups are given, a model with a ``nested`` group is expanded exactly when that
+group is; ``expand_nested`` then decides only for models without one.
 """
 
 from __future__ import annotations
@@ -66,16 +67,17 @@ class DrawPlan:
         return layer_id in self.members
 
 
-def plan_drawing(graph: ModelGraph, expand_nested: bool) -> DrawPlan:
+def plan_drawing(graph: ModelGraph, expand_nested: bool, expanded_groups: Optional[set[str]] = None) -> DrawPlan:
     """Decide nodes, clusters and edges for ``graph`` (see the module docstring)."""
     tree = _Tree(graph)
     plan = DrawPlan()
-    forced = _models_of_expanded_nested_groups(graph, tree)
+    decided = _nested_groups(graph, tree) if expanded_groups is not None else {}
 
     def expanded(model_id: str) -> bool:
         seen, current = set(), model_id
         while current is not None:
-            if current in seen or not (expand_nested or current in forced):
+            group = decided.get(current)
+            if current in seen or not (expand_nested if group is None else group in expanded_groups):
                 return False
             seen.add(current)
             current = tree.parent(current)
@@ -109,20 +111,16 @@ def plan_drawing(graph: ModelGraph, expand_nested: bool) -> DrawPlan:
     return plan
 
 
-def _models_of_expanded_nested_groups(graph: ModelGraph, tree: "_Tree") -> set[str]:
-    """The models an expanded ``nested`` group stands for: drawn expanded whatever ``expand_nested`` says."""
-    layer_ids = set(tree.by_id)
-    models: set[str] = set()
+def _nested_groups(graph: ModelGraph, tree: "_Tree") -> dict[str, str]:
+    """Model layer id -> the id of the ``nested`` group that stands for it."""
+    from netviz_lsp.render.collapse import nested_model
+
+    found: dict[str, str] = {}
     for group in graph.groups:
-        if group.kind != "nested" or group.id in layer_ids:
-            continue
-        members = [lid for lid in group.layers if lid in tree.by_id]
-        inside = set(members)
-        models.update(lid for lid in members if tree.by_id[lid].is_model and tree.parent(lid) not in inside)
-        parents = {tree.parent(lid) for lid in members}
-        if len(parents) == 1 and None not in parents:
-            models.update(p for p in parents if p not in inside)
-    return models
+        model = nested_model(group, tree.by_id)
+        if model is not None:
+            found.setdefault(model, group.id)
+    return found
 
 
 class _Boxes:
@@ -131,7 +129,7 @@ class _Boxes:
     def __init__(self, graph: ModelGraph):
         layer_ids = {layer.id for layer in graph.layers}
         self.groups = {g.id: g for g in graph.groups}
-        self.expanded = [g for g in graph.groups if g.id not in layer_ids]
+        self.expanded = [g for g in graph.groups if g.id not in layer_ids and g.kind != "nested"]
         self.members = {g.id: set(g.layers) for g in self.expanded}
         self.depth: dict[str, int] = {}
         for g in graph.groups:
