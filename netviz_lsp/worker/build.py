@@ -22,13 +22,13 @@ import types
 from typing import Any, Callable, Iterator, Optional
 
 from netviz_lsp.discovery import slice_module
-from netviz_lsp.graph import BuildError, BuildInfo
+from netviz_lsp.graph import BuildError, BuildInfo, BuildWarning
 from netviz_lsp.worker import offline
-from netviz_lsp.worker.extract import extract_model
+from netviz_lsp.worker.extract import extract_model, extract_partial
 from netviz_lsp.worker.messages import (BuildRequest, Dropped, ErrorEvent, Event, ModelEvent, Stage,
-                                        TargetSpec)
+                                        TargetSpec, WarningEvent)
 from netviz_lsp.worker.shape_only import shape_only_scope
-from netviz_lsp.worker.sites import recording_sites
+from netviz_lsp.worker.sites import CallLog, capturing_warnings, recording_calls, recording_sites
 
 Emit = Callable[[Event], None]
 MODULE_NAME = "__netviz_main__"
@@ -52,6 +52,10 @@ class Program:
         """Statement index -> what it skipped (weights not loaded, a dataset stood in)."""
         self.failed: dict[int, ErrorEvent] = {}
         """Statement index -> the error it raised (without a target; each target copies it)."""
+        self.log = CallLog()
+        """The layer calls since the variable target under construction began (its partial graph on failure)."""
+        self.owner: Optional[TargetSpec] = None
+        """The variable target whose statements run now, if any (warnings and partial graphs are its)."""
 
     @property
     def namespace(self) -> dict[str, Any]:
@@ -87,23 +91,39 @@ class Program:
         scope = shape_only_scope() if shape_only else contextlib.nullcontext()
         started = time.perf_counter()
         offline.notes.clear()
+        caught: list = []
         try:
-            with recording_sites(self.path), scope:
+            with capturing_warnings(self.path) as caught, recording_calls(self.log), \
+                    recording_sites(self.path), scope:
                 exec(code, self.namespace)
         except BaseException as error:  # user code: report, never escape
             if isinstance(error, KeyboardInterrupt):
                 raise
-            self.failed[index] = _error_event(error, self.path, None, fallback_line=code.co_firstlineno)
+            event = _error_event(error, self.path, None, fallback_line=code.co_firstlineno)
+            if self.owner is not None and event.error.kind == "build":
+                event.error.graph = _partial(self.log, error, self.owner, self.path, shape_only)
+            self.failed[index] = event
         finally:
             self.durations[index] = (time.perf_counter() - started) * 1000
             self.notes[index] = list(offline.notes)
+            charged = [self.owner.name] if self.owner is not None else \
+                [t.name for t in self.request.targets if index in t.slice]
+            self.warn(caught, self.owner.name if self.owner is not None else None, charged)
+
+    def warn(self, caught: list, factory: Optional[str], targets: list[str]) -> None:
+        """Send the warnings a statement or a target raised, once per (line, message)."""
+        for key in dict.fromkeys((c.line, c.message, c.category) for c in caught):
+            self.emit(WarningEvent(BuildWarning(key[1], key[2], key[0], factory), targets))
 
     def blame(self, target: TargetSpec) -> Optional[ErrorEvent]:
         """The first failed statement ``target`` needs, as its error; None when all of them ran."""
         for index in target.slice:
             if index in self.failed:
                 error = self.failed[index].error
-                return ErrorEvent(BuildError(error.kind, error.message, error.line, target.name, error.column))
+                own = target.start is not None and target.start <= index <= (target.after or -1)
+                return ErrorEvent(BuildError(error.kind, error.message, error.line, target.name, error.column,
+                                             call_lines=list(error.call_lines),
+                                             graph=error.graph if own else None))
         return None
 
 
@@ -143,11 +163,17 @@ def run_build(request: BuildRequest, emit: Emit,
         for index, code in codes.items():
             if index in starts and not open_targets:
                 keras.backend.clear_session(free_memory=False)  # stable layer names per model
+                program.log = CallLog()
             open_targets |= {t.name for t in variables if t.start == index}
+            program.owner = next((t for t in variables if t.name in open_targets
+                                  and t.start is not None and t.start <= index <= (t.after or -1)), None)
             program.run(index, code, request.shape_only)
+            program.owner = None
             for target in [t for t in variables if t.after == index]:
                 open_targets.discard(target.name)
                 emit(_evaluate(program, target, finish, request.shape_only))
+            if not open_targets:
+                program.log = CallLog()  # what the finished targets called is no longer needed
         for target in request.targets:
             if target.after is None:
                 keras.backend.clear_session(free_memory=False)
@@ -162,20 +188,25 @@ def _evaluate(program: Program, target: TargetSpec, finish, shape_only: bool) ->
         return blamed
     started = time.perf_counter()
     offline.notes.clear()
+    log = CallLog() if target.after is None else program.log  # a variable's statements already ran
+    caught: list = []
     try:
-        try:
-            value = _value(program, target, shape_only)
-        except Exception as error:
-            retry = (target.kind == "factory" and shape_only and "stateless scope" in str(error).lower())
-            if not retry:
-                raise
-            import keras
+        with capturing_warnings(program.path) as caught:
+            try:
+                value = _value(program, target, shape_only, log)
+            except Exception as error:
+                retry = (target.kind == "factory" and shape_only and "stateless scope" in str(error).lower())
+                if not retry:
+                    raise
+                import keras
 
-            keras.backend.clear_session(free_memory=False)
-            value = _value(program, target, False)
-            offline.notes.append(f"shape-only build failed ({_first_line(error)}); built with real weights")
-            shape_only = False
-        event = finish(target, value, program)
+                keras.backend.clear_session(free_memory=False)
+                log = CallLog()
+                caught.clear()  # the retry raises them again
+                value = _value(program, target, False, log)
+                offline.notes.append(f"shape-only build failed ({_first_line(error)}); built with real weights")
+                shape_only = False
+            event = finish(target, value, program)
         if isinstance(event, ModelEvent):
             build = event.graph["build"]
             build["shape_only"] = shape_only and build.get("shape_only", True)
@@ -189,19 +220,37 @@ def _evaluate(program: Program, target: TargetSpec, finish, shape_only: bool) ->
     except BaseException as error:
         if isinstance(error, KeyboardInterrupt):
             raise
-        return _error_event(error, program.path, target.name, fallback_line=target.line)
+        event = _error_event(error, program.path, target.name, fallback_line=target.line)
+        if event.error.kind == "build":
+            event.error.graph = _partial(log, error, target, program.path, shape_only)
+        return event
+    finally:
+        program.warn(caught, target.name, [target.name])
 
 
-def _value(program: Program, target: TargetSpec, shape_only: bool) -> Any:
+def _value(program: Program, target: TargetSpec, shape_only: bool, log: CallLog) -> Any:
     """The target's value: its expression evaluated in the file's namespace.
 
-    Factory calls run inside the scope and with creation sites recorded; a variable's
-    statements already ran that way.
+    Factory calls run inside the scope, with creation sites and layer calls recorded; a
+    variable's statements already ran that way.
     """
     code = compile(target.expr, "<netviz target>", "eval")
     scope = shape_only_scope() if shape_only else contextlib.nullcontext()
-    with recording_sites(program.path), scope:
+    with recording_calls(log), recording_sites(program.path), scope:
         return eval(code, program.namespace)
+
+
+def _partial(log: CallLog, error: BaseException, target: TargetSpec, path: str, shape_only: bool):
+    """The graph ``target``'s failed build reached, as the contract's ``ModelGraph``; None when it reached
+    no layer call, or when reading it fails (the error itself matters more)."""
+    try:
+        graph = extract_partial(log, error, target.name, target.line, path,
+                                BuildInfo(ms=0.0, shape_only=shape_only))
+    except Exception:  # noqa: BLE001 - a NetViz bug here must not cost the user's error
+        return None
+    if graph is not None:
+        graph.kind = target.kind
+    return graph
 
 
 def _finish_build(target: TargetSpec, value: Any, program: Program) -> Event:
@@ -232,7 +281,8 @@ def _model_in(result):
 
 
 def _error_event(error: BaseException, path: str, factory: Optional[str], fallback_line: Optional[int]):
-    line = _innermost_line(error, path) or fallback_line
+    chain = _call_chain(error, path)
+    line = chain[0] if chain else fallback_line
     if isinstance(error, MemoryError):
         limit = os.environ.get("NETVIZ_MEMORY_LIMIT_MB")
         cap = f"the worker's limit of {limit} MB (netviz.build.memoryLimitMB)" if limit else "what the machine has"
@@ -246,13 +296,34 @@ def _error_event(error: BaseException, path: str, factory: Optional[str], fallba
         kind, message = "build", missing_module_message(error.name)
     else:
         kind, message = "build", f"{type(error).__name__}: {error}"
-    return _error(kind, message, line, factory)
+    event = _error(kind, message, line, factory)
+    if chain and line == chain[0]:
+        event.error.call_lines = chain
+    return event
 
 
 def _error(kind: str, message: str, line: Optional[int], factory: Optional[str]) -> ErrorEvent:
     if len(message) > _MESSAGE_LIMIT:
         message = message[:_MESSAGE_LIMIT] + " …"
     return ErrorEvent(BuildError(kind, message, line, factory))
+
+
+def _call_chain(error: BaseException, path: str) -> list[int]:
+    """The lines of the previewed file on the traceback, innermost first (a SyntaxError's own line first).
+
+    From the failing line inside a helper out to the target's own code: the factory's body,
+    or the module-level statement.
+    """
+    chain: list[int] = []
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == path:
+            chain.append(tb.tb_lineno)
+        tb = tb.tb_next
+    chain.reverse()
+    if isinstance(error, SyntaxError) and error.filename == path and error.lineno:
+        chain.insert(0, error.lineno)
+    return chain
 
 
 #: Import names whose package on PyPI is called something else.
@@ -272,19 +343,6 @@ def missing_module_message(name: str) -> str:
     package = PACKAGES.get(name) or PACKAGES.get(top) or top.replace("_", "-")
     return (f"No module named '{name}' in {sys.executable}; this model needs it. "
             f"Install it there (pip install {package}), or choose another interpreter (netviz.python)")
-
-
-def _innermost_line(error: BaseException, path: str) -> Optional[int]:
-    """The innermost traceback line in the previewed file (a SyntaxError in it counts too)."""
-    line = None
-    tb = error.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == path:
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    if isinstance(error, SyntaxError) and error.filename == path and error.lineno:
-        line = error.lineno
-    return line
 
 
 def _first_line(error: BaseException) -> str:

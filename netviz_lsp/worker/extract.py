@@ -206,3 +206,145 @@ def _activation_name(activation) -> str:
 def _dtype_name(op) -> Optional[str]:
     dtype = getattr(op, "dtype", None)
     return None if dtype is None else str(getattr(dtype, "name", dtype))
+
+
+def extract_partial(log, error: BaseException, factory: str, line: int, path: str,
+                    build: BuildInfo) -> Optional[ModelGraph]:
+    """The graph a failed build reached: what ``log`` (``sites.CallLog``) saw called, the failing layer ``failed``.
+
+    Shown are the calls made at the top level (a Functional's, a Sequential's rebuild), and inside
+    a subclassed model's call the layers it calls (with ``parent``). A layer called several times
+    (shared, or a Sequential rebuilt by each ``add``) is one node with the union of its edges and
+    its last output shape. A built Functional or Sequential called as a layer expands as in a good
+    build. ``keras.Input``'s layers appear before their first consumer; a Sequential's implicit
+    input layer is hidden, as in a good build. None when nothing was called.
+    """
+    import keras
+
+    failing = _failing_call(log, error)
+    hidden = {id(m._layers[0]) for m in log.models
+              if isinstance(m, keras.Sequential) and m._layers and isinstance(m._layers[0], keras.layers.InputLayer)}
+
+    def shown(call) -> bool:
+        parent = call.parent
+        while parent is not None:
+            if not _is_subclassed(parent.op):
+                return False
+            parent = parent.parent
+        return True
+
+    calls = [c for c in log.calls if shown(c)]
+    if failing is not None:
+        while not shown(failing):
+            failing = failing.parent
+    if not calls:
+        return None
+    nodes: dict[int, dict] = {}  # id(op) -> {"op", "parent", "shape", "sources", "failed"}
+    order: list[int] = []
+
+    def parent_id(call) -> Optional[str]:
+        return None if call.parent is None else _node_id(call.parent.op, parent_id(call.parent))
+
+    for call in calls:
+        for source in call.sources:
+            op = source.op if hasattr(source, "sources") else source
+            if id(op) not in nodes and not hasattr(source, "sources") and id(op) not in hidden:
+                nodes[id(op)] = {"op": op, "parent": parent_id(call), "shape": _input_layer_shape(op),
+                                 "sources": [], "failed": False}
+                order.append(id(op))
+        node = nodes.get(id(call.op))
+        if node is None:
+            node = nodes[id(call.op)] = {"op": call.op, "parent": parent_id(call), "shape": None,
+                                         "sources": [], "failed": False}
+            order.append(id(call.op))
+        if call.error is None:
+            node["shape"] = _outputs_shape(call.outputs)
+        if call is failing:
+            node["failed"] = True
+            node["shape"] = None
+        for source in call.sources:
+            op = source.op if hasattr(source, "sources") else source
+            if id(op) not in node["sources"] and id(op) not in hidden:
+                node["sources"].append(id(op))
+    layers: list[Layer] = []
+    edges: list[list[str]] = []
+    notes: list[str] = []
+    ids = {key: _node_id(nodes[key]["op"], nodes[key]["parent"]) for key in order}
+    for key in order:
+        node = nodes[key]
+        op = node["op"]
+        layer = _layer(op, ids[key], node["parent"], path, None)
+        layer.output_shape = node["shape"]
+        layer.failed = node["failed"]
+        if layer.failed:
+            layer.activation_bytes = None
+        layers.append(layer)
+        if layer.is_model and not layer.failed and not _is_subclassed(op):
+            _walk(op, layer.id, path, layers, edges, notes)
+        edges.extend([ids[source], ids[key]] for source in node["sources"] if source in ids)
+    top = [layer for layer in layers if layer.parent is None]
+    total = sum(layer.params for layer in top)
+    trainable = sum(layer.trainable_params for layer in top)
+    model = next((m for m in log.models if creation_site(m, path)[0] is not None), None)
+    if notes:
+        build.note = "; ".join(filter(None, [build.note, *notes]))
+    inputs = [layer.output_shape for layer in top if layer.class_name == "InputLayer"]
+    if not inputs:
+        inputs = [_input_layer_shape(m._layers[0]) for m in log.models if isinstance(m, keras.Sequential)
+                  and m._layers and id(m._layers[0]) in hidden][:1]
+    return ModelGraph(
+        factory=factory, line=line,
+        class_name=type(model).__name__ if model is not None else "Functional",
+        name=getattr(model, "name", None),
+        total_params=total, trainable_params=trainable, non_trainable_params=total - trainable,
+        inputs=inputs, outputs=[], build=build, layers=layers, edges=edges,
+        weights_bytes=0, memory=None,
+    )
+
+
+def _failing_call(log, error: BaseException):
+    """The innermost call whose exception is ``error`` or one it was raised from or during."""
+    chain: list[int] = []
+    seen = error
+    while seen is not None and len(chain) < 50:
+        chain.append(id(seen))
+        seen = seen.__cause__ or seen.__context__
+    by_error = {id(c.error): c for c in log.calls if c.error is not None}
+    for key in reversed(chain):  # the innermost exception of the chain first
+        if key in by_error:
+            return by_error[key]
+    return None
+
+
+def _is_subclassed(op) -> bool:
+    """A model whose layers only its ``call`` knows (no Functional graph), or a layer that holds layers."""
+    import keras
+    from keras.src.models.functional import Functional
+
+    return isinstance(op, keras.Model) and not isinstance(op, (Functional, keras.Sequential))
+
+
+def _node_id(op, parent: Optional[str]) -> str:
+    return _layer_id(op, parent)
+
+
+def _input_layer_shape(op):
+    shape = getattr(op, "batch_shape", None)
+    return None if shape is None else _shape(shape)
+
+
+def _outputs_shape(outputs):
+    import keras
+
+    shapes = []
+    for tensor in keras.tree.flatten(outputs):
+        shape = getattr(tensor, "shape", None)
+        if shape is None:
+            continue
+        try:
+            shapes.append(_shape(shape))
+        except (TypeError, ValueError):  # a tensor of unknown rank
+            shapes.append(None)
+    if not shapes:
+        return None
+    return shapes[0] if len(shapes) == 1 else shapes

@@ -15,10 +15,12 @@ namespace, then evaluates each target's expression::
                                    <───────     Stage("target", target=name); ModelEvent | ErrorEvent | Dropped
                                               then each factory target:
                                    <───────     Stage("target", target=name); ModelEvent | ErrorEvent | Dropped
+                                   <───────   WarningEvent, after the statement or target that raised it
                                    <───────   Done(leftovers)
 
 A statement that raises is not fatal: every target whose slice holds it gets an
-``ErrorEvent`` at its line, and the other targets still build.
+``ErrorEvent`` at its line, and the other targets still build. A build that raises
+carries the graph it reached (``BuildError.graph``) and its call chain (``call_lines``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
-from netviz_lsp.graph import BuildError
+from netviz_lsp.graph import BuildError, BuildWarning
 
 BUILD, TENSORBOARD, EXIT = "build", "tensorboard", "exit"
 
@@ -147,6 +149,16 @@ class ErrorEvent:
 
 
 @dataclass
+class WarningEvent:
+    """A warning Keras or TensorFlow raised while the worker ran the file (``sites.capturing_warnings``)."""
+
+    warning: BuildWarning
+    targets: list[str] = field(default_factory=list)
+    """The targets whose build ran the code that raised it (its own target, or every target whose
+    slice holds the shared statement): a target reused from the cache keeps its warnings."""
+
+
+@dataclass
 class Dropped:
     """A target's value was not a Keras model."""
 
@@ -164,7 +176,7 @@ class Done:
     """Threads or child processes the build left running (the engine replaces the worker)."""
 
 
-Event = Union[Ready, Stage, ModelEvent, ErrorEvent, Dropped, Done]
+Event = Union[Ready, Stage, ModelEvent, ErrorEvent, WarningEvent, Dropped, Done]
 
 
 def event_to_wire(event: Event) -> dict[str, Any]:
@@ -177,6 +189,8 @@ def event_to_wire(event: Event) -> dict[str, Any]:
         return {"event": "model", "graph": event.graph}
     if isinstance(event, ErrorEvent):
         return {"event": "error", "error": event.error.to_dict()}
+    if isinstance(event, WarningEvent):
+        return {"event": "warning", "warning": event.warning.to_dict(), "targets": list(event.targets)}
     if isinstance(event, Dropped):
         return {"event": "dropped", "target": event.target, "returned": event.returned}
     if isinstance(event, Done):
@@ -194,6 +208,8 @@ def event_from_wire(data: dict[str, Any]) -> Event:
         return ModelEvent(data["graph"])
     if kind == "error":
         return ErrorEvent(BuildError.from_dict(data["error"]))
+    if kind == "warning":
+        return WarningEvent(BuildWarning.from_dict(data["warning"]), list(data.get("targets") or []))
     if kind == "dropped":
         return Dropped(data.get("target", ""), data.get("returned", "?"))
     if kind == "done":

@@ -108,6 +108,8 @@ def recording_sites(path: str) -> Iterator[None]:
 
     def init_recording_site(self, *args, **kwargs):
         site = _site_from_stack(self, path)
+        if _log is not None and isinstance(self, keras.Model):  # before a constructor that fails
+            _log.models.append(self)
         if warnings.showwarning is show_placed:  # an inner layer: the outermost one hooked warnings
             original(self, *args, **kwargs)
         else:
@@ -137,3 +139,194 @@ def recording_sites(path: str) -> Iterator[None]:
         yield
     finally:
         Layer.__init__ = original
+
+
+# -- layer calls, for the partial graph of a build that fails -------------------------------
+
+class Call:
+    """One call of a layer (or of a Keras operation that is no layer) while a target builds."""
+
+    __slots__ = ("op", "parent", "sources", "outputs", "error")
+
+    def __init__(self, op: Any, parent: Optional["Call"], sources: list):
+        self.op = op
+        self.parent = parent
+        """The call this one ran inside (a subclassed model's ``call`` calling its layers), or None."""
+        self.sources = sources
+        """What made each input: the ``Call`` that returned it, or the operation in its Keras history
+        (an ``InputLayer`` from ``keras.Input``)."""
+        self.outputs: Any = None
+        self.error: Optional[BaseException] = None
+        """What the call raised, when it raised."""
+
+
+class CallLog:
+    """Every layer call and model construction since the log began, in order.
+
+    Tensors are matched to the call that returned them by identity; the log keeps
+    each call's outputs alive, so an ``id`` is never reused while the log lives.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.models: list = []
+        """Keras models constructed, in order (a Sequential's implicit ``InputLayer`` is hidden, as in a good build)."""
+        self._producers: dict[int, Call] = {}
+        self._open: list[Call] = []
+
+    def begin(self, op: Any, args: tuple, kwargs: dict) -> Call:
+        from keras import tree
+
+        sources: list = []
+        for leaf in tree.flatten((args, kwargs)):
+            made = self._producers.get(id(leaf))
+            if made is None:
+                history = getattr(leaf, "_keras_history", None)
+                made = history[0] if history is not None else None
+            if made is not None and made not in sources:
+                sources.append(made)
+        call = Call(op, self._open[-1] if self._open else None, sources)
+        self.calls.append(call)
+        self._open.append(call)
+        return call
+
+    def end(self, call: Call, outputs: Any = None, error: Optional[BaseException] = None) -> None:
+        if self._open and self._open[-1] is call:
+            self._open.pop()
+        if error is not None:
+            call.error = error
+            return
+        from keras import tree
+
+        call.outputs = outputs
+        for leaf in tree.flatten(outputs):
+            self._producers[id(leaf)] = call
+
+
+_log: Optional[CallLog] = None
+"""The log that layer calls and model constructions go to now; None: nothing is recorded."""
+
+
+@contextlib.contextmanager
+def recording_calls(log: CallLog) -> Iterator[CallLog]:
+    """Within this context, every layer and operation call is appended to ``log``.
+
+    A good build pays one list append and a flatten of the arguments per call; the log
+    is only read when the build fails (``extract.extract_partial``).
+    """
+    global _log
+    from keras.src.layers.layer import Layer
+    from keras.src.ops.operation import Operation
+
+    layer_call = Layer.__call__
+    operation_call = Operation.__call__
+
+    def call_recorded(self, *args, **kwargs):
+        active = _log
+        if active is None:
+            return layer_call(self, *args, **kwargs)
+        call = active.begin(self, args, kwargs)
+        try:
+            outputs = layer_call(self, *args, **kwargs)
+        except BaseException as error:
+            active.end(call, error=error)
+            raise
+        active.end(call, outputs)
+        return outputs
+
+    def operation_recorded(self, *args, **kwargs):
+        active = _log
+        if active is None or isinstance(self, Layer):  # a layer's own call is recorded above
+            return operation_call(self, *args, **kwargs)
+        call = active.begin(self, args, kwargs)
+        try:
+            outputs = operation_call(self, *args, **kwargs)
+        except BaseException as error:
+            active.end(call, error=error)
+            raise
+        active.end(call, outputs)
+        return outputs
+
+    previous = _log
+    _log = log
+    if getattr(layer_call, "_netviz_recorder", False):  # nested: the hooks are in place already
+        try:
+            yield log
+        finally:
+            _log = previous
+        return
+    call_recorded._netviz_recorder = True  # type: ignore[attr-defined]
+    Layer.__call__ = call_recorded
+    Operation.__call__ = operation_recorded
+    try:
+        yield log
+    finally:
+        Layer.__call__ = layer_call
+        Operation.__call__ = operation_call
+        _log = previous
+
+
+# -- warnings, captured as the build's own ------------------------------------------------
+
+#: The warnings a build hands back as diagnostics (subclasses included).
+CAPTURED = (UserWarning, DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+
+
+@dataclass
+class Caught:
+    """A warning raised while a target built, at the innermost line of the previewed file."""
+
+    message: str
+    category: str
+    line: Optional[int]
+
+
+_shown: set = set()
+"""(file, line, text) of the captured warnings already shown on stderr: the log keeps Python's
+'once per location', while every build captures every warning."""
+
+
+@contextlib.contextmanager
+def capturing_warnings(path: str) -> Iterator[list[Caught]]:
+    """Within this context, Keras' and TensorFlow's warnings (``CAPTURED``) are collected, every time.
+
+    Python shows a warning once per location, so a second build in the same worker would see
+    nothing: ``always`` filters for ``CAPTURED`` go in front while the context lasts (filters
+    the user's code adds during it still come before them), and ``showwarning`` collects them.
+    Each is still shown on stderr the first time, as before. Other warnings, and the filters
+    the user's code set, are left alone.
+    """
+    caught: list[Caught] = []
+    previous = warnings.showwarning
+    ours = [("always", None, category, None, 0) for category in CAPTURED]
+
+    def collect(message, category, filename, lineno, file=None, line=None):
+        if not issubclass(category, CAPTURED):
+            previous(message, category, filename, lineno, file, line)
+            return
+        if filename == path:
+            where: Optional[int] = lineno
+        else:
+            frame = _frame_in(sys._getframe(1), path)
+            where = frame.f_lineno if frame is not None else None
+        text = str(message)
+        caught.append(Caught(text, category.__name__, where))
+        key = (filename, lineno, text)
+        if key not in _shown:
+            _shown.add(key)
+            previous(message, category, filename, lineno, file, line)
+
+    warnings.filters[:0] = ours
+    warnings._filters_mutated()  # type: ignore[attr-defined]
+    warnings.showwarning = collect
+    try:
+        yield caught
+    finally:
+        if warnings.showwarning is collect:
+            warnings.showwarning = previous
+        for item in ours:
+            for index, present in enumerate(warnings.filters):
+                if present is item:
+                    del warnings.filters[index]
+                    break
+        warnings._filters_mutated()  # type: ignore[attr-defined]
