@@ -27,7 +27,7 @@ from typing import Callable, Iterable, Optional, Protocol
 from netviz_lsp.discovery import Discovery, Factory, discover
 from netviz_lsp.engine.cache import BuildCache, Outcome, RenderCache
 from netviz_lsp.engine.workspace import workspace_dependencies
-from netviz_lsp.graph import BuildError, FileResult, ModelGraph
+from netviz_lsp.graph import BuildError, BuildWarning, FileResult, ModelGraph
 from netviz_lsp.settings import RenderOptions, Settings
 from netviz_lsp.worker.messages import BUILD, TENSORBOARD, BuildRequest, TargetSpec
 from netviz_lsp.worker.pool import BuildOutcome, BuildPool
@@ -111,15 +111,18 @@ class Engine:
         buildable = [t for t in found.factories if t.buildable and (wanted is None or t.name in wanted)]
         stamp = self._stamp(absolute, source, roots) + repr(settings.build.shape_only)
         outcomes: dict[str, Outcome] = {}
+        warned: list[BuildWarning] = []
         for target in buildable:
             hit = self.cache.get(absolute, target.name, target.fingerprint + stamp)
-            if hit is not None:
-                outcomes[target.name] = _reused(hit)
+            if hit is not None:  # (outcome, the warnings its build raised)
+                outcomes[target.name] = _reused(hit[0])
+                warned.extend(hit[1])
         todo = [t for t in buildable if t.name not in outcomes]
         if todo:
             request = build_request(found, path, source, settings, roots, todo)
             outcome = self.pool.build(request, settings.build.timeout_seconds, on_stage)
             outcomes.update(_outcomes(todo, outcome))
+            warned.extend(w.warning for w in outcome.warnings)
             for error in outcome.errors:
                 if error.factory is None:
                     result.errors.append(error)
@@ -127,7 +130,8 @@ class Engine:
                 for target in todo:
                     item = outcomes.get(target.name)
                     if isinstance(item, ModelGraph) or (isinstance(item, BuildError) and item.kind in _REUSABLE_ERRORS):
-                        self.cache.put(absolute, target.name, target.fingerprint + stamp, item)
+                        own = [w.warning for w in outcome.warnings if target.name in w.targets]
+                        self.cache.put(absolute, target.name, target.fingerprint + stamp, (item, own))
         for target in buildable:
             item = outcomes.get(target.name)
             if isinstance(item, ModelGraph):
@@ -135,6 +139,7 @@ class Engine:
             elif item is not None:
                 result.errors.append(item)
         result.errors.sort(key=lambda e: (e.line or 0, e.factory or ""))
+        result.warnings = _unique_warnings(warned)
         return result
 
     def tensorboard(self, path: str, source: str, settings: Settings, logdir: str, run_prefix: str = "",
@@ -248,6 +253,14 @@ def _outcomes(targets: list[Factory], outcome: BuildOutcome) -> dict[str, Outcom
         if error.factory is not None:
             found[error.factory] = error
     return found
+
+
+def _unique_warnings(warned: list[BuildWarning]) -> list[BuildWarning]:
+    """One warning per (line, message), the first target that raised it keeping it, in line order."""
+    unique: dict[tuple, BuildWarning] = {}
+    for warning in warned:
+        unique.setdefault((warning.line, warning.message), warning)
+    return sorted(unique.values(), key=lambda w: (w.line or 0, w.factory or ""))
 
 
 def _reused(outcome: Outcome) -> Outcome:

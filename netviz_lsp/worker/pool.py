@@ -34,7 +34,7 @@ from typing import Any, Callable, Optional
 
 from netviz_lsp.graph import BuildError
 from netviz_lsp.worker.messages import (BuildRequest, Done, Dropped, ErrorEvent, ModelEvent, Ready, Stage,
-                                        TargetSpec, event_from_wire)
+                                        TargetSpec, WarningEvent, event_from_wire)
 from netviz_lsp.worker.protocol import ChannelClosed, Reader, send
 
 START_TIMEOUT = 300.0
@@ -134,6 +134,8 @@ class BuildOutcome:
     errors: list[BuildError] = field(default_factory=list)
     dropped: dict[str, str] = field(default_factory=dict)
     """Target name -> the type it had instead of a model."""
+    warnings: list[WarningEvent] = field(default_factory=list)
+    """Warnings the build raised, each with the targets it is charged to."""
 
 
 class Worker:
@@ -495,6 +497,8 @@ class BuildPool:
                     else:
                         outcome.errors.append(event.error)
                         done.add(event.error.factory)
+                elif isinstance(event, WarningEvent):
+                    outcome.warnings.append(event)
                 elif isinstance(event, Dropped):
                     outcome.dropped[event.target] = event.returned
                     done.add(event.target)
