@@ -5,10 +5,12 @@
   (``keras``, ``layered``, ``neuron`` in svg/png/pdf; ``summary`` in md/html), and returns
   the path written. It refuses to replace an existing file unless ``overwrite`` is true:
   the client gets an error response.
-- ``netviz.renderView {uri, factory, view, format?, expandNested?, collapseRepeats?}`` draws the
-  factory's last good graph as a view for the preview panel and returns ``{factory, view, format,
-  content, totalMacs}``: ``content`` is text (svg for graph/keras/layered/neuron, html for summary
-  by default). ``expandNested`` and ``collapseRepeats`` override the settings for this one drawing.
+- ``netviz.renderView {uri, factory, view, format?, expandNested?, collapseRepeats?, expand?, edgeShapes?}``
+  draws the factory's last good graph as a view for the preview panel and returns ``{factory, view,
+  format, content, totalMacs, layerMacs}``: ``content`` is text (svg for graph/keras/layered/neuron,
+  html for summary by default). ``expandNested`` and ``collapseRepeats`` override the settings for
+  this one drawing; ``expand`` lists the groups the graph view draws expanded (the others collapsed,
+  ``render/collapse.py``), ``edgeShapes`` labels its edges with tensor shapes.
 - ``netviz.rebuild {uri}`` queues a build of the editor's text.
 - ``netviz.restartWorker`` replaces the worker processes (after a stuck import, say).
 - ``netviz.listFactories {uri}`` -> ``[{name, line, args, argsOrigin, missing, built, totalParams}]``.
@@ -203,7 +205,8 @@ async def render_view(ls: "NetVizServer", *args: Any) -> dict[str, Any]:
     """``netviz.renderView``: one factory drawn as a view, returned as text for the preview panel."""
     from netviz_lsp.render.views.macs import count_macs
 
-    given = command_args(args, ("uri", "factory", "view", "format", "expandNested", "collapseRepeats"))
+    given = command_args(args, ("uri", "factory", "view", "format", "expandNested", "collapseRepeats", "expand",
+                                "edgeShapes"))
     document = _document(ls, given.get("uri"))
     view, fmt = _view_and_format(given.get("view"), given.get("format"), "draws in the panel", _panel_formats)
     factory, good = _good_graph(document, given.get("factory"))
@@ -212,14 +215,20 @@ async def render_view(ls: "NetVizServer", *args: Any) -> dict[str, Any]:
         options = dataclasses.replace(options, expand_nested=given["expandNested"])
     if isinstance(given.get("collapseRepeats"), bool):
         view_options = dataclasses.replace(view_options, collapse_repeats=given["collapseRepeats"])
+    expand = given.get("expand")
+    if isinstance(expand, list):
+        options = dataclasses.replace(options, expand_groups=tuple(sorted({str(g) for g in expand})))
+    if isinstance(given.get("edgeShapes"), bool):
+        options = dataclasses.replace(options, edge_shapes=given["edgeShapes"])
     loop = asyncio.get_running_loop()
     try:  # Graphviz, off the event loop
         data = await loop.run_in_executor(None, ls.engine.export, _contract_graph(good), fmt, options, view,
                                           view_options)
     except Exception as error:  # RenderError: the panel shows the message
         raise CommandFailed(message=f"could not draw the {view} view of {factory}: {error}") from None
+    macs = count_macs(good.graph)
     return {"factory": factory, "view": view, "format": fmt, "content": data.decode("utf-8"),
-            "totalMacs": count_macs(good.graph).total}
+            "totalMacs": macs.total, "layerMacs": macs.per_layer}
 
 
 def rebuild(ls: "NetVizServer", *args: Any) -> dict[str, str]:
