@@ -22,17 +22,22 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from typing import Callable, Iterable, Optional, Protocol
 
 from netviz_lsp.discovery import Discovery, Factory, discover
+from netviz_lsp.discovery.backend import direct_use
 from netviz_lsp.engine.cache import BuildCache, Outcome, RenderCache
 from netviz_lsp.engine.workspace import workspace_dependencies
 from netviz_lsp.graph import BuildError, BuildWarning, FileResult, ModelGraph
 from netviz_lsp.settings import RenderOptions, Settings
 from netviz_lsp.worker.messages import BUILD, TENSORBOARD, BuildRequest, TargetSpec
-from netviz_lsp.worker.pool import BuildOutcome, BuildPool
+from netviz_lsp.worker.pool import BuildOutcome, BuildPool, backend_available, user_backend
 
 OnStage = Callable[[str, Optional[str]], None]
+_BACKEND_SPECIFIC = re.compile(r"\bjax|jnp\.|\blax\b|\bxla|tracer|concretiz|tensorflow|\btf\.|eagertensor|"
+                               r"\btorch\b|backend", re.IGNORECASE)
+"""An error that may be JAX's alone: on ``auto``, such a target is built again on the user's backend."""
 _REUSABLE_ERRORS = ("build", "arguments")
 """Deterministic failures; a timeout or crash may be the machine's fault, so it is retried."""
 
@@ -49,6 +54,8 @@ class EngineAPI(Protocol):
     def close(self) -> None: ...
     def forget(self, path: Optional[str] = None) -> None: ...
     def worker_pids(self) -> list[int]: ...
+    def running_s(self) -> Optional[float]: ...
+    def cancel(self) -> bool: ...
     def build(self, path: str, source: str, settings: Settings, roots: Iterable[str] = (),
               only: Optional[Iterable[str]] = None, on_stage: Optional[OnStage] = None,
               found: Optional[Discovery] = None) -> FileResult: ...
@@ -76,8 +83,27 @@ class Engine:
         """True when a worker has Keras imported (a build waits for no import)."""
         return self.pool.warm
 
-    def start(self) -> None:
-        self.pool.start()
+    def start(self, settings: Optional[Settings] = None) -> None:
+        """Start a worker of the backend a backend-neutral file builds on under ``settings``."""
+        self.pool.start(self.backend_for(settings or Settings()))
+
+    def backend_for(self, settings: Settings, path: str = "", source: str = "",
+                    statements: Optional[Iterable[int]] = None, roots: Iterable[str] = ()) -> str:
+        """The Keras backend ``build.backend`` picks for these statements of ``source``.
+
+        ``auto``: the user's own backend (``KERAS_BACKEND``, their ``keras.json``), except that a
+        shape-only build uses JAX when the worker's interpreter has it and neither the statements
+        nor the workspace modules they import use TensorFlow or torch directly
+        (``discovery/backend.py``). With no ``source``: the choice for a backend-neutral file.
+        """
+        user = user_backend()
+        if settings.build.backend != "auto":
+            return settings.build.backend
+        if user == "jax" or not settings.build.shape_only or not backend_available("jax", self.pool.python):
+            return user
+        if source and direct_use(source, path, statements, roots) is not None:
+            return user
+        return "jax"
 
     def restart(self, memory_mb: Optional[int] = None) -> None:
         """Replace every worker (with a new memory limit when given); reuse nothing built before."""
@@ -96,6 +122,14 @@ class Engine:
     def worker_pids(self) -> list[int]:
         return self.pool.worker_pids()
 
+    def running_s(self) -> Optional[float]:
+        """Seconds the build in flight has run on a worker; None when none runs there."""
+        return self.pool.running_s()
+
+    def cancel(self) -> bool:
+        """Stop the build in flight (any thread): its worker is replaced, its result is crash errors."""
+        return self.pool.cancel()
+
     # -- building ----------------------------------------------------------------------------
 
     def build(self, path: str, source: str, settings: Settings, roots: Iterable[str] = (),
@@ -109,7 +143,8 @@ class Engine:
         result = FileResult(file=path)
         result.errors.extend(e for e in found.errors if wanted is None or e.factory in wanted or e.factory is None)
         buildable = [t for t in found.factories if t.buildable and (wanted is None or t.name in wanted)]
-        stamp = self._stamp(absolute, source, roots) + repr(settings.build.shape_only)
+        backend = self.backend_for(settings, absolute, source, sorted({i for t in buildable for i in t.slice}), roots)
+        stamp = self._stamp(absolute, source, roots) + repr(settings.build.shape_only) + "|" + backend
         outcomes: dict[str, Outcome] = {}
         warned: list[BuildWarning] = []
         for target in buildable:
@@ -120,7 +155,9 @@ class Engine:
         todo = [t for t in buildable if t.name not in outcomes]
         if todo:
             request = build_request(found, path, source, settings, roots, todo)
-            outcome = self.pool.build(request, settings.build.timeout_seconds, on_stage)
+            outcome = self.pool.build(request, settings.build.timeout_seconds, on_stage, backend=backend)
+            if settings.build.backend == "auto" and backend != user_backend():
+                outcome = self._on_user_backend(request, outcome, backend, settings, on_stage)
             outcomes.update(_outcomes(todo, outcome))
             warned.extend(w.warning for w in outcome.warnings)
             for error in outcome.errors:
@@ -156,13 +193,38 @@ class Engine:
                 settings, build=dataclasses.replace(settings.build, shape_only=False)), (), chosen)
             request = dataclasses.replace(request, op=TENSORBOARD, logdir=os.path.abspath(logdir),
                                           run_prefix=run_prefix)
-            outcome = self.pool.build(request, settings.build.timeout_seconds)
+            outcome = self.pool.build(request, settings.build.timeout_seconds,  # tf.summary: TensorFlow's
+                                      backend="tensorflow")
             outcomes = _outcomes(chosen, outcome)
             result.models = [o for o in (outcomes.get(t.name) for t in chosen) if isinstance(o, ModelGraph)]
             result.errors.extend(o for o in outcomes.values() if isinstance(o, BuildError))
             result.errors.extend(e for e in outcome.errors if e.factory is None)
         result.errors.sort(key=lambda e: (e.line or 0, e.factory or ""))
         return result
+
+    def _on_user_backend(self, request: BuildRequest, outcome: BuildOutcome, backend: str, settings: Settings,
+                         on_stage: Optional[OnStage]) -> BuildOutcome:
+        """Build again, on the user's own backend, the targets that ``auto``'s backend failed with an
+        error that looks backend-specific: the user then sees their backend's graph (with a note)
+        or its error, never one their backend would not give."""
+        failed = {e.factory: e for e in outcome.errors
+                  if e.factory is not None and e.kind == "build" and _BACKEND_SPECIFIC.search(e.message)}
+        if not failed:
+            return outcome
+        user = user_backend()
+        again = self.pool.build(request.with_targets([t for t in request.targets if t.name in failed]),
+                                settings.build.timeout_seconds, on_stage, backend=user)
+        for graph in again.models:
+            error = failed[graph["factory"]]
+            first = error.message.strip().splitlines()[0] if error.message.strip() else error.kind
+            note = f"built with {user}, your Keras backend: {backend} failed ({first[:200]})"
+            graph["build"]["note"] = "; ".join(filter(None, [graph["build"].get("note"), note]))
+        outcome.errors = [e for e in outcome.errors if e.factory not in failed] + again.errors
+        outcome.models += again.models
+        outcome.dropped.update(again.dropped)
+        outcome.warnings = [w for w in outcome.warnings if not w.targets or not set(w.targets) <= set(failed)]
+        outcome.warnings += again.warnings
+        return outcome
 
     def _stamp(self, path: str, source: str, roots: list[str]) -> str:
         """Modification times of the workspace modules ``path`` imports, as a cache-key part."""
