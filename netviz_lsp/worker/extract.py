@@ -19,6 +19,8 @@ import math
 from typing import Any, Optional
 
 from netviz_lsp.graph import Layer, ModelGraph, BuildInfo
+from netviz_lsp.groups import annotate  # issue 15
+from netviz_lsp.memory import activation_bytes  # issue 15
 from netviz_lsp.worker.sites import creation_site
 
 
@@ -33,7 +35,9 @@ def extract_model(model: Any, factory: str, line: int, path: str, build: BuildIn
     total = _count(weights)
     if notes:
         build.note = "; ".join(filter(None, [build.note, *notes]))
-    return ModelGraph(
+    # Issue 15: the model's groups and memory (netviz_lsp/groups.py, pure), once per built graph
+    # (so cached graphs and notebooks carry them too); the layers' activation_bytes come from _layer.
+    return annotate(ModelGraph(
         factory=factory,
         line=line,
         class_name=type(model).__name__,
@@ -47,7 +51,7 @@ def extract_model(model: Any, factory: str, line: int, path: str, build: BuildIn
         layers=layers,
         edges=edges,
         weights_bytes=sum(_count([w]) * _itemsize(w.dtype) for w in weights),
-    )
+    ))
 
 
 def _walk(model, parent: Optional[str], path: str, layers: list, edges: list, notes: list):
@@ -144,7 +148,24 @@ def _layer(op, layer_id: str, parent: Optional[str], path: str, node_keys) -> La
         dtype=_dtype_name(op),
         parent=parent,
         is_model=isinstance(op, keras.Model),
+        activation_bytes=_activation_bytes(op, node_keys),
     )
+
+
+def _activation_bytes(op, node_keys) -> Optional[int]:
+    """Issue 15 (netviz_lsp/memory.py): ``op``'s outputs per sample at their tensors' dtypes.
+
+    The tensors' dtype is the layer's compute dtype (float16 under ``mixed_float16``), where the
+    contract's ``Layer.dtype`` is its variable dtype (float32 there).
+    """
+    from keras.src.ops.function import make_node_key
+
+    for index, node in enumerate(getattr(op, "_inbound_nodes", [])):
+        if node_keys is None or make_node_key(op, index) in node_keys:
+            shapes = [_shape(t.shape) for t in node.outputs]
+            dtypes = [str(getattr(t.dtype, "name", t.dtype)) for t in node.outputs]
+            return activation_bytes(shapes[0] if len(shapes) == 1 else shapes, dtypes)
+    return None
 
 
 def _output_shape(op, node_keys):

@@ -4,7 +4,7 @@ Rows are the top-level layers in graph order (with ``expand_nested``, a nested m
 layers follow it, marked "└"), each with its output shape, parameters and
 multiply-accumulates (``macs.py``); functional models add "Connected to", as Keras
 does. Under the table: total, trainable and non-trainable parameters with their size,
-and total MACs. All user text is escaped for the format.
+total MACs, and memory (weights, and activations per sample: ``memory.py``). All user text is escaped for the format.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from netviz_lsp.graph import Layer, ModelGraph, format_shape
+from netviz_lsp.memory import model_memory
 from netviz_lsp.render.escape import visible_text
 from netviz_lsp.render.views.macs import compact_macs, count_macs, format_macs
 from netviz_lsp.settings import RenderOptions
@@ -81,6 +82,9 @@ def summarize(graph: ModelGraph, options: Optional[RenderOptions] = None) -> Sum
         ("Non-trainable params", f"{graph.non_trainable_params:,} ({_size(graph.non_trainable_params * per_param)})"),
         ("Total MACs", f"{macs.total:,} ({counted})"),
     ]
+    memory = graph.memory or model_memory(graph)
+    footer.append(("Memory", f"{_size(memory.param_bytes)} of weights, "
+                             f"{_size(memory.activation_bytes_per_sample)} of activations per sample"))
     return Summary(graph.factory, graph.name or graph.factory, graph.class_name, rows,
                    graph.class_name != "Sequential", footer)
 
