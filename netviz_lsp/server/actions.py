@@ -254,12 +254,14 @@ def _without(call: ast.Call, keyword: ast.keyword, text: _Text) -> Edit:
         first, last = text.end(ordered[at - 1]), text.end(keyword)
     elif at + 1 < len(ordered):  # the first of several: "input_shape=(28, 28), "
         first, last = text.start(keyword), text.start(ordered[at + 1])
-    else:  # the only one, with its trailing comma if it has one
-        first, last = text.start(keyword), text.end(keyword)
+    else:  # the only one: everything between the parentheses goes (a trailing comma, a line break)
+        func_line, func_end = text.end(call.func)
+        opening = text.lines[func_line].find("(", func_end)
         closing = text.end(call)
-        rest = text.lines[last[0]][last[1]:closing[1] - 1] if closing[0] == last[0] else ""
-        if rest.strip() == ",":
-            last = (last[0], closing[1] - 1)
+        if opening < 0:
+            first, last = text.start(keyword), text.end(keyword)
+        else:
+            first, last = (func_line, opening + 1), (closing[0], closing[1] - 1)
     return Edit(first[0], first[1], last[0], last[1], "")
 
 
