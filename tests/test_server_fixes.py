@@ -20,7 +20,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from test_server_lsp import Doc, eventually, make_client
 
 from netviz_lsp.graph import BuildError, BuildInfo, BuildWarning, Layer, ModelGraph
-from netviz_lsp.server.actions import Edit, args_fixes, input_fixes, text_actions
+from netviz_lsp.server.actions import OPTIMIZERS, Edit, args_fixes, input_fixes, renamed_lr_actions, text_actions
 from netviz_lsp.server.diagnostics import SOURCE, by_cell, diagnostics_for, warning_diagnostics
 from netviz_lsp.server.documents import Document
 from netviz_lsp.server.hover import failure_markdown
@@ -125,6 +125,18 @@ def test_quick_fixes_in_a_notebook_cell_edit_that_cell_at_its_own_lines():
     assert (insert.range.start.line, insert.range.start.character, insert.new_text) == \
         (1, 4, "keras.Input(shape=(16,)),\n    ")
     assert (remove.range.start.line, remove.range.start.character, remove.range.end.character) == (1, 19, 38)
+
+
+@pytest.mark.parametrize("optimizer", ["SGD", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam", "Ftrl", "Adam"])
+def test_lr_is_renamed_on_every_keras_2_optimizer_even_on_the_calls_next_line(optimizer: str):
+    assert optimizer in OPTIMIZERS
+    lines = [f"opt = tf.keras.optimizers.{optimizer}(", "    lr=0.01,  # Keras 2", ")"]
+    error = types.Diagnostic(range=types.Range(start=types.Position(0, 0), end=types.Position(0, 20)),
+                             message="ValueError: Argument(s) not recognized: {'lr': 0.01}", source=SOURCE)
+    (action,) = renamed_lr_actions("file:///t.py", lines, [error])
+    (edit,) = action.edit.changes["file:///t.py"]
+    assert (edit.range.start, edit.range.end, edit.new_text) == \
+        (types.Position(1, 4), types.Position(1, 6), "learning_rate")
 
 
 # -- diagnostics and hover -----------------------------------------------------------------------
