@@ -1,0 +1,71 @@
+"""What changed since the last diagram: ``ModelDiagram.changes`` of ``netviz/diagram``.
+
+The server compares each graph it pushes with the previous graph it pushed for the same
+document and target: layers added and removed (by id), layers whose output shape,
+parameters, class or configuration (activation, dtype, trainable) differ, and the change
+of ``total_params``. The first push of a target (since the document was opened) has no
+changes (``None``). A push built from the same text as the previous one (the same build sent
+again with new SVGs, a held-back diagram shown after all, a save right after the as-you-type
+build of that text) repeats its changes rather than comparing the graph with itself.
+
+``compare(before, after)`` is the comparison alone; ``netviz diff`` uses it too.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any, Optional
+
+from netviz_lsp.graph import Layer, ModelGraph
+
+COMPARED = ("class_name", "output_shape", "params", "trainable_params", "activation", "dtype", "trainable")
+"""The layer fields whose difference makes a layer ``changed``."""
+
+
+def compare(before: ModelGraph, after: ModelGraph) -> dict[str, Any]:
+    """``{added, removed, changed, params_delta}`` from ``before`` to ``after`` (ids in model order)."""
+    old = {layer.id: layer for layer in before.layers}
+    new = {layer.id: layer for layer in after.layers}
+    return {
+        "added": [layer.id for layer in after.layers if layer.id not in old],
+        "removed": [layer.id for layer in before.layers if layer.id not in new],
+        "changed": [layer.id for layer in after.layers if layer.id in old and differs(old[layer.id], layer)],
+        "params_delta": after.total_params - before.total_params,
+    }
+
+
+def differs(before: Layer, after: Layer) -> bool:
+    return any(getattr(before, name) != getattr(after, name) for name in COMPARED)
+
+
+def what_differs(before: Layer, after: Layer) -> list[str]:
+    """The compared fields that differ, e.g. ``["output_shape", "params"]``."""
+    return [name for name in COMPARED if getattr(before, name) != getattr(after, name)]
+
+
+class PushedGraphs:
+    """One document's last pushed graph per target, and the changes sent with it."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, tuple[str, ModelGraph, Optional[dict[str, Any]]]] = {}
+
+    def changes(self, text: str, graph: ModelGraph) -> Optional[dict[str, Any]]:
+        """The changes to send with ``graph``, built from ``text``."""
+        last = self._last.get(graph.factory)
+        if last is not None and last[0] == text:
+            return last[2]
+        changes = compare(last[1], graph) if last is not None else None
+        self._last[graph.factory] = (text, graph, changes)
+        return changes
+
+
+_pushed: "weakref.WeakKeyDictionary[object, PushedGraphs]" = weakref.WeakKeyDictionary()
+
+
+def changes_for(document: object, text: str, graph: ModelGraph) -> Optional[dict[str, Any]]:
+    """The changes of ``graph`` (built from ``text``) against the last graph of its target pushed
+    for ``document`` (the server's ``Document``: a closed and reopened file starts again with ``None``)."""
+    pushed = _pushed.get(document)
+    if pushed is None:
+        pushed = _pushed[document] = PushedGraphs()
+    return pushed.changes(text, graph)
