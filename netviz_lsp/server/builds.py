@@ -3,7 +3,9 @@
 ``BuildRunner.run`` is the scheduler's ``run``; it never touches LSP state directly. It
 reads the job's text snapshot and asks the engine (``server.engine``) to build it, to
 draw each graph as SVG (a Graphviz failure becomes a ``render`` error of that target)
-and for the workspace modules the file imports (for the watcher); then it posts the
+and for the workspace modules the file imports (for the watcher); it draws each failed
+target's partial graph (``render_partials``: the failing layer in the error style, the
+message beside it) with the same render options; then it posts the
 ``Built`` to ``publish.finish_build`` on the event loop, which decides whether it is
 still current. Progress and ``netviz/buildStatus`` go out the same way, posted.
 """
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, Optional
 from netviz_lsp import notebook as nb
 from netviz_lsp.discovery import Discovery, discover
 from netviz_lsp.graph import BuildError, FileResult, ModelGraph
+from netviz_lsp.render import model_to_dot, run_dot
 from netviz_lsp.server import notebooks, publish
 from netviz_lsp.server.documents import Built, Snapshot
 from netviz_lsp.server.progress import BuildProgress
@@ -68,6 +71,26 @@ def render_svgs(server: "NetVizServer", models: list[ModelGraph], options: Rende
     return {name: data.decode("utf-8", errors="replace") for name, data in drawn.items()}, errors
 
 
+def render_partials(errors: list[BuildError], options: RenderOptions) -> dict[str, Optional[str]]:
+    """Each failed target's partial graph (its error's ``graph``) as SVG, the layer whose call raised
+    in the error style and the error's message beside it; ``None`` for a target Graphviz failed on.
+
+    Drawn here, not by the engine: the note needs the error's message, and an error's graph is
+    drawn once per build (no cache to share).
+    """
+    drawn: dict[str, Optional[str]] = {}
+    for error in errors:
+        if error.graph is None or not error.factory or error.factory in drawn:
+            continue
+        try:
+            source = model_to_dot(error.graph, options, failure=error.message)
+            drawn[error.factory] = run_dot(source, "svg").decode("utf-8", errors="replace")
+        except Exception as failure:  # RenderError, a NetViz bug: the partial is lost, not the build
+            log.warning("the partial graph of %s could not be drawn: %s", error.factory, failure)
+            drawn[error.factory] = None
+    return drawn
+
+
 def worth_building(found: Discovery, text: str, had_factories: bool) -> bool:
     """Whether a file gets status, diagrams and diagnostics: it defines factories or did,
     or it does not parse and mentions Keras (a model file in the middle of an edit)."""
@@ -108,17 +131,18 @@ class BuildRunner:
                                          on_stage=self._stage_reporter(request, found, progress), found=found)
             svgs, render_errors = ({}, []) if server.scheduler.superseded(job) else \
                 render_svgs(server, result.models, settings.render, request.uri)
+            partials = {} if server.scheduler.superseded(job) else render_partials(result.errors, settings.render)
             dependencies = server.engine.dependencies(request.path, request.text, server.roots())
         except Exception as error:  # a NetViz bug must still end as an error value
             log.exception("building %s failed inside NetViz", request.path)
             result = FileResult(file=request.path, errors=[
                 BuildError("crash", f"NetViz failed internally: {type(error).__name__}: {error}", None, None)])
-            svgs, render_errors, dependencies = {}, [], frozenset()
+            svgs, render_errors, dependencies, partials = {}, [], frozenset(), {}
         if request.notebook is not None:  # the cells that do not parse were blanked: their errors join here
             result = notebooks.with_cell_errors(result, request.notebook)
         elapsed = round((time.perf_counter() - started) * 1000, 1)
         snapshot = Snapshot(request.version, request.text, request.notebook)
-        built = Built(snapshot, found, result, svgs, render_errors, elapsed)
+        built = Built(snapshot, found, result, svgs, render_errors, elapsed, partials=partials)
         progress.end(_summary(built))
         server.post(publish.finish_build, server, job, built, dependencies)
 
@@ -140,8 +164,10 @@ class BuildRunner:
         request: RenderRequest = job.payload
         if self.server.scheduler.superseded(job):
             return
-        svgs, errors = render_svgs(self.server, request.built.result.models, self.server.settings.render, request.uri)
-        self.server.post(publish.finish_render, self.server, job, request.built, svgs, errors)
+        options = self.server.settings.render
+        svgs, errors = render_svgs(self.server, request.built.result.models, options, request.uri)
+        partials = render_partials(request.built.result.errors, options)
+        self.server.post(publish.finish_render, self.server, job, request.built, svgs, errors, partials)
 
 
 def _summary(built: Built) -> str:

@@ -63,6 +63,8 @@ class Built:
     """Wall time from the start of the build to its last render."""
     published: bool = False
     """Whether its diagram was sent; it is held back while the editor's text differs."""
+    partials: dict[str, Optional[str]] = field(default_factory=dict)
+    """Failed factory -> its error's partial graph drawn as SVG (``None`` when Graphviz failed)."""
 
     @property
     def errors(self) -> list[BuildError]:

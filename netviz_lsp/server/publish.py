@@ -25,7 +25,8 @@ from lsprotocol import types
 from netviz_lsp.graph import BuildError
 from netviz_lsp.server import changes, diagnostics, notebooks
 from netviz_lsp.server.documents import Built, Document
-from netviz_lsp.server.payloads import BUILD_STATUS, DIAGRAM, BuildStatusParams, DiagramParams, ModelDiagram
+from netviz_lsp.server.payloads import (BUILD_STATUS, DIAGRAM, BuildStatusParams, DiagramParams, ModelDiagram,
+                                       PartialDiagram)
 from netviz_lsp.server.scheduler import Job
 
 if TYPE_CHECKING:
@@ -69,12 +70,14 @@ def finish_build(server: "NetVizServer", job: Job, built: Built, dependencies: f
 
 
 def finish_render(server: "NetVizServer", job: Job, built: Built, svgs: dict[str, str],
-                  errors: list[BuildError]) -> None:
-    """New SVGs for the same graphs; shown when the build they belong to is still the one shown."""
+                  errors: list[BuildError], partials: Optional[dict[str, Optional[str]]] = None) -> None:
+    """New SVGs for the same graphs (and partial graphs); shown when the build they belong to is still the one shown."""
     document = server.documents.get(job.key)
     if document is None or server.scheduler.superseded(job) or document.last is not built:
         return
     built.svgs, built.render_errors = svgs, errors
+    if partials is not None:
+        built.partials = partials
     for name, good in document.good.items():
         if good.snapshot is built.snapshot:
             good.svg = svgs.get(name)
@@ -105,9 +108,16 @@ def send_diagram(server: "NetVizServer", document: Document) -> None:
                 for m in models],
         errors=[e.to_dict() for e in errors],
         elapsed_ms=built.elapsed_ms,
+        partials=partial_diagrams(errors, built.partials),
     )
     built.published = True
     server.protocol.notify(DIAGRAM, params.to_json())
+
+
+def partial_diagrams(errors: list[BuildError], svgs: dict[str, Optional[str]]) -> list[PartialDiagram]:
+    """One ``PartialDiagram`` per error that carries a partial graph, in the order of ``errors``
+    (as sent: a notebook's are sorted by cell), with the SVG the build thread drew for its target."""
+    return [PartialDiagram(e.factory, svgs.get(e.factory)) for e in errors if e.graph is not None and e.factory]
 
 
 def send_status(server: "NetVizServer", uri: str, state: str, message: str) -> None:
