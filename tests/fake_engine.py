@@ -6,7 +6,8 @@ building is not: each buildable target becomes a one-layer graph at the target's
 directives in the file's text script the engine's behaviour:
 
     # fake-params: N        the layer's parameter count (default 1)
-    # fake-sleep: S         the build takes S seconds (a slow build, to overlap edits with)
+    # fake-sleep: S         the build takes S seconds (a slow build, to overlap edits with);
+                            ``cancel`` ends the sleep at once, as killing a worker would
     # fake-fail: MESSAGE    every target fails with a ``build`` error at this comment's line
     # fake-raise            ``build`` raises: a NetViz bug the server must survive
 
@@ -40,6 +41,8 @@ class FakeEngine:
         self.log_path = log or os.environ.get("NETVIZ_FAKE_LOG")
         self._lock = threading.Lock()
         self.started = False
+        self._sleeping_since: Optional[float] = None
+        self._cancelled = threading.Event()
 
     def _log(self, **entry) -> None:
         if self.log_path:
@@ -50,7 +53,7 @@ class FakeEngine:
     def warm(self) -> bool:
         return self.started
 
-    def start(self) -> None:
+    def start(self, settings=None) -> None:
         self.started = True
         self._log(op="start")
 
@@ -66,6 +69,17 @@ class FakeEngine:
     def worker_pids(self) -> list[int]:
         return []
 
+    def running_s(self) -> Optional[float]:
+        since = self._sleeping_since
+        return None if since is None else time.monotonic() - since
+
+    def cancel(self) -> bool:
+        if self._sleeping_since is None:
+            return False
+        self._log(op="cancel")
+        self._cancelled.set()
+        return True
+
     def build(self, path: str, source: str, settings, roots: Iterable[str] = (), only=None, on_stage=None,
               found: Optional[Discovery] = None) -> FileResult:
         directives = {}
@@ -77,7 +91,13 @@ class FakeEngine:
         if "raise" in directives:
             raise RuntimeError("the fake engine was told to raise")
         if "sleep" in directives:
-            time.sleep(float(directives["sleep"][0]))
+            self._cancelled.clear()
+            self._sleeping_since = time.monotonic()
+            cancelled = self._cancelled.wait(float(directives["sleep"][0]))
+            self._sleeping_since = None
+            if cancelled:
+                return FileResult(file=path, errors=[BuildError("crash", "the build was cancelled", None, t.name)
+                                                     for t in (found or discover(source, path)).factories])
         found = found or discover(source, path, settings.build.factory_args)
         result = FileResult(file=path, errors=list(found.errors))
         params = int(directives.get("params", ("1", 0))[0])

@@ -130,3 +130,93 @@ async def test_commands_export_list_and_rebuild_go_through_the_engine(client: La
     await doc.command("netviz.rebuild", {"uri": doc.uri})
     await eventually(lambda: len(calls("build", doc.path)) > before, "the rebuild")
     assert calls("forget") and calls("forget")[-1]["path"] == str(doc.path)
+
+
+# -- preview as you type, and stopping a superseded long build (issue 14) ----------------------
+
+async def typed_barrier(client: LanguageClient, workspace: Path) -> None:
+    """Wait until every as-you-type timer started before now has fired and its build reported.
+
+    A typed edit of another open file starts a timer of the same delay after them, so it fires
+    after them; its build is queued behind theirs (one build at a time, oldest first), so its
+    diagram comes after their diagrams."""
+    barrier = _barrier.get(id(client))
+    if barrier is None:
+        barrier = _barrier[id(client)] = open_file(client, workspace, "typed_barrier.py", MODEL)
+        await barrier.diagram(version=1)
+    barrier.replace(barrier.text + f"# barrier {barrier.version}\n")
+    await barrier.diagram(version=barrier.version)
+
+
+_barrier: dict[int, Doc] = {}
+
+
+async def test_typing_builds_the_unsaved_text_and_its_diagram_follows(client: LanguageClient, workspace: Path):
+    doc = open_file(client, workspace, "typed.py", MODEL + "# fake-params: 2\n")
+    await doc.diagram(version=1)
+    doc.replace(MODEL + "# fake-params: 6\n")  # no save
+    typed = await doc.diagram(version=doc.version)
+    assert typed["models"][0]["graph"]["total_params"] == 6
+    assert calls("build", doc.path)[-1]["text"] == doc.text
+    hover = await doc.hover(doc.line_of("keras.Sequential"))
+    assert hover is not None and "Dense" in hover
+
+
+async def test_typing_a_buffer_that_does_not_parse_builds_nothing_until_save(client: LanguageClient,
+                                                                             workspace: Path):
+    doc = open_file(client, workspace, "typed_broken.py", MODEL + "# fake-params: 2\n")
+    await doc.diagram(version=1)
+    mark, builds = len(client.netviz_diagrams), len(calls("build", doc.path))
+    doc.replace(MODEL.replace("keras.layers.Dense(3)])", "keras.layers.Dense(3)") + "# fake-params: 2\n")
+    await typed_barrier(client, workspace)
+    assert len(calls("build", doc.path)) == builds and doc.diagrams(mark) == []
+    assert not [d for d in doc.diagnostics() if d.code == "syntax"]
+    doc.save()
+    await eventually(lambda: [d for d in doc.diagnostics() if d.code == "syntax"], "the syntax error, on save")
+
+
+async def test_a_long_superseded_build_is_cancelled_and_the_new_text_builds(client: LanguageClient,
+                                                                           workspace: Path):
+    doc = open_file(client, workspace, "long.py", MODEL + "# fake-sleep: 600\n# fake-params: 1\n")
+    await eventually(lambda: calls("build", doc.path), "the long build to start")
+    doc.replace(MODEL + "# fake-params: 8\n")
+    fresh = await doc.diagram(version=doc.version)
+    assert fresh["models"][0]["graph"]["total_params"] == 8
+    assert calls("cancel")
+    assert any("Stopped the build of long.py" in m.message for m in client.log_messages)
+    assert [d["version"] for d in doc.diagrams()] == [doc.version]  # the cancelled one was never shown
+
+
+async def test_patience_is_the_file_s_usual_build_time_and_at_least_a_second():
+    from netviz_lsp.server.app import CANCEL_AFTER_S, patience
+
+    assert patience(None) == CANCEL_AFTER_S == 1.0
+    assert patience(0.09) == 1.0  # a CNN's build: dropping it is cheaper than a restart
+    assert patience(1.8) == 1.8  # NASNetLarge: stopped once it has run as long as it usually takes
+
+
+async def test_the_scheduler_asks_to_cancel_only_a_running_build_that_a_newer_request_superseded():
+    import threading
+
+    from netviz_lsp.server.scheduler import BuildScheduler
+
+    release, started, asked = threading.Event(), threading.Event(), []
+
+    def run(job):
+        if job.payload == "slow":
+            started.set()
+            release.wait(30)
+
+    def cancel(job):
+        asked.append(job.payload)
+        release.set()
+        return None
+
+    scheduler = BuildScheduler(run, cancel=cancel)
+    scheduler.submit("file:///a.py", payload="slow")
+    assert started.wait(30)
+    scheduler.submit("file:///b.py", payload="other file")  # not a newer text of a.py: no question
+    scheduler.submit("file:///a.py", payload="newer")
+    assert scheduler.wait_idle(30)
+    assert asked == ["slow"]
+    scheduler.close()

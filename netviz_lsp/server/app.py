@@ -4,8 +4,10 @@
 ``create_server`` makes the pygls ``LanguageServer`` and lets each feature module
 register itself (``textsync``, ``notebooksync``, ``hover``, ``inlay``, ``lens``, ``commands``,
 ``configuration``). This module owns what they share: settings, open documents, the
-engine and its worker pool (started at ``initialized`` so TensorFlow imports while the
-user reads code), the latest-wins build scheduler, the file watcher, and ``post``, the only way the
+engine and its worker pool (started at ``initialize``, so Keras imports while the editor
+finishes its handshake and opens the first file; the spare worker starts after the first
+build, not competing with it for the CPU), the latest-wins build scheduler (which stops a
+long build once a newer text of its file waits: ``cancel_superseded``), the file watcher, and ``post``, the only way the
 build and watcher threads reach the event loop. The server never imports TensorFlow and
 never runs user code; all of that happens in the pool's worker processes.
 
@@ -43,6 +45,18 @@ from netviz_lsp.settings import Settings
 log = logging.getLogger("netviz_lsp.server")
 DEBOUNCE_S = 0.25
 """Quiet time after a file-system event before rebuilding: one save is several events."""
+CANCEL_AFTER_S = 1.0
+"""A superseded build is stopped (its worker killed and replaced) only after running this long
+and longer than the file's last build took; a shorter one is left to finish unseen."""
+CANCEL_POLL_S = 0.25
+"""How often to look again while a superseded build has not reached a worker yet."""
+
+
+def patience(typical_s: Optional[float]) -> float:
+    """How long a superseded build may run on its worker before it is stopped: as long as
+    this file's builds take (it should be nearly done), and at least ``CANCEL_AFTER_S``
+    (a restart costs a worker's Keras import; dropping a short build's result costs nothing)."""
+    return max(CANCEL_AFTER_S, typical_s or 0.0)
 
 
 class NetVizServer(LanguageServer):
@@ -60,7 +74,7 @@ class NetVizServer(LanguageServer):
             spare=True, memory_mb=self.settings.build.effective_memory_limit_mb(), on_output=self.output)
         """Builds, drawings and workspace imports: the only way to the worker processes."""
         self.runner = BuildRunner(self)
-        self.scheduler = BuildScheduler(self._run_job, on_queued=self._queued)
+        self.scheduler = BuildScheduler(self._run_job, on_queued=self._queued, cancel=self.cancel_superseded)
         self.watcher = WorkspaceWatcher(self._disk_changed)
         self.loop: Optional[asyncio.AbstractEventLoop] = None
         self._roots: tuple[str, ...] = ()
@@ -79,6 +93,12 @@ class NetVizServer(LanguageServer):
             loop.call_soon_threadsafe(self._call, function, args)
         except RuntimeError:  # the loop closed between the check and the call
             pass
+
+    def later(self, delay: float, function: Callable[..., Any], *args: Any) -> Optional[asyncio.TimerHandle]:
+        """Run ``function(*args)`` on the event loop after ``delay`` seconds (call from the loop)."""
+        if self.loop is None or self.loop.is_closed() or self._closed:
+            return None
+        return self.loop.call_later(delay, self._call, function, args)
 
     def _call(self, function: Callable[..., Any], args: tuple) -> None:
         try:
@@ -99,6 +119,8 @@ class NetVizServer(LanguageServer):
             text = None
         version = document.version if text is None else None
         text = document.text if text is None else text
+        if text == document.text:
+            document.stop_typing()  # this request builds what the idle timer would have
         document.requested_text = text
         request = BuildRequest(document.uri, document.path, text, version, reason, document.had_factories, joined)
         self.scheduler.submit(document.uri, BUILD, request)
@@ -107,6 +129,32 @@ class NetVizServer(LanguageServer):
         if job.kind == BUILD:
             self.output.reset()
         self.runner.run(job)
+
+    def cancel_superseded(self, job: Job) -> Optional[float]:
+        """The scheduler asks (timer thread): a newer request for ``job``'s file waits. Stop the
+        running build when it has run ``patience`` on its worker; None when done deciding, else
+        the seconds after which to ask again."""
+        document = self.documents.get(job.key)
+        last = document.last if document is not None else None
+        typical = last.elapsed_ms / 1000 if last is not None else None
+        wait = patience(typical)
+        running = self.engine.running_s()
+        if running is None:
+            return CANCEL_POLL_S  # discovery, drawing, or waiting for a worker to start
+        if running < wait:
+            return wait - running
+        if not self.engine.cancel():
+            return CANCEL_POLL_S
+        payload = job.payload
+        version = getattr(payload, "version", None)
+        which = f"version {version}" if version is not None else "the text on disk"
+        usual = f"this file's last build took {typical:.1f} s" if typical is not None else "the file never built before"
+        self.post(publish.say, self, types.MessageType.Info,
+                  f"Stopped the build of {os.path.basename(getattr(payload, 'path', '') or job.key)} ({which}) after "
+                  f"{running:.1f} s: a newer text of the file is waiting, and finishing would take longer than "
+                  f"starting over ({usual}; builds are stopped after {wait:.1f} s). Its worker was replaced; "
+                  "the newer text builds now.")
+        return None
 
     def _queued(self, job: Job) -> None:
         document = self.documents.get(job.key)
@@ -163,8 +211,8 @@ class NetVizServer(LanguageServer):
         if document.notebook is not None:
             return  # the editor owns an open notebook: a reload reaches us as notebookDocument/didChange
         text, error = read_source(document.path)
-        if error is not None or text in (document.text, document.requested_text):
-            return  # our own save (didSave builds it), or unreadable: the editor's text stands
+        if error is not None or text in (document.text, document.requested_text, document.disk_text):
+            return  # our own save (didSave builds it; typing may have moved on), or unreadable
         if document.had_factories or "keras" in text:
             self.request_build(document, "disk", text=text)
 
@@ -244,12 +292,12 @@ def create_server(engine: Optional[EngineAPI] = None) -> NetVizServer:
             if isinstance(ls.engine, Engine):
                 ls.engine.pool.memory_mb = ls.settings.build.effective_memory_limit_mb()
         ls.set_roots(params.workspace_folders or [], params.root_uri)
+        ls.engine.start(ls.settings)  # the worker's Keras import overlaps the rest of the handshake and the first didOpen
 
     @server.feature(types.INITIALIZED)
     @guarded
     async def initialized(ls: NetVizServer, params: types.InitializedParams) -> None:
-        """Start the workers now, so TensorFlow imports while the user reads code; pull settings."""
-        await asyncio.get_running_loop().run_in_executor(None, ls.engine.start)
+        """Pull the settings when ``initializationOptions`` gave none (the worker started at ``initialize``)."""
         if ls.settings == Settings():
             value = await configuration.pull(ls)
             if value:

@@ -6,7 +6,9 @@ version (from ``didOpen``/``didChange``), the last build that was not superseded
 (``last``: its text snapshot, discovery, result, SVGs, whether it was shown), and for
 each factory the graph of its last good build (``good``), which survives a later build
 in which that factory failed. Line maps from a build's text to the current text are
-cached per (snapshot, version). A notebook is one ``Document`` too (keyed by the
+cached per (snapshot, version). A build of unsaved text (preview as you type) is a build
+like any other: its snapshot is the editor's text at that version, so it is shown while
+the editor still has that text, exactly as a save's build is. A notebook is one ``Document`` too (keyed by the
 notebook's URI): its text is its code cells joined, and ``notebook`` maps cells to it.
 """
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 from netviz_lsp.discovery import Discovery, Factory
 from netviz_lsp.graph import BuildError, FileResult, ModelGraph
@@ -118,14 +120,25 @@ class Document:
         """Workspace files its last build imported, directly or not."""
         self.requested_text: Optional[str] = None
         """The text of the newest build request, to tell our own saves from outside edits."""
+        self.disk_text: Optional[str] = None
+        """The editor's text when it opened or last saved the file: what it says is on disk. A
+        disk event showing this text is the editor's own save, even when typing has moved on."""
         self.published_diagnostics: tuple = ()
         self.notebook: Optional["NotebookView"] = None
         """For a notebook: its cells now and their join (``text`` is ``notebook.joined.source``)."""
         self.published_cells: dict[str, tuple] = {}
         """For a notebook: what was last published per cell URI (diagnostics go to cells)."""
+        self.typing: Optional[Any] = None
+        """The idle timer (an ``asyncio.TimerHandle``) that builds the unsaved text as typed."""
         self._lines: Optional[list[str]] = None
         self._revision = 0
         self._maps: dict[int, tuple[Snapshot, int, LineMap]] = {}
+
+    def stop_typing(self) -> None:
+        """Forget the pending as-you-type build (a save, a close, or a newer edit replaces it)."""
+        if self.typing is not None:
+            self.typing.cancel()
+            self.typing = None
 
     def update(self, text: str, version: Optional[int]) -> None:
         self.text, self.version, self._lines = text, version, None

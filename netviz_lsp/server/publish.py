@@ -42,6 +42,7 @@ REASONS = {
     "import": "a module it imports changed",
     "settings": "build settings changed",
     "command": "rebuild requested",
+    "type": "typed, unsaved",
 }
 LISTED_MODELS = 5
 """Models named in a build's log line; more are counted."""

@@ -15,6 +15,14 @@ save that happened to find the queue empty. ``superseded(job)`` tells the code t
 publishes a finished job whether a newer request exists: its result must not be shown.
 Two kinds of job exist: a ``build`` runs the worker; a ``render`` only redraws the last
 graphs (render settings changed). A build covers a render, never the other way round.
+
+A build that a newer request for its file supersedes while it runs is normally left to
+finish unseen (dropping a short build is cheaper than restarting a worker). With a
+``cancel`` callback, the scheduler asks it, on a timer thread and while the superseded job
+is still the one running, whether to stop that build now: the callback cancels it (and
+returns None), says there is nothing to do (None), or returns the seconds after which to
+ask again (the build has not run long enough yet). The server's policy (``app.py``) stops a
+build that has run longer than the file's builds take, and at least a second.
 """
 
 from __future__ import annotations
@@ -61,15 +69,20 @@ class Job:
     """How many requests this job stands for (collapsed ones included)."""
     queued_at: float = field(default_factory=time.monotonic)
     """When the first of the requests it stands for was queued."""
+    started_at: Optional[float] = None
+    """When it started running (``time.monotonic``); None while queued."""
+    watched: bool = field(default=False, repr=False)
+    """Whether a timer already asks ``cancel`` about this job."""
 
 
 class BuildScheduler:
     """Runs ``run(job)`` for submitted jobs on one background thread, newest request per file."""
 
     def __init__(self, run: Callable[[Job], None], on_queued: Optional[Callable[[Job], None]] = None,
-                 name: str = "netviz-builds"):
+                 name: str = "netviz-builds", cancel: Optional[Callable[[Job], Optional[float]]] = None):
         self._run = run
         self._on_queued = on_queued
+        self._cancel = cancel
         self._name = name
         self._cond = threading.Condition()
         self._pending: collections.OrderedDict[str, Job] = collections.OrderedDict()
@@ -97,6 +110,8 @@ class BuildScheduler:
             self._pending[key] = job
             self._last_submit[key] = time.monotonic()
             waiting = self._running is not None
+            if kind == BUILD and waiting and self._running.key == key and self._running.kind == BUILD:
+                self._watch(self._running, 0.0)
             self._ensure_thread()
             self._cond.notify_all()
         if waiting and self._on_queued is not None:
@@ -137,6 +152,31 @@ class BuildScheduler:
             self._pending.clear()
             self._cond.notify_all()
 
+    def _watch(self, job: Job, delay: float, again: bool = False) -> None:
+        """Ask ``cancel`` about the running, superseded ``job`` after ``delay`` seconds (lock held);
+        once per job, unless ``again`` (``cancel`` asked to be asked later)."""
+        if self._cancel is None or (job.watched and not again):
+            return
+        job.watched = True
+        timer = threading.Timer(max(0.0, delay), self._ask_cancel, (job,))
+        timer.daemon = True
+        timer.start()
+
+    def _ask_cancel(self, job: Job) -> None:
+        """Timer thread: while ``job`` still runs and is superseded, let ``cancel`` decide. The
+        lock is held during the call, so the job cannot end and the next one start meanwhile."""
+        with self._cond:
+            if self._closed or self._running is not job or not self.superseded(job):
+                return
+            assert self._cancel is not None
+            try:
+                later = self._cancel(job)
+            except Exception:
+                log.exception("deciding whether to cancel the build of %s failed", job.key)
+                return
+            if later is not None:
+                self._watch(job, later, again=True)
+
     def _ensure_thread(self) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
@@ -163,6 +203,7 @@ class BuildScheduler:
                 if job is None:
                     return
                 self._running = job
+                job.started_at = time.monotonic()
             try:
                 self._run(job)
             except Exception:  # the runner reports its own errors; this is a bug, not the user's

@@ -1,9 +1,16 @@
-"""Document sync: ``didOpen`` and ``didSave`` start builds; ``didChange`` re-maps; ``didClose`` forgets.
+"""Document sync: ``didOpen`` and ``didSave`` start builds; ``didChange`` re-maps and, once the
+typing pauses, builds the unsaved text; ``didClose`` forgets.
 
-Builds are triggered by opening and saving a Python file, not by typing. Between saves
-the server only re-maps what it knows to the new text: diagnostics are re-published for
-the new version (moved with their lines, or dropped when their line changed), and a
-diagram held back because the text differed is sent once the text matches again.
+Opening and saving a Python file build it. On each edit the server first re-maps what it
+knows to the new text: diagnostics are re-published for the new version (moved with their
+lines, or dropped when their line changed), and a diagram held back because the text
+differed is sent once the text matches again. Then, with ``build.onType`` (the default),
+an idle timer of ``build.onTypeDelayMs`` restarts; when it fires and the buffer parses,
+the unsaved text is built like a save (same scheduler, latest wins, same slices and
+safety rules), so the diagram, hovers, inlay hints and diagnostics follow the typed
+version. A buffer that does not parse is not built: the last diagram stays, and its
+syntax error is published when the file is saved (a half-typed line is no error worth
+showing). A notebook counts as not parsing while any of its code cells does not.
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ from typing import TYPE_CHECKING, Optional
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from netviz_lsp.discovery.parse import parse
+from netviz_lsp.graph import BuildError
 from netviz_lsp.server import diagnostics, publish
 
 if TYPE_CHECKING:
@@ -34,12 +43,42 @@ def python_path(uri: str, language_id: Optional[str] = None) -> Optional[str]:
 
 
 def text_changed(ls: "NetVizServer", document, text: str, version: Optional[int]) -> None:
-    """The editor's text changed, unsaved (no build): diagnostics move with their lines, and a
-    diagram held back because the text differed is sent once the text matches again."""
+    """The editor's text changed, unsaved: diagnostics move with their lines, a diagram held
+    back because the text differed is sent once the text matches again, and the typed text
+    is built once the editor has been idle for ``build.onTypeDelayMs``."""
     document.update(text, version)
     if document.last is not None:
         diagnostics.publish(ls, document)
         publish.held_diagram(ls, document)
+    build_when_idle(ls, document)
+
+
+def build_when_idle(ls: "NetVizServer", document) -> None:
+    """(Re)start the document's idle timer; it builds the text as typed (``build.onType``)."""
+    document.stop_typing()
+    options = ls.settings.build
+    if options.on_type and document.path is not None:
+        document.typing = ls.later(options.on_type_delay_ms / 1000, typing_paused, ls, document)
+
+
+def typing_paused(ls: "NetVizServer", document) -> None:
+    """The idle timer fired: build the editor's text if it parses and is not already asked for."""
+    document.typing = None
+    if ls.documents.get(document.uri) is not document or not ls.settings.build.on_type:
+        return
+    text = document.text
+    if text == document.requested_text:
+        return  # the build of exactly this text is queued, running or done
+    if not (document.had_factories or "keras" in text) or not parses(document):
+        return  # not a model file; or mid-edit: keep the last diagram, say nothing until a save
+    ls.request_build(document, "type")
+
+
+def parses(document) -> bool:
+    """Whether the document's text compiles (a notebook: every code cell does)."""
+    if document.notebook is not None:
+        return not document.notebook.joined.errors
+    return not isinstance(parse(document.text, document.path or "<editor>"), BuildError)
 
 
 def register(server: "NetVizServer") -> None:
@@ -52,6 +91,7 @@ def register(server: "NetVizServer") -> None:
         if path is None:
             return
         document = ls.documents.open(item.uri, path, item.text, item.version)
+        document.disk_text = item.text
         ls.request_build(document, "open")
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
@@ -71,6 +111,7 @@ def register(server: "NetVizServer") -> None:
         document = ls.documents.get(params.text_document.uri)
         if document is None:
             return
+        document.disk_text = document.text
         ls.request_build(document, "save")
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
@@ -80,6 +121,7 @@ def register(server: "NetVizServer") -> None:
         document = ls.documents.close(params.text_document.uri)
         if document is None:
             return
+        document.stop_typing()
         ls.scheduler.discard(document.uri)
         if document.published_diagnostics:
             diagnostics.clear(ls, document.uri)
