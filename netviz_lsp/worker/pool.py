@@ -359,6 +359,7 @@ class BuildPool:
         except WorkerStartError as error:
             return BuildOutcome(errors=[BuildError("crash", str(error), None, t.name) for t in request.targets])
         if pool is not self:
+            self.builds += 1  # every backend's builds count here
             return pool.build(request, timeout, on_stage)
         with self._lock:
             self.builds += 1
@@ -394,10 +395,12 @@ class BuildPool:
     def restart(self) -> None:
         """Replace every worker; a running build ends as a crash and the next one uses the new worker.
 
-        Other backends' pools are restarted the same way when warm; the others start on their next build."""
+        Each backend whose workers run (or import Keras) gets a fresh one; a backend with none
+        starts on its next build. With none running anywhere, this pool's own backend starts."""
         with self._others_lock:
             others = list(self._others.items())
-            self._others = {backend: other for backend, other in others if other.warm}
+            self._others = {backend: other for backend, other in others if other._live()}
+        mine = self._live() or not self._others
         for backend, other in others:
             if backend in self._others:
                 other.memory_mb = self.memory_mb
@@ -410,7 +413,12 @@ class BuildPool:
             for worker in self._workers:
                 worker.kill()  # replacements that the interrupted build started
             self._workers = []
-            self._fill(with_spare=False)
+            if mine:
+                self._fill(with_spare=False)
+
+    def _live(self) -> bool:
+        """Whether a worker of this pool's own backend runs or imports Keras."""
+        return any(w.state != "exited" and w.alive() and w._start_error is None for w in self._workers)
 
     def close(self) -> None:
         """Kill every worker now, without waiting for a running build (it ends as a crash value)."""
