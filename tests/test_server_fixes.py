@@ -18,6 +18,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 from test_server_lsp import Doc, eventually, make_client
+from test_server_notebook import OpenNotebook
 
 from netviz_lsp.graph import BuildError, BuildInfo, BuildWarning, Layer, ModelGraph
 from netviz_lsp.server.actions import OPTIMIZERS, Edit, args_fixes, input_fixes, renamed_lr_actions, text_actions
@@ -231,8 +232,11 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 )
 async def client(lsp_client: LanguageClient, workspace: Path):
     await lsp_client.initialize_session(types.InitializeParams(
-        capabilities=types.ClientCapabilities(workspace=types.WorkspaceClientCapabilities(
-            workspace_edit=types.WorkspaceEditClientCapabilities(document_changes=True, snippet_edit_support=True))),
+        capabilities=types.ClientCapabilities(
+            workspace=types.WorkspaceClientCapabilities(workspace_edit=types.WorkspaceEditClientCapabilities(
+                document_changes=True, snippet_edit_support=True)),
+            notebook_document=types.NotebookDocumentClientCapabilities(
+                synchronization=types.NotebookDocumentSyncClientCapabilities())),
         root_uri=workspace.as_uri(),
         workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="fixes")],
     ))
@@ -369,3 +373,43 @@ async def test_a_factory_that_needs_arguments_gets_an_args_snippet_that_makes_it
     (model,) = diagram["models"]
     assert (model["factory"], model["graph"]["total_params"]) == ("build_classifier", (20 * 64 + 64) + (64 * 32 + 32)
                                                                   + (32 * 3 + 3))
+
+
+@pytestmark_lsp
+async def test_in_a_notebook_the_chain_the_hover_the_warning_and_its_fix_speak_in_cells(
+        client: LanguageClient, workspace: Path):
+    nb = OpenNotebook(client, workspace / "flowers", FIXTURES / "flowers_residual.ipynb")
+    helper, model, baseline = 6, 7, 4  # cell indexes; people read them from 1
+    diagram = await nb.diagram()
+    (error,) = diagram["errors"]
+    add, call = nb.line_in(helper, "layers.Add()"), nb.line_in(model, "residual_block(x, 64)")
+    assert (error["factory"], error["cell"]) == ("resnet", helper)
+    (failure,) = await eventually(lambda: [d for d in nb.diagnostics(helper) if d.range.start.line == add],
+                                  "the Add's diagnostic in the helper's cell")
+    (related,) = failure.related_information
+    assert related.message == "`residual_block()` called here"  # from the notebook's top level
+    assert related.location.uri == nb.cell_uris[model] and related.location.range.start.line == call
+    shortcut = nb.line_in(helper, "return layers.Activation") + 1
+    branch = nb.line_in(helper, 'y = layers.Conv2D(filters, 3, padding="same")(y)') + 1
+    hover = await nb.hover(helper, add)
+    assert hover is not None and hover.startswith(
+        f"`Add` received `(None, 96, 96, 32)` from cell {helper + 1}, line {shortcut} "
+        f"and `(None, 96, 96, 64)` from cell {helper + 1}, line {branch}"), hover
+
+    rescaling = nb.line_in(baseline, "input_shape=")
+    (warning,) = await eventually(lambda: [d for d in nb.diagnostics(baseline)
+                                           if d.severity == types.DiagnosticSeverity.Warning], "the baseline's warning")
+    assert warning.range.start.line == rescaling and "`input_shape`" in warning.message
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=nb.cell_uris[baseline]),
+        range=warning.range, context=types.CodeActionContext(diagnostics=[warning])))
+    (action,) = [a for a in actions if a.kind == types.CodeActionKind.QuickFix]
+    fixed = apply(nb.texts[baseline], text_edits(action, nb.cell_uris[baseline]))
+    assert fixed.split("\n")[1:3] == ["    keras.Input(shape=IMAGE_SIZE + (3,)),", "    layers.Rescaling(1.0 / 255),"]
+    params = next(m for m in diagram["models"] if m["factory"] == "baseline")["graph"]["total_params"]
+    mark = len(client.netviz_diagrams)
+    nb.edit(baseline, fixed)
+    nb.save()
+    rebuilt = await nb.diagram(mark, lambda d: any(m["factory"] == "baseline" for m in d["models"]))
+    assert next(m for m in rebuilt["models"] if m["factory"] == "baseline")["graph"]["total_params"] == params
+    await eventually(lambda: not nb.diagnostics(baseline), "the baseline cell's warning to clear")
