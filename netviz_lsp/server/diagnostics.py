@@ -22,6 +22,7 @@ where an error without one would (its factory's ``def``).
 from __future__ import annotations
 
 import ast
+import functools
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional, Sequence, Union
 from urllib.parse import unquote
 
@@ -93,8 +94,10 @@ def warning_diagnostics(warnings: Iterable[BuildWarning], factory_lines: Mapping
     return found
 
 
+@functools.lru_cache(maxsize=8)
 def enclosing_functions(text: str) -> Callable[[int], Optional[str]]:
-    """1-based line of ``text`` -> the name of the innermost function whose body holds it."""
+    """1-based line of ``text`` -> the name of the innermost function whose body holds it (kept for
+    the last few built texts: diagnostics are published again after every edit)."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
