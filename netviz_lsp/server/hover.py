@@ -109,8 +109,9 @@ def model_summary(graph: ModelGraph) -> str:
     """The factory's model: params and their split, shapes, layer count, weights size, build."""
     top = [layer for layer in graph.layers if layer.parent is None]
     nested = len(graph.layers) - len(top)
-    build = f"{graph.build.ms:,.0f} ms, " + ("shape-only (no weights allocated)" if graph.build.shape_only
-                                              else "with real weights")
+    on = f" on {graph.build.backend}" if graph.build.backend else ""  # the Keras backend that built it
+    build = f"{graph.build.ms:,.0f} ms{on}, " + ("shape-only (no weights allocated)" if graph.build.shape_only
+                                                 else "with real weights")
     rows = [
         ["Total params", f"{md.count(graph.total_params)} ({format_count(graph.total_params)})"],
         ["Trainable params", md.count(graph.trainable_params)],
