@@ -5,7 +5,7 @@ client, so it depends on nothing but the standard library): initialize, open a f
 wait for its diagram, save the notification as JSON under test/fixtures/.
 
     ../.venv/bin/python test/record-payloads.py            # from editor-client/: all of them
-    ../.venv/bin/python test/record-payloads.py views      # only some: seed_cnns, resnet50, hostile, views, script, notebook
+    ../.venv/bin/python test/record-payloads.py views      # only some: seed_cnns, resnet50, hostile, views, script, notebook, failure
 
 Fixtures (the uri is rewritten to a stable file:///workspace/... so they do not
 depend on where the repo lives):
@@ -18,6 +18,9 @@ depend on where the repo lives):
   script.diagram.json        examples/notebook_style_script.py: a model built at module level
   notebook.diagram.json      tests/fixtures/notebooks/fashion_classifier.ipynb, opened as a notebook
                              (notebookDocument/didOpen, every cell): cells and cell-local lines
+  failure.before.diagram.json  test/fixtures/mismatched_add.py with SKIP_UNITS = 8: it builds
+  failure.diagram.json       then the file as it is (SKIP_UNITS = 9) saved: its Add fails, the error
+                             carries the partial graph and `partials` its drawing
 """
 
 from __future__ import annotations
@@ -207,8 +210,44 @@ def record_notebook() -> None:
     save("notebook.diagram.json", diagram)
 
 
+def record_failure() -> None:
+    """A good build, then an edit that breaks it: what the panel gets when a model stops building."""
+    path = FIXTURES / "mismatched_add.py"
+    broken = path.read_text()
+    good = broken.replace("SKIP_UNITS = 9 ", "SKIP_UNITS = 8 ")
+    assert good != broken, "mismatched_add.py no longer sets SKIP_UNITS = 9"
+    uri = path.resolve().as_uri()
+    server = Server(settings={})
+    seen: list = []
+    try:
+        server.request("initialize", {
+            "processId": os.getpid(), "rootUri": REPO.as_uri(),
+            "workspaceFolders": [{"uri": REPO.as_uri(), "name": "netviz"}],
+            "capabilities": {"window": {"workDoneProgress": True}, "workspace": {"configuration": True}},
+            "initializationOptions": {},
+        })
+        server.notify("initialized", {})
+        server.notify("textDocument/didOpen", {"textDocument": {
+            "uri": uri, "languageId": "python", "version": 1, "text": good}})
+        before = server.wait_for("netviz/diagram", uri, seen)
+        server.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                                 "contentChanges": [{"text": broken}]})
+        server.notify("textDocument/didSave", {"textDocument": {"uri": uri}})
+        after = server.wait_for("netviz/diagram", uri, seen)
+        while after.get("version") != 2:
+            after = server.wait_for("netviz/diagram", uri, seen)
+    finally:
+        server.close()
+    assert before["models"] and after["partials"], "the good build drew nothing, or the broken one no partial graph"
+    for diagram in (before, after):
+        diagram["uri"] = f"file:///workspace/{path.name}"
+    save("failure.before.diagram.json", before)
+    save("failure.diagram.json", after)
+
+
 RECORDINGS = {"seed_cnns": record_seed_cnns, "resnet50": record_resnet50, "hostile": record_hostile,
-              "views": record_views, "script": record_script, "notebook": record_notebook}
+              "views": record_views, "script": record_script, "notebook": record_notebook,
+              "failure": record_failure}
 
 
 def main() -> None:

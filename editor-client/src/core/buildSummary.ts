@@ -21,6 +21,7 @@ export function summarizeBuild(status: StatusView | undefined | null, diagram: F
   if (diagram) {
     const shown = factory ? diagram.models.filter((m) => m.factory === factory) : diagram.models;
     if (shown.length === 0 && diagram.errors.length > 0) return { kind: "failed", text: "Build failed" };
+    if (shown.some((m) => m.partial)) return { kind: "failed", text: "Build failed" };
     if (shown.some((m) => m.stale)) return { kind: "failed", text: "Build failed · out of date" };
     const built = `Built in ${formatMs(diagram.elapsedMs)}`;
     const n = diagram.errors.length;

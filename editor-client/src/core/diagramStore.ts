@@ -8,6 +8,8 @@
  *   restart could).
  * - A failed build never blanks the panel: the factory keeps its last good diagram,
  *   marked `stale`, next to the error.
+ * - A failed factory whose error carries a partial graph (`partials`) gets it as `partial`:
+ *   beside its stale diagram, or alone (`partialOnly`) when it never built.
  */
 
 import type {
@@ -16,6 +18,7 @@ import type {
   DiagramParams,
   FileDiagram,
   ModelView,
+  PartialView,
   StatusView,
 } from "./protocol";
 
@@ -28,11 +31,18 @@ export class DiagramStore {
   applyDiagram(params: DiagramParams): FileDiagram | undefined {
     const previous = this.diagrams.get(params.uri);
     if (previous && isOlder(params.version, previous.version)) return undefined;
-    const fresh: ModelView[] = params.models.map((m) => ({ factory: m.factory, svg: m.svg, graph: m.graph, stale: false }));
+    const fresh: ModelView[] = params.models.map((m) => ({
+      factory: m.factory, svg: m.svg, graph: m.graph, stale: false, changes: m.changes ?? null,
+    }));
+    const partials = partialsOf(params);
     const kept = (previous?.models ?? []).filter(
-      (old) => !fresh.some((m) => m.factory === old.factory) && failedIn(old.factory, params.errors),
+      (old) => !old.partialOnly && !fresh.some((m) => m.factory === old.factory) && failedIn(old.factory, params.errors),
     );
-    const models = [...fresh, ...kept.map((m) => ({ ...m, stale: true }))].sort(bySource);
+    const stale: ModelView[] = kept.map((m) => ({ ...m, stale: true, partial: partials.get(m.factory) ?? null }));
+    const only: ModelView[] = [...partials.values()]
+      .filter((p) => !fresh.some((m) => m.factory === p.error.factory) && !kept.some((m) => m.factory === p.error.factory))
+      .map((p) => ({ factory: p.error.factory!, svg: null, graph: p.graph, stale: false, partial: p, partialOnly: true }));
+    const models = [...fresh, ...stale, ...only].sort(bySource);
     const diagram: FileDiagram = {
       uri: params.uri,
       version: params.version,
@@ -70,6 +80,16 @@ export class DiagramStore {
       this.statuses.delete(uri);
     }
   }
+}
+
+/** Each failed factory's partial graph: `partials[i]` draws the graph of its factory's error. */
+function partialsOf(params: DiagramParams): Map<string, PartialView> {
+  const found = new Map<string, PartialView>();
+  for (const partial of params.partials ?? []) {
+    const error = params.errors.find((e) => e.factory === partial.factory && e.graph);
+    if (error?.graph && !found.has(partial.factory)) found.set(partial.factory, { svg: partial.svg, graph: error.graph, error });
+  }
+  return found;
 }
 
 /** Versions are `null` when built from disk; those never count as older. */

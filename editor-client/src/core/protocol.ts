@@ -185,6 +185,20 @@ export interface ModelView {
   graph: ModelGraph;
   /** True when this is the last good diagram of a factory whose latest build failed. */
   stale: boolean;
+  /**
+   * The factory's latest build failed and its error carries a partial graph: the panel draws it
+   * instead of `svg`, the last good diagram (when `stale`) one click away.
+   */
+  partial?: PartialView | null;
+  /** No good build yet: `graph` is the partial graph and `svg` is `null`; only `partial` can be drawn. */
+  partialOnly?: boolean;
+}
+
+/** A failed factory's partial graph as the panel shows it: the drawing, the graph and its error. */
+export interface PartialView {
+  svg: string | null;
+  graph: ModelGraph;
+  error: BuildError;
 }
 
 /** A file's diagrams as the panel shows them: the latest build, plus kept-over stale ones. */

@@ -17,6 +17,8 @@ export interface DiagramEvents {
   hover(layer: Layer | null): void;
   /** A layer was clicked (not dragged). */
   activate(layer: Layer): void;
+  /** The note with a failed build's error (class `failure-note`) was clicked (not dragged). */
+  activateNote?(): void;
 }
 
 /** Graphviz sizes are in points; at 100% the diagram shows at that size, as an image viewer would. */
@@ -41,6 +43,7 @@ export class DiagramView {
       if (this.viewport.consumeDrag()) return;
       const layer = this.layerAt(e.target);
       if (layer) this.events.activate(layer);
+      else if (e.target instanceof Element && e.target.closest("g.failure-note")) this.events.activateNote?.();
     });
     canvas.addEventListener("mouseover", (e) => this.events.hover(this.layerAt(e.target)));
     canvas.addEventListener("mouseleave", () => this.events.hover(null));

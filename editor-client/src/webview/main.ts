@@ -11,11 +11,14 @@
  *
  * View memory: the zoom and pan of each (file, factory, view) is kept while the panel
  * lives, so switching editors or views and back restores where the user was.
+ *
+ * A failed factory with a partial graph (`failure.ts`) is drawn up to the error in the Graph
+ * view; its last good diagram is one click away.
  */
 
-import { layerPlace, type SourcePlace } from "../core/lines";
+import { errorPlace, layerPlace, type SourcePlace } from "../core/lines";
 import {
-  type FileDiagram, type FromPreview, type Layer, type ModelView, type Notice, type RenderedView, type StatusView,
+  type FileDiagram, type FromPreview, type Layer, type ModelGraph, type ModelView, type Notice, type RenderedView, type StatusView,
   type ToPreview, VIEW_CHOICES, type ViewName,
 } from "../core/protocol";
 import { formatCount, targetLabel } from "../core/format";
@@ -24,6 +27,7 @@ import { emptyText, renderBanner, renderBuildState } from "./banner";
 import { showLayer, showModel } from "./details";
 import { type DiagramEvents, DiagramView } from "./diagramView";
 import { h, setChildren } from "./dom";
+import { FailureBar, type FailureShown, failureShown, shownGraph } from "./failure";
 import { SummaryView } from "./summaryView";
 import { type Transform, Viewport } from "./viewport";
 
@@ -82,6 +86,8 @@ const state = {
   drawn: null as { id: string; place: string } | null,
   /** What the canvas says instead of a drawing: being drawn, or why it could not be shown. */
   drawNote: null as string | null,
+  /** The user asked for the last good diagram of a failed factory instead of its partial graph (until the next build). */
+  wantsGood: false,
 };
 const views = new Map<string, Transform>();
 const requests = new ViewRequests();
@@ -101,9 +107,14 @@ const layerEvents: DiagramEvents = {
     const place = layerPlace(layer);
     if (state.uri && place) post({ type: "reveal", uri: state.uri, line: place.line, cell: place.cell });
   },
+  activateNote: () => {
+    const place = currentModel()?.partial ? errorPlace(currentModel()!.partial!.error) : null;
+    if (state.uri && place) post({ type: "reveal", uri: state.uri, line: place.line, cell: place.cell });
+  },
 };
 const diagram = new DiagramView(ui.canvas, viewport, layerEvents);
 const summary = new SummaryView(ui.table, layerEvents);
+const failureBar = new FailureBar(ui.banner);
 
 function post(message: FromPreview): void {
   vscode.postMessage(message);
@@ -115,6 +126,11 @@ function placeKey(...parts: (string | boolean)[]): string {
 
 function currentModel(): ModelView | undefined {
   return state.diagram?.models.find((m) => m.factory === state.factory);
+}
+
+/** For a failed factory with a partial graph: which drawing the canvas shows. */
+function currentFailure(model = currentModel()): FailureShown | null {
+  return failureShown(model, state.view, state.wantsGood);
 }
 
 // --- messages from the extension -----------------------------------------------------
@@ -132,12 +148,14 @@ window.addEventListener("message", (event: MessageEvent<ToPreview>) => {
       state.factory = message.factory;
       state.cursor = cursorOf(message.cursorLine, message.cursorCell);
       state.drawn = null;
+      state.wantsGood = false;
       vscode.setState({ uri: message.uri, factory: message.factory });
       render();
       break;
     case "diagram":
       if (message.uri !== state.uri) return;
       state.diagram = message.diagram;
+      state.wantsGood = false; // a new build: show its failure, if it has one
       render();
       break;
     case "status":
@@ -196,6 +214,8 @@ interface Drawing {
   /** `diagram`: NetViz's graph, themed; `svg`: a view in its own colours; `html`: the summary table. */
   kind: "diagram" | "svg" | "html";
   text: string;
+  /** The graph drawn, when not the model's own (a failed build's partial graph). */
+  graph?: ModelGraph;
 }
 
 /** Put the current factory's drawing in the current view on the page, unless it is already there. */
@@ -216,7 +236,7 @@ function drawDiagram(): void {
       summary.select(diagram.selectedId);
     } else {
       summary.clear();
-      diagram.show(drawing.text, model.graph, drawing.kind === "diagram");
+      diagram.show(drawing.text, drawing.graph ?? model.graph, drawing.kind === "diagram");
     }
   } catch (error) {
     clearDrawing();
@@ -256,6 +276,17 @@ function showTable(shown: boolean): void {
  * on its way, the previous one stays. `null` (with `drawNote` saying why) when there is none yet.
  */
 function currentDrawing(model: ModelView): Drawing | null {
+  const failure = currentFailure(model);
+  if (failure === "partial" && model.partial?.svg) {
+    const place = placeKey(state.uri ?? "", model.factory, "partial");
+    return { id: `partial ${state.diagram?.sequence}`, place, kind: "diagram", text: model.partial.svg, graph: model.partial.graph };
+  }
+  if (failure === "none" || (failure === "partial" && model.partialOnly)) {
+    state.drawNote = failure === "none"
+      ? `${targetLabel(model.graph)} has never built: the Graph view draws it up to the error.`
+      : `The partial graph of ${targetLabel(model.graph)} could not be drawn: see the problems above.`;
+    return null;
+  }
   const request = viewRequest(model);
   const place = placeKey(state.uri ?? "", model.factory, request?.view ?? "graph", request?.expandNested ?? false);
   if (!request) {
@@ -295,10 +326,12 @@ function viewLabel(view: ViewName): string {
 function renderChrome(): void {
   const models = state.diagram?.models ?? [];
   const model = currentModel();
-  const stale = model?.stale ?? false;
+  const failure = currentFailure(model);
+  // The last good diagram is on the canvas (greyed, the banner says so) unless the partial graph is.
+  const stale = (model?.stale ?? false) && failure !== "partial";
 
   setChildren(ui.factory, ...models.map((m) => {
-    const option = h("option", {}, m.stale ? `${targetLabel(m.graph)} · out of date` : targetLabel(m.graph));
+    const option = h("option", {}, m.partial ? `${targetLabel(m.graph)} · failed` : m.stale ? `${targetLabel(m.graph)} · out of date` : targetLabel(m.graph));
     option.value = m.factory;
     return option;
   }));
@@ -306,7 +339,8 @@ function renderChrome(): void {
   ui.factory.hidden = models.length < 2;
   ui.title.hidden = models.length >= 2;
   ui.title.textContent = model ? targetLabel(model.graph) : state.fileName ?? "";
-  ui.summary.textContent = model ? `${model.graph.class_name} · ${formatCount(model.graph.total_params)} params` : "";
+  const graph = model && shownGraph(model, failure);
+  ui.summary.textContent = graph ? `${graph.class_name} · ${formatCount(graph.total_params)} params` : "";
   ui.view.value = state.view;
   const nested = hasNested(model);
   ui.nested.disabled = !nested;
@@ -320,10 +354,16 @@ function renderChrome(): void {
     });
   document.body.classList.toggle("nv-stale", stale && !!model);
   document.body.classList.toggle("nv-notice", state.notice !== null);
+  failureBar.render(state.notice ? undefined : model, failure, state.view, (wantsGood) => {
+    state.wantsGood = wantsGood;
+    if (!wantsGood) state.view = "graph";
+    render();
+  });
 
   const empty = emptyText(state.notice, state.fileName, state.diagram, state.status);
   const message = empty ?? state.drawNote
-    ?? (model && !model.svg && !viewRequest(model) ? `The diagram of ${model.factory} could not be drawn: see the problems above.` : null);
+    ?? (model && !model.svg && !viewRequest(model) && failure !== "partial"
+      ? `The diagram of ${model.factory} could not be drawn: see the problems above.` : null);
   ui.empty.hidden = message === null;
   ui.empty.textContent = message ?? "";
   showDetails(null);
@@ -331,14 +371,16 @@ function renderChrome(): void {
 
 function showDetails(hovered: Layer | null): void {
   const model = currentModel();
-  const layer = hovered ?? model?.graph.layers.find((l) => l.id === diagram.selectedId);
+  const failure = currentFailure(model);
+  const graph = model && shownGraph(model, failure);
+  const layer = hovered ?? graph?.layers.find((l) => l.id === diagram.selectedId);
   document.body.classList.toggle("nv-layer-shown", !!layer && !!model && !state.notice);
-  if (!model || state.notice) {
+  if (!model || !graph || state.notice) {
     ui.details.replaceChildren();
   } else if (layer) {
-    showLayer(ui.details, layer, model.graph);
+    showLayer(ui.details, layer, graph);
   } else {
-    showModel(ui.details, model.graph, model.stale, currentMacs(model));
+    showModel(ui.details, graph, model.stale && failure !== "partial", failure === "partial" ? null : currentMacs(model));
   }
 }
 
@@ -351,6 +393,7 @@ function currentMacs(model: ModelView): number | null {
 function pickFactory(factory: string): void {
   if (!state.diagram?.models.some((m) => m.factory === factory) || factory === state.factory) return;
   state.factory = factory;
+  state.wantsGood = false;
   diagram.select(null);
   vscode.setState({ uri: state.uri, factory });
   render();
