@@ -182,3 +182,35 @@ def test_a_partial_that_cannot_be_drawn_is_sent_without_svg():
     drawn = render_partials([error], RenderOptions(rankdir="sideways"))  # model_to_dot refuses it
     assert drawn == {"build_classifier": None}
     assert [(p.factory, p.svg) for p in partial_diagrams([error], drawn)] == [("build_classifier", None)]
+
+
+def test_a_notebooks_partial_graph_and_call_chain_reach_the_panel_in_cells_and_cell_lines():
+    """The server builds a notebook's joined text; what it sends names cells and cell-local lines."""
+    from netviz_lsp import notebook as nb
+    from netviz_lsp.server.notebooks import for_contract
+
+    cells = [
+        nb.Cell(0, "markdown", "# Tabular classifier"),
+        nb.Cell(1, "code", "%matplotlib inline\nimport keras\nfrom keras import layers"),
+        nb.Cell(2, "code", "def merge_paths(a, b):\n    return layers.Add(name='merge')([a, b])"),
+        nb.Cell(3, "code", "features = keras.Input(shape=(20,), name='features')\n"
+                           "hidden = layers.Dense(8, activation='relu', name='hidden')(features)\n"
+                           "skip = layers.Dense(9, name='skip')(features)\n"
+                           "merged = merge_paths(hidden, skip)"),
+    ]
+    joined = nb.join(cells)
+    assert joined.where(5) == (2, 2) and joined.where(9) == (3, 4)
+    graph = partial_graph()
+    at = {"features": 6, "hidden": 7, "skip": 8, "merge": 5}
+    graph = dataclasses.replace(graph, line=9, layers=[
+        dataclasses.replace(l, line=at[l.id], call_lines=[at[l.id], 9] if l.id == "merge" else [at[l.id]])
+        for l in graph.layers])
+    error = BuildError("build", MESSAGE, 5, "merged", call_lines=[5, 9], graph=graph)
+
+    _, [sent] = for_contract([], [error], joined)
+    assert (sent.cell, sent.line, sent.call_lines, sent.call_cells) == (2, 2, [2, 4], [2, 3])
+    assert [(l.id, l.cell, l.line) for l in sent.graph.layers] == [
+        ("features", 3, 1), ("hidden", 3, 2), ("skip", 3, 3), ("merge", 2, 2)]
+    assert sent.graph.layers[3].failed and sent.graph.layers[3].call_cells == [2, 3]
+    assert [p.factory for p in partial_diagrams([sent], {"merged": "<svg/>"})] == ["merged"]
+    assert error.graph.layers[0].line == 6, "the server's own error keeps joined lines"

@@ -157,7 +157,12 @@ def with_cell_errors(result: FileResult, joined: nb.Notebook) -> FileResult:
 
 
 def map_error(error: BuildError, joined: nb.Notebook) -> BuildError:
-    """An error at a joined line -> at its cell and cell-local line."""
+    """An error at a joined line -> at its cell and cell-local line (its call chain and partial
+    graph's layers too, as ``notebook.map_result`` maps them)."""
+    if error.graph is not None or error.call_lines:
+        without_errors = dataclasses.replace(joined, errors=[])
+        inner = nb.map_result(FileResult(file="", errors=[dataclasses.replace(error, cell=None)]), without_errors).errors[0]
+        error = dataclasses.replace(error, graph=inner.graph, call_lines=inner.call_lines, call_cells=inner.call_cells)
     cell, line = joined.where(error.line)
     if cell is None:
         return dataclasses.replace(error, line=None) if error.line is not None else error
