@@ -28,7 +28,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
-from netviz_lsp.graph import BuildError, FileResult, Layer, ModelGraph
+from netviz_lsp.graph import BuildError, BuildWarning, FileResult, Layer, ModelGraph
 
 #: Cell magics whose body is Python run as it is (``%%time`` times it, ``%%capture`` hides its
 #: output); any other (``%%bash``, ``%%writefile``, ``%%timeit``) blanks its cell.
@@ -154,11 +154,13 @@ def _syntax_error(lines: list[str], cell: int) -> Optional[BuildError]:
 
 def map_result(result: FileResult, notebook: Notebook) -> FileResult:
     """``result`` (lines of ``notebook.source``) with cells and cell-local lines, plus the cells' own
-    syntax errors."""
+    syntax errors. An error's call chain and partial graph, and the warnings, are mapped too."""
     models = [_map_model(model, notebook) for model in result.models]
     errors = [_map_error(error, notebook) for error in result.errors] + list(notebook.errors)
     errors.sort(key=lambda e: (e.cell if e.cell is not None else -1, e.line or 0, e.factory or ""))
-    return FileResult(file=result.file, models=models, errors=errors)
+    warned = [_map_warning(warning, notebook) for warning in result.warnings]
+    warned.sort(key=lambda w: (w.cell if w.cell is not None else -1, w.line or 0, w.factory or ""))
+    return FileResult(file=result.file, models=models, errors=errors, warnings=warned)
 
 
 def _map_model(model: ModelGraph, notebook: Notebook) -> ModelGraph:
@@ -179,4 +181,15 @@ def _map_error(error: BuildError, notebook: Notebook) -> BuildError:
     if error.cell is not None:
         return error
     cell, line = notebook.where(error.line)
-    return dataclasses.replace(error, cell=cell, line=line if cell is not None else error.line)
+    chain = [notebook.where(n) for n in error.call_lines]
+    graph = _map_model(error.graph, notebook) if error.graph is not None else None
+    return dataclasses.replace(error, cell=cell, line=line if cell is not None else error.line,
+                               call_lines=[n for _, n in chain if n is not None],
+                               call_cells=[c for c, _ in chain if c is not None], graph=graph)
+
+
+def _map_warning(warning: BuildWarning, notebook: Notebook) -> BuildWarning:
+    if warning.cell is not None:
+        return warning
+    cell, line = notebook.where(warning.line)
+    return dataclasses.replace(warning, cell=cell, line=line if cell is not None else warning.line)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import importlib
 import os
 import sys
@@ -100,15 +101,17 @@ class Program:
             if isinstance(error, KeyboardInterrupt):
                 raise
             event = _error_event(error, self.path, None, fallback_line=code.co_firstlineno)
-            if self.owner is not None and event.error.kind == "build":
-                event.error.graph = _partial(self.log, error, self.owner, self.path, shape_only)
+            feeds = self.owner or next((t for t in self.request.targets if t.after is not None and index in t.slice
+                                        and index <= t.after), None)
+            if feeds is not None and event.error.kind == "build":  # what the variables it feeds reached
+                event.error.graph = _partial(self.log, error, feeds, self.path, shape_only)
             self.failed[index] = event
         finally:
             self.durations[index] = (time.perf_counter() - started) * 1000
             self.notes[index] = list(offline.notes)
             charged = [self.owner.name] if self.owner is not None else \
                 [t.name for t in self.request.targets if index in t.slice]
-            self.warn(caught, self.owner.name if self.owner is not None else None, charged)
+            self.warn(caught, charged[0] if len(charged) == 1 else None, charged)
 
     def warn(self, caught: list, factory: Optional[str], targets: list[str]) -> None:
         """Send the warnings a statement or a target raised, once per (line, message)."""
@@ -120,10 +123,12 @@ class Program:
         for index in target.slice:
             if index in self.failed:
                 error = self.failed[index].error
-                own = target.start is not None and target.start <= index <= (target.after or -1)
+                graph = error.graph
+                if graph is not None and target.after is not None:  # a variable this statement fed
+                    graph = dataclasses.replace(graph, factory=target.name, line=target.line)
                 return ErrorEvent(BuildError(error.kind, error.message, error.line, target.name, error.column,
                                              call_lines=list(error.call_lines),
-                                             graph=error.graph if own else None))
+                                             graph=graph if target.after is not None else None))
         return None
 
 
@@ -163,16 +168,16 @@ def run_build(request: BuildRequest, emit: Emit,
         for index, code in codes.items():
             if index in starts and not open_targets:
                 keras.backend.clear_session(free_memory=False)  # stable layer names per model
-                program.log = CallLog()
             open_targets |= {t.name for t in variables if t.start == index}
             program.owner = next((t for t in variables if t.name in open_targets
                                   and t.start is not None and t.start <= index <= (t.after or -1)), None)
             program.run(index, code, request.shape_only)
             program.owner = None
-            for target in [t for t in variables if t.after == index]:
+            finished = [t for t in variables if t.after == index]
+            for target in finished:
                 open_targets.discard(target.name)
                 emit(_evaluate(program, target, finish, request.shape_only))
-            if not open_targets:
+            if finished and not open_targets:
                 program.log = CallLog()  # what the finished targets called is no longer needed
         for target in request.targets:
             if target.after is None:

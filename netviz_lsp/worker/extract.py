@@ -345,6 +345,16 @@ def _is_subclassed(op) -> bool:
     return isinstance(op, keras.Model) and not isinstance(op, (Functional, keras.Sequential))
 
 
+def _dim(d) -> Optional[int]:
+    """One dimension, None when it is not a constant (JAX's symbolic dimensions inside a traced ``call``)."""
+    if d is None:
+        return None
+    try:
+        return int(d)
+    except Exception:  # noqa: BLE001 - e.g. jax's InconclusiveDimensionOperation
+        return None
+
+
 def _node_id(op, parent: Optional[str]) -> str:
     return _layer_id(op, parent)
 
@@ -363,7 +373,7 @@ def _outputs_shape(outputs):
         if shape is None:
             continue
         try:
-            shapes.append(_shape(shape))
+            shapes.append([_dim(d) for d in shape])
         except (TypeError, ValueError):  # a tensor of unknown rank
             shapes.append(None)
     if not shapes:

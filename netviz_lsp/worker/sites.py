@@ -175,10 +175,8 @@ class CallLog:
         self._open: list[Call] = []
 
     def begin(self, op: Any, args: tuple, kwargs: dict) -> Call:
-        from keras import tree
-
         sources: list = []
-        for leaf in tree.flatten((args, kwargs)):
+        for leaf in _leaves((args, kwargs)):
             made = self._producers.get(id(leaf))
             if made is None:
                 history = getattr(leaf, "_keras_history", None)
@@ -196,11 +194,23 @@ class CallLog:
         if error is not None:
             call.error = error
             return
-        from keras import tree
-
         call.outputs = outputs
-        for leaf in tree.flatten(outputs):
+        for leaf in _leaves(outputs):
             self._producers[id(leaf)] = call
+
+
+def _leaves(value: Any, depth: int = 0) -> Iterator[Any]:
+    """The tensors (and other leaves) in a call's arguments: lists, tuples and dicts opened, a few levels deep."""
+    if isinstance(value, (list, tuple)):
+        if depth < 4:
+            for item in value:
+                yield from _leaves(item, depth + 1)
+    elif isinstance(value, dict):
+        if depth < 4:
+            for item in value.values():
+                yield from _leaves(item, depth + 1)
+    elif value is not None and not isinstance(value, (bool, int, float, str)):
+        yield value
 
 
 _log: Optional[CallLog] = None
