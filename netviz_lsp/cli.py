@@ -2,6 +2,7 @@
 
     netviz render FILE... [--factory NAME ...] [--view graph|keras|layered|neuron|summary]
                        [--format svg|png|pdf|dot|json|md|html|tensorboard, or a list: svg,png]
+    netviz diff FILE --against REV [--factory NAME ...] [--format text|json|svg|png|html] [-o OUT]
                        [--output DIR] [--timeout S] [--rankdir TB|LR|BT|RL] [--expand-nested]
                        [display options: --hide-shapes --show-dtype ... --dpi N]
 
@@ -9,6 +10,8 @@
 output and our summary go to stderr. Other formats write one file per model (a
 factory's, or a module-level variable's) and print their paths: ``<file stem>.<model>.<format>``
 for the default graph view, ``<file stem>.<model>.<view>.<format>`` for the others.
+``--format html`` with the graph view writes one self-contained page per model: the panel's
+viewer offline, with zoom, search, details and groups (``render/html_export.py``).
 ``--format tensorboard`` builds with real weights and writes each model's graph into a
 TensorBoard log dir (``--output``), one run per model, and prints the event files.
 Exit status: 0 when every model built and rendered, 1 when any reported an error
@@ -34,6 +37,8 @@ FORMATS = ("svg", "png", "pdf", "dot", "json", "md", "html", "tensorboard")
 def main(argv: Optional[list[str]] = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "diff":
+        return diff_command(parser, args)
     if args.command != "render":
         parser.print_help(sys.stderr)
         return 2
@@ -63,8 +68,9 @@ def _check_view(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
             parser.error(f"--format {args.format} writes the model itself; it takes no --view")
         return
     for fmt in args.formats:
-        if fmt not in VIEW_FORMATS[args.view]:
-            parser.error(f"the {args.view} view makes {', '.join(VIEW_FORMATS[args.view])}, not {fmt}")
+        if fmt not in VIEW_FORMATS[args.view] and not (fmt == "html" and args.view == "graph"):
+            parser.error(f"the {args.view} view makes {', '.join(VIEW_FORMATS[args.view])} (and the graph view "
+                         f"html, a self-contained page), not {fmt}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -107,13 +113,151 @@ def _parser() -> argparse.ArgumentParser:
     views.add_argument("--max-units", type=int, default=None, metavar="N",
                        help="neuron view: circles per layer at most (default 10)")
     views.add_argument("--no-legend", action="store_true", help="layered and neuron views: no legend")
+    diff = sub.add_parser("diff", help="what changed in each model since a git revision")
+    diff.add_argument("file", metavar="FILE", help="a Python file or notebook in a git work tree")
+    diff.add_argument("--against", required=True, metavar="REV", help="the git revision to compare with, e.g. HEAD")
+    diff.add_argument("--factory", action="append", metavar="NAME", help="only this model (repeatable)")
+    diff.add_argument("--format", default="text", choices=DIFF_FORMATS,
+                      help="text (a table, default), json, or the working copy's diagram with added and changed "
+                           "layers highlighted: svg, png or html")
+    diff.add_argument("-o", "--output", default=None, metavar="OUT",
+                      help="text/json: a file instead of stdout; svg/png/html: a folder (default .), or a file "
+                           "when one model is drawn")
+    diff.add_argument("--timeout", type=float, default=60.0, metavar="S", help="build timeout per factory")
+    diff.add_argument("--settings", metavar="JSON", help="a NetViz settings object (JSON text or a file)")
     return parser
+
+
+DIFF_FORMATS = ("text", "json", "svg", "png", "html")
+
+
+def diff_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """``netviz diff``: build FILE at REV and as it is now, and report or draw the changes (``diff.py``)."""
+    from netviz_lsp import diff as differ
+    from netviz_lsp.engine import Engine
+
+    if not os.path.isfile(args.file):
+        parser.error(f"no such file: {args.file}")
+    viewer = None
+    if args.format == "html":
+        from netviz_lsp.render.html_export import ViewerMissing, load_viewer
+
+        try:
+            viewer = load_viewer()
+        except ViewerMissing as error:
+            print(f"netviz: {error}", file=sys.stderr)
+            return 1
+    try:
+        old_copy = differ.revision_copy(args.file, args.against)
+    except differ.DiffError as error:
+        print(f"netviz: {error}", file=sys.stderr)
+        return 2
+    settings, views = _settings(argparse.Namespace(
+        settings=args.settings, rankdir=None, expand_nested=False, hide_shapes=False, show_dtype=False,
+        hide_layer_names=False, hide_activations=False, show_trainable=False, hide_params=False, dpi=None,
+        timeout=args.timeout, no_shape_only=False, repeats=None, type_ignore=[], spacing=None, max_units=None,
+        no_legend=False))
+    engine = Engine(memory_mb=settings.build.effective_memory_limit_mb())
+    try:
+        before = _build_file(engine, old_copy, settings, args.factory)
+        after = _build_file(engine, args.file, settings, args.factory)
+        before.file = args.file
+        result = differ.FileDiff(args.file, args.against, differ.compare_results(before, after),
+                                 differ.error_rows(before, "before") + differ.error_rows(after, "after"))
+        for line in differ.errors_text(result.errors, args.file, args.against):
+            print(line, file=sys.stderr)
+        if args.format in ("text", "json"):
+            text = differ.format_table(result) if args.format == "text" else json.dumps(result.to_json(), indent=1) + "\n"
+            if args.output:
+                with open(args.output, "w", encoding="utf-8") as handle:
+                    handle.write(text)
+                print(args.output)
+            else:
+                sys.stdout.write(text)
+        else:
+            sys.stderr.write(differ.format_table(result))
+            for path in _draw_diff(engine, args, result, settings, views, viewer):
+                print(path)
+    finally:
+        try:
+            os.remove(old_copy)
+        except OSError:
+            pass
+        engine.close()
+    return 1 if result.errors else 0
+
+
+def _build_file(engine, file: str, settings: Settings, factories) -> FileResult:
+    """``file`` built (a notebook through its joined cells, mapped back to cells)."""
+    from netviz_lsp.source import read_source
+
+    source, read_error = read_source(file)
+    notebook = None
+    if read_error is None and file.endswith(".ipynb"):
+        from netviz_lsp import notebook as nb
+
+        cells, read_error = nb.from_ipynb(source)
+        if cells is not None:
+            notebook = nb.join(cells)
+            source = notebook.source
+    if read_error is not None:
+        return FileResult(file=file, errors=[read_error])
+    result = engine.build(file, source, settings, only=factories)
+    if notebook is not None:
+        from netviz_lsp.notebook import map_result
+
+        result = map_result(result, notebook)
+    return result
+
+
+def _draw_diff(engine, args: argparse.Namespace, result, settings: Settings, views, viewer) -> list[str]:
+    """The working copy's diagrams with added and changed layers highlighted; the paths written."""
+    from netviz_lsp import diff as differ
+    from netviz_lsp.render.collapse import COLLAPSE_OVER
+
+    drawn = [d for d in result.models if d.after is not None]
+    single = args.output and len(drawn) == 1 and args.output.endswith("." + args.format)
+    folder = os.path.dirname(args.output) if single else (args.output or ".")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    stem = os.path.splitext(os.path.basename(args.file))[0]
+    written = []
+    for diff in drawn:
+        marked = differ.marked_layers(diff)
+        options = dataclasses.replace(settings.render, changed_layers=marked)
+        if len(diff.after.layers) > COLLAPSE_OVER:  # open the groups that hold a change, the rest collapsed
+            ids = {layer_id for layer_id, _ in marked}
+            options = dataclasses.replace(options, expand_groups=tuple(sorted(
+                g.id for g in diff.after.groups if ids & set(g.layers))))
+        if args.format == "html":
+            data = _html_pages(engine, args.file, FileResult(args.file, [diff.after]),
+                               dataclasses.replace(settings, render=options), views, viewer,
+                               {diff.factory: diff.changes})[0].get(diff.factory)
+            if data is None:
+                continue
+        else:
+            data = engine.export(diff.after, args.format, options, "graph", views)
+        path = args.output if single else os.path.join(folder, f"{stem}.{diff.factory}.diff.{args.format}")
+        with open(path, "wb") as handle:
+            handle.write(data)
+        written.append(path)
+    return written
 
 
 def render_command(args: argparse.Namespace) -> int:
     from netviz_lsp.engine import Engine
 
     settings, views = _settings(args)
+    viewer = None
+    if args.view == "graph" and "html" in args.formats:
+        from netviz_lsp.render.html_export import ViewerMissing, load_viewer
+
+        try:
+            viewer = load_viewer()
+        except ViewerMissing as error:
+            print(f"netviz: {error}", file=sys.stderr)
+            return 1
+    args.viewer = viewer
     engine = Engine(memory_mb=settings.build.effective_memory_limit_mb())
     failed = False
     try:
@@ -166,7 +310,10 @@ def _render_file(engine, file: str, args: argparse.Namespace, settings: Settings
     suffix = "" if args.view == "graph" else f".{args.view}"
     written: dict[str, str] = {}
     for fmt in args.formats:
-        drawn, errors = engine.draw(result.models, fmt, settings.render, args.view, views)
+        if fmt == "html" and args.view == "graph":
+            drawn, errors = _html_pages(engine, file, result, settings, views, args.viewer)
+        else:
+            drawn, errors = engine.draw(result.models, fmt, settings.render, args.view, views)
         result.errors.extend(e for e in errors if e.factory not in {f.factory for f in result.errors})
         for target, data in drawn.items():
             path = os.path.join(args.output, f"{stem}.{target}{suffix}.{fmt}")
@@ -176,6 +323,27 @@ def _render_file(engine, file: str, args: argparse.Namespace, settings: Settings
             print(path)
     _report(result, written)
     return bool(result.errors)
+
+
+def _html_pages(engine, file: str, result: FileResult, settings: Settings, views, viewer,
+                changes: Optional[dict] = None):
+    """Each model as one self-contained HTML page (``render/html_export.py``), or a ``render`` error."""
+    from netviz_lsp.graph import BuildError
+    from netviz_lsp.render.html_export import export_html
+
+    def draw(graph: ModelGraph, options) -> bytes:
+        return engine.export(graph, "svg", options, "graph", views)
+
+    pages: dict[str, bytes] = {}
+    errors: list[BuildError] = []
+    for model in result.models:
+        try:
+            pages[model.factory] = export_html(model, file, draw, settings.render, viewer=viewer,
+                                               changes=(changes or {}).get(model.factory))
+        except Exception as error:  # RenderError: the page is lost, not the build
+            errors.append(BuildError("render", f"the HTML page could not be written: {error}", model.line,
+                                     model.factory))
+    return pages, errors
 
 
 def _settings(args: argparse.Namespace):

@@ -33,6 +33,8 @@ class RenderOptions:
     ``None``: the default, every group expanded, or none for a graph over ``COLLAPSE_OVER`` layers."""
     edge_shapes: bool = False
     """Label each edge with its tail's output shape."""
+    changed_layers: tuple[tuple[str, str], ...] = ()
+    """``(layer id, "added" | "changed")`` pairs drawn highlighted (``netviz diff``); not a setting."""
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,8 @@ def make_layer_label(layer: Layer, options: RenderOptions, inner_layers: int = 0
     ``show_layer_names`` is off. Zero-parameter layers show no parameter count.
     ``inner_layers`` > 0 marks a collapsed nested model and is shown as a count.
     """
-    colors = style.FAILED if layer.failed else style.colors(layer_category(layer))
+    colors = style.FAILED if layer.failed else style.CHANGES.get(change_of(layer, options)) or \
+        style.colors(layer_category(layer))
     lines = [_header(layer, options, colors.accent)]
     if layer.failed:  # it has no output: say so where the shape would be
         lines.append(_font(_bold(FAILED_TEXT), color=colors.accent))
@@ -173,8 +174,13 @@ def make_node(
         label=make_layer_label(layer, options, inner_layers),
         id=node_id,
         tooltip=graphviz.nohtml(tooltip_text(make_tooltip(layer))),
-        **{"class": layer_classes(layer)},
+        **{"class": layer_classes(layer) + (f" layer-{change_of(layer, options)}" if change_of(layer, options) else "")},
     )
+
+
+def change_of(layer: Layer, options: RenderOptions) -> Optional[str]:
+    """``added`` or ``changed`` when ``options.changed_layers`` marks ``layer`` (``netviz diff``), else None."""
+    return next((change for layer_id, change in options.changed_layers if layer_id == layer.id), None)
 
 
 def add_edge(

@@ -121,6 +121,12 @@ FAILED = Colors("#fde7e9", "#d1242f", "#b31d28")
 """The layer whose call raised (``Layer.failed``) and the note that gives the error, in an
 error's partial graph: the editor's error red, as exports show it (the panel re-themes the
 ``layer-failed`` and ``failure-note`` classes with ``--vscode-errorForeground``)."""
+CHANGES = {
+    "added": Colors("#dafbe1", "#1a7f37", "#116329"),
+    "changed": Colors("#fff8c5", "#bf8700", "#7d4e00"),
+}
+"""Layers a ``netviz diff`` marks (``RenderOptions.changed_layers``): new in green, changed in
+amber, with the SVG classes ``layer-added`` and ``layer-changed``."""
 FAILURE_NOTE_CHARS = 56
 """The error message beside the failed layer is wrapped at this many characters a line..."""
 FAILURE_NOTE_LINES = 6

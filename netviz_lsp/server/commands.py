@@ -1,7 +1,8 @@
 """``workspace/executeCommand``: export, rebuild, restart the worker, list factories.
 
 - ``netviz.export {uri, factory, format, path, overwrite?, view?}`` writes the factory's last
-  good graph as svg, png, pdf, dot or json (the default ``graph`` view), or as another view
+  good graph as svg, png, pdf, dot, json or html (a self-contained page with the panel's viewer)
+  (the default ``graph`` view), or as another view
   (``keras``, ``layered``, ``neuron`` in svg/png/pdf; ``summary`` in md/html), and returns
   the path written. It refuses to replace an existing file unless ``overwrite`` is true:
   the client gets an error response.
@@ -40,8 +41,9 @@ if TYPE_CHECKING:
 
 EXPORT, REBUILD, RESTART_WORKER, LIST_FACTORIES, RENDER_VIEW = (
     "netviz.export", "netviz.rebuild", "netviz.restartWorker", "netviz.listFactories", "netviz.renderView")
-EXPORT_FORMATS = ("svg", "png", "pdf", "dot", "json")
-"""What the default graph view exports (the contract's JSON included); other views export ``VIEW_FORMATS``."""
+EXPORT_FORMATS = ("svg", "png", "pdf", "dot", "json", "html")
+"""What the default graph view exports (the contract's JSON included, and html: one self-contained page with
+the panel's viewer, ``render/html_export.py``); other views export ``VIEW_FORMATS``."""
 TEXT_FORMATS = ("svg", "html", "md", "dot")
 """What ``netviz.renderView`` returns inline (the JSON reply carries text, not bytes), in order of preference."""
 REQUEST_FAILED = -32803  # LSP's RequestFailed: valid request, but it could not be done
@@ -168,14 +170,28 @@ async def export(ls: "NetVizServer", *args: Any) -> str:
         raise CommandFailed(message=refusal)
     loop = asyncio.get_running_loop()
     try:  # Graphviz and the disk, off the event loop
-        data = await loop.run_in_executor(None, ls.engine.export, _contract_graph(good), fmt, ls.settings.render,
-                                          view, ls.settings.views)
+        if view == "graph" and fmt == "html":
+            data = await loop.run_in_executor(None, _html_page, ls, document, good)
+        else:
+            data = await loop.run_in_executor(None, ls.engine.export, _contract_graph(good), fmt,
+                                              ls.settings.render, view, ls.settings.views)
         await loop.run_in_executor(None, write_new, path, data, overwrite)
     except FileExistsError:  # created since the check above
         raise CommandFailed(message=refusal) from None
     except Exception as error:  # RenderError, OSError: the user can act on the message
         raise CommandFailed(message=f"could not export {factory}: {error}") from None
     return path
+
+
+def _html_page(ls: "NetVizServer", document: "Document", good: Any) -> bytes:
+    """The factory's graph as one self-contained HTML page (the panel's viewer, its groups' drawings)."""
+    from netviz_lsp.render.html_export import export_html
+
+    def draw(graph, options) -> bytes:
+        return ls.engine.export(graph, "svg", options, "graph", ls.settings.views)
+
+    name = document.path or document.uri
+    return export_html(_contract_graph(good), name, draw, ls.settings.render, uri=document.uri)
 
 
 def _view_and_format(view: Any, fmt: Any, verb: str,
