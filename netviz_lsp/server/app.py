@@ -5,7 +5,8 @@
 register itself (``textsync``, ``notebooksync``, ``hover``, ``inlay``, ``lens``, ``commands``,
 ``configuration``). This module owns what they share: settings, open documents, the
 engine and its worker pool (started at ``initialize``, so Keras imports while the editor
-finishes its handshake and opens the first file; the spare worker starts after the first
+finishes its handshake and opens the first file; ``python -m netviz_lsp`` starts it even
+before the server's own imports, ``prestart.py``; the spare worker starts after the first
 build, not competing with it for the CPU), the latest-wins build scheduler (which stops a
 long build once a newer text of its file waits: ``cancel_superseded``), the file watcher, and ``post``, the only way the
 build and watcher threads reach the event loop. The server never imports TensorFlow and
@@ -31,13 +32,13 @@ from pygls.uris import to_fs_path
 
 from netviz_lsp import __version__
 from netviz_lsp.server import (actions, commands, configuration, hover, inlay, lens, notebooks, notebooksync,
-                               publish, textsync)
+                               prestart, publish, textsync)
 from netviz_lsp.server.builds import BuildRequest, BuildRunner, RenderRequest
 from netviz_lsp.server.configuration import compare
 from netviz_lsp.server.documents import Document, DocumentStore
 from netviz_lsp.server.guard import guarded, report
 from netviz_lsp.server.output import OutputForwarder
-from netviz_lsp.server.scheduler import BUILD, RENDER, BuildScheduler, Job
+from netviz_lsp.server.scheduler import BUILD, RENDER, SETTLE_S, BuildScheduler, Job
 from netviz_lsp.server.watch import WorkspaceWatcher
 from netviz_lsp.engine import Engine, EngineAPI
 from netviz_lsp.settings import Settings
@@ -70,7 +71,7 @@ class NetVizServer(LanguageServer):
         self.settings = Settings()
         self.documents = DocumentStore()
         self.output = OutputForwarder(self)
-        self.engine: EngineAPI = engine or Engine(
+        self.engine: EngineAPI = engine or prestart.take(self.output) or Engine(
             spare=True, memory_mb=self.settings.build.effective_memory_limit_mb(), on_output=self.output)
         """Builds, drawings and workspace imports: the only way to the worker processes."""
         self.runner = BuildRunner(self)
@@ -123,7 +124,8 @@ class NetVizServer(LanguageServer):
             document.stop_typing()  # this request builds what the idle timer would have
         document.requested_text = text
         request = BuildRequest(document.uri, document.path, text, version, reason, document.had_factories, joined)
-        self.scheduler.submit(document.uri, BUILD, request)
+        # A typed edit has already waited out build.onTypeDelayMs of quiet: no more settling.
+        self.scheduler.submit(document.uri, BUILD, request, settle=0.0 if reason == "type" else SETTLE_S)
 
     def _run_job(self, job: Job) -> None:
         if job.kind == BUILD:
@@ -175,7 +177,8 @@ class NetVizServer(LanguageServer):
         for document in self.documents:
             if change.rebuild and document.had_factories:
                 self.request_build(document, "settings")
-            elif change.rerender and document.last is not None and document.last.result.models:
+            elif change.rerender and document.last is not None and (
+                    document.last.result.models or any(e.graph is not None for e in document.last.result.errors)):
                 self.scheduler.submit(document.uri, RENDER, RenderRequest(document.uri, document.last))
         if change.refresh_hints:
             self.refresh_views()
@@ -289,10 +292,16 @@ def create_server(engine: Optional[EngineAPI] = None) -> NetVizServer:
         value = configuration.settings_object(params.initialization_options)
         if value is not None:
             ls.settings = Settings.from_json(value)
-            if isinstance(ls.engine, Engine):
-                ls.engine.pool.memory_mb = ls.settings.build.effective_memory_limit_mb()
+            memory = ls.settings.build.effective_memory_limit_mb()
+            if isinstance(ls.engine, Engine) and ls.engine.pool.memory_mb != memory:
+                if ls.engine.worker_pids():  # started ahead (prestart) under the default cap
+                    ls.engine.restart(memory)
+                else:
+                    ls.engine.pool.memory_mb = memory
         ls.set_roots(params.workspace_folders or [], params.root_uri)
-        ls.engine.start(ls.settings)  # the worker's Keras import overlaps the rest of the handshake and the first didOpen
+        # The worker's Keras import overlaps the rest of the handshake and the first didOpen (with
+        # ``python -m netviz_lsp`` it started before the server's own imports: prestart.py).
+        ls.engine.start(ls.settings)
 
     @server.feature(types.INITIALIZED)
     @guarded

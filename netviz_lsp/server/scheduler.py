@@ -11,7 +11,8 @@ A request for a file that already has one queued replaces it, so ten saves in a 
 while a build runs leave exactly one more build. A queued job also waits until its file
 has been quiet for ``SETTLE_S`` (never more than ``MAX_SETTLE_S`` in all), so a flurry that
 arrives while nothing runs (format-on-save, save-all) is one build too, not a build per
-save that happened to find the queue empty. ``superseded(job)`` tells the code that
+save that happened to find the queue empty (a request that waited out its own idle time,
+an as-you-type build, asks for no settling: ``settle=0``). ``superseded(job)`` tells the code that
 publishes a finished job whether a newer request exists: its result must not be shown.
 Two kinds of job exist: a ``build`` runs the worker; a ``render`` only redraws the last
 graphs (render settings changed). A build covers a render, never the other way round.
@@ -88,13 +89,15 @@ class BuildScheduler:
         self._pending: collections.OrderedDict[str, Job] = collections.OrderedDict()
         self._running: Optional[Job] = None
         self._latest: dict[tuple[str, str], int] = {}
-        self._last_submit: dict[str, float] = {}
+        self._settled_at: dict[str, float] = {}
+        """Per file: when its newest request's settling time ends."""
         self._seq = 0
         self._closed = False
         self._thread: Optional[threading.Thread] = None
 
-    def submit(self, key: str, kind: str = BUILD, payload: Any = None) -> Job:
-        """Queue a job for ``key``, collapsing it with one already queued; returns the job that will run."""
+    def submit(self, key: str, kind: str = BUILD, payload: Any = None, settle: float = SETTLE_S) -> Job:
+        """Queue a job for ``key``, collapsing it with one already queued; returns the job that will run.
+        It starts once ``key`` has had no request for ``settle`` seconds (``MAX_SETTLE_S`` at most)."""
         with self._cond:
             if self._closed:
                 raise RuntimeError("the build scheduler is closed")
@@ -108,7 +111,7 @@ class BuildScheduler:
             if queued is not None:
                 job.queued_at = queued.queued_at
             self._pending[key] = job
-            self._last_submit[key] = time.monotonic()
+            self._settled_at[key] = time.monotonic() + settle
             waiting = self._running is not None
             if kind == BUILD and waiting and self._running.key == key and self._running.kind == BUILD:
                 self._watch(self._running, 0.0)
@@ -189,7 +192,7 @@ class BuildScheduler:
             if self._closed:
                 return None
             key, job = next(iter(self._pending.items()))
-            start_at = min(self._last_submit.get(key, 0.0) + SETTLE_S, job.queued_at + MAX_SETTLE_S)
+            start_at = min(self._settled_at.get(key, 0.0), job.queued_at + MAX_SETTLE_S)
             wait = start_at - time.monotonic()
             if wait <= 0:
                 del self._pending[key]
