@@ -7,8 +7,8 @@ Three kinds, as docs/protocol.md defines them:
   or one nested model's):
   - numbered prefixes: ``conv2_block1_1_conv`` belongs to block ``conv2_block1`` inside stage
     ``conv2`` (ResNet, DenseNet), ``transformer_layer_3_attention`` to ``transformer_layer_3``,
-    ``block_1_expand`` to ``block_1`` (MobileNetV2), ``block1a_dwconv`` to ``block1a``
-    (EfficientNet). A prefix groups at least two layers that follow each other in the model's
+    ``block_1_expand`` to ``block_1`` (MobileNetV2), ``block2a_dwconv`` to ``block2a`` inside
+    stage ``block2`` (EfficientNet). A prefix groups at least two layers that follow each other in the model's
     order (only Keras' automatic names, ``add_3``, may lie between them), so a prefix that
     recurs all over a model (``separable_conv_1_...``) is no block;
   - NASNet's cells: ``separable_conv_1_normal_left1_3`` belongs to normal cell 3,
@@ -16,8 +16,11 @@ Three kinds, as docs/protocol.md defines them:
     two reduction cells is one stage;
   - a layer with an automatic name joins the group that holds every layer it feeds (else
     every layer that feeds it): the ``activation_23`` before a cell's separable convolution;
-  - when a level has stages (groups of blocks, or cells), the layers before the first one
-    are its ``stem`` and those after the last one its ``head``.
+  - InceptionV3's modules: a named layer (``mixed5``) after a run of automatically named ones
+    is the block of them all (a layer its name prefixes, ``mixed9_0``, is taken along);
+  - when a level has stages (groups of blocks, or cells), or else at least ``MIN_MAJORS``
+    blocks, the layers before the first one are its ``stem`` and those after the last one its
+    ``head``.
 - ``repeat``: a run of identical blocks, as ``render/views/repeats.py`` finds them at the top
   level, when the names did not already make each copy a group; each copy of more than one
   layer is a ``block`` of its own inside it.
@@ -40,7 +43,10 @@ MIN_COVER = 0.5
 """Stem and head are made only when a level's groups hold at least this share of its layers."""
 
 _CELL = re.compile(r"(?:^|_)(?:normal|reduction|adjust)(?:_|\d).*?_((?:stem|reduce)_\d+|\d+)$")
+_LETTERED = re.compile(r"^[A-Za-z]+\d+[a-z]$")
 _KIND_ORDER = {"nested": 0, "block": 1, "repeat": 2}
+MIN_MAJORS = 4
+"""Without stages, a level's stem and head are made when it has at least this many blocks (VGG16's five)."""
 
 
 @dataclass
@@ -86,7 +92,10 @@ def name_prefixes(name: str) -> list[str]:
             continue
         if token.isdigit() and (i == 0 or any(ch.isdigit() for ch in tokens[i - 1])):
             continue  # ``conv2_block1_1``: a counter inside a block, not a block
-        found.append("_".join(tokens[: i + 1]))
+        prefix = "_".join(tokens[: i + 1])
+        if not found and _LETTERED.match(token):
+            found.append(prefix[:-1])  # EfficientNet's ``block2a``, ``block2b``: blocks of stage ``block2``
+        found.append(prefix)
         if len(found) == 2:
             break
     return found
@@ -190,6 +199,7 @@ class _Grouping:
 
         self._prefix_blocks(siblings, index, owner, labels, stages)
         self._absorb(siblings, owner)
+        self._anchored_runs(siblings, index, owner, labels)
         self._stem_and_head(siblings, index, owner, labels, stages)
 
         members: dict[str, list[str]] = {}
@@ -224,13 +234,14 @@ class _Grouping:
             inner = [k for k in dict.fromkeys(chains[i][1] for i in ids if len(chains[i]) > 1)]
             blocks = [(k, valid(k, 1, key)) for k in inner]
             blocks = [(k, b) for k, b in blocks if b]
-            if len(blocks) == 1 and len(blocks[0][1]) == len(ids):
-                blocks = []  # a stage of one block is that block
             labels[key] = (key, 0)
+            if blocks:
+                stages.append(key)
+            if len(blocks) == 1 and len(blocks[0][1]) == len(ids):
+                labels[key] = (blocks[0][0], 0)  # a stage of one block is that block
+                blocks = []
             for layer_id in ids:
                 owner.setdefault(layer_id, []).append(key)
-            if len(blocks) >= 2:
-                stages.append(key)
             for block, block_ids in blocks:
                 labels[block] = (block, 1)
                 for layer_id in block_ids:
@@ -259,9 +270,43 @@ class _Grouping:
                         changed = True
                         break
 
-    def _stem_and_head(self, siblings, index, owner, labels, stages) -> None:
-        if len(stages) < 2 or sum(1 for i in siblings if i in owner) < MIN_COVER * len(siblings):
+    def _anchored_runs(self, siblings, index, owner, labels) -> None:
+        """Inception's ``mixed0`` ... ``mixed10``: a named layer after a run of automatically named
+        ones is the block of them all (with the block its name already prefixes, ``mixed9_0``)."""
+        def anchor(layer: Layer) -> bool:
+            return (layer.id not in owner and layer.class_name != "InputLayer" and not auto_named(layer)
+                    and any(ch.isdigit() for ch in layer.name) and not name_prefixes(layer.name))
+
+        anchors = [i for i in siblings if anchor(self.by_id[i])]
+        if len(anchors) < 3:
             return
+        names = {self.by_id[i].name for i in anchors}
+        for anchor_id in anchors:
+            key = self.by_id[anchor_id].name
+            run = []
+            for other in reversed(siblings[:index[anchor_id]]):
+                layer = self.by_id[other]
+                if other in owner:
+                    if owner[other][0] != key:
+                        break
+                elif layer.class_name == "InputLayer" or not (
+                        auto_named(layer) or (name_prefixes(layer.name) or [None])[0] in names):
+                    break  # another named layer; ``mixed9_0`` (named after an anchor) is taken along
+                run.append(other)
+            loose = [i for i in run if i not in owner]
+            if not loose and key not in labels:
+                continue
+            labels.setdefault(key, (key, 0))
+            for layer_id in loose + [anchor_id]:
+                owner[layer_id] = [key]
+
+    def _stem_and_head(self, siblings, index, owner, labels, stages) -> None:
+        if sum(1 for i in siblings if i in owner) < MIN_COVER * len(siblings):
+            return
+        if len(stages) < 2:  # no stages: the level's blocks, when there are enough of them
+            stages = list(dict.fromkeys(owner[i][0] for i in siblings if i in owner))
+            if len(stages) < MIN_MAJORS:
+                return
         stage_set = set(stages)
         staged = [index[i] for i in siblings if stage_set & set(owner.get(i, ()))]
         first, last = min(staged), max(staged)

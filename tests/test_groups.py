@@ -116,6 +116,26 @@ def test_nasnet_large_opens_as_its_cells_and_stages(built):
     assert top[-1].layers[-2:] == ["global_average_pooling2d", "predictions"]
 
 
+def test_other_applications_open_as_their_stages_or_blocks(built):
+    def top(target):
+        graph = model(built, "applications", target)
+        check_tree(graph)
+        grouped = {i for g in children(graph, None) for i in g.layers}
+        assert {layer.id for layer in graph.layers} - grouped == {"input_layer"}
+        return [g.label for g in children(graph, None)]
+
+    assert top("efficientnet") == ["stem", "block1a", "block2", "block3", "block4", "block5", "block6", "block7a",
+                                   "head"]
+    assert top("mobilenet") == ["stem", *[f"block_{n}" for n in range(1, 17)], "head"]
+    assert top("vgg") == ["block1", "block2", "block3", "block4", "block5", "head"]
+    # InceptionV3 names its layers automatically but for each module's last: mixed0 ... mixed10
+    assert top("inception") == [f"mixed{n}" for n in range(11)] + ["head"]
+    efficientnet = model(built, "applications", "efficientnet")
+    assert [g.label for g in children(efficientnet, "group:block2")] == ["block2a", "block2b"]
+    mixed9 = next(g for g in model(built, "applications", "inception").groups if g.label == "mixed9")
+    assert "mixed9_0" in mixed9.layers and mixed9.layers[-1] == "mixed9"
+
+
 def test_a_transformer_built_from_named_blocks(built):
     flat = model(built, "transformer_blocks", "text_classifier")
     check_tree(flat)
@@ -173,7 +193,7 @@ def test_name_prefixes():
     assert name_prefixes("conv2_block1_out") == ["conv2", "conv2_block1"]
     assert name_prefixes("transformer_layer_3_attention") == ["transformer_layer_3"]
     assert name_prefixes("block_16_project_BN") == ["block_16"]
-    assert name_prefixes("block1a_dwconv") == ["block1a"]
+    assert name_prefixes("block1a_dwconv") == ["block1", "block1a"]  # EfficientNet: block 1a of stage 1
     assert name_prefixes("stem_conv1") == []
     assert name_prefixes("conv2") == []
 
