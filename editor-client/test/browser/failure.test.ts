@@ -194,6 +194,24 @@ describe("a failed build", () => {
     }
   });
 
+  test("in a narrow panel, and in high contrast, the bar wraps and its button stays in view", async () => {
+    for (const theme of ["dark", "high-contrast"] as const) {
+      const page0 = await PreviewPage.open(browser, server, theme, { width: 420, height: 640 });
+      try {
+        await page0.send(documentMessage(good, failed));
+        const { page } = page0;
+        const button = (await (await page.$(".nv-failure-toggle"))!.boundingBox())!;
+        assert.ok(button.x >= 0 && button.x + button.width <= 420, `the toggle is inside the panel (${theme})`);
+        const text = (await (await page.$(".nv-failure-text"))!.boundingBox())!;
+        assert.ok(text.width > 150, "the text keeps a readable width");
+        assert.equal(await borderColour(page, '.nv-canvas g.layer[id="merge"]'), rgb(THEMES[theme].vars["--vscode-errorForeground"]));
+        await page.screenshot({ path: join(ARTIFACTS, `failure-narrow-${theme}.png`) });
+      } finally {
+        await page0.close();
+      }
+    }
+  });
+
   test("the next good build draws the full diagram again", async () => {
     const store = new DiagramStore();
     const preview = await openWith("dark", documentMessage(good, failed));
