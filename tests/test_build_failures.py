@@ -210,3 +210,20 @@ def test_netviz_render_json_prints_the_error_with_its_partial_graph():
     assert [edge for edge in graph["edges"] if edge[1] == "merge"] == [["wide", "merge"], ["deep", "merge"]]
     assert graph["memory"] is None
     assert f"{path.relative_to(ROOT)}:{add_line}" in done.stderr or f":{add_line}: build error" in done.stderr
+
+
+def test_each_statement_stage_names_its_own_first_line(tmp_path):
+    # The pool blames a hang on "the top-level code at line N" from these stages.
+    from netviz_lsp.discovery import discover
+    from netviz_lsp.engine import build_request
+    from netviz_lsp.worker.build import run_build
+    from netviz_lsp.worker.messages import Stage
+
+    path = FAILURES / "mnist_rank_mismatch.py"
+    source = path.read_text(encoding="utf-8")
+    request = build_request(discover(source, str(path), {}), str(path), source, Settings.from_json({}))
+    events: list = []
+    run_build(request, events.append)
+    lines = [e.line for e in events if isinstance(e, Stage) and e.stage == "statement"]
+    assert lines[:2] == [line_of(path, "import keras"), line_of(path, "from keras import layers")]
+    assert line_of(path, "model.add(layers.Conv2D(32") in lines

@@ -47,6 +47,8 @@ class Program:
         self.module.__file__ = self.path
         self.module.__dict__["__netviz_dataset__"] = offline.dataset_stand_in
         sys.modules[MODULE_NAME] = self.module
+        self.lines: dict[int, int] = {}
+        """Statement index -> its first line (a statement compiled alone is a module: its code says line 1)."""
         self.durations: dict[int, float] = {}
         """Statement index -> milliseconds it took (a variable target's build time is its statements')."""
         self.notes: dict[int, list[str]] = {}
@@ -77,6 +79,7 @@ class Program:
                     stmts = slice_module(request.source, [index], self.path, request.replacements).body
                 else:
                     stmts = [body[index]]
+                self.lines[index] = body[index].lineno
                 codes[index] = compile(ast.Module(body=stmts, type_ignores=[]), self.path, "exec",
                                        flags=flags, dont_inherit=True)
             return codes
@@ -88,7 +91,8 @@ class Program:
 
     def run(self, index: int, code: types.CodeType, shape_only: bool) -> None:
         """Run one statement; an exception is remembered for the targets that need it."""
-        self.emit(Stage("statement", index=index, line=code.co_firstlineno))
+        first_line = self.lines.get(index, code.co_firstlineno)
+        self.emit(Stage("statement", index=index, line=first_line))
         scope = shape_only_scope() if shape_only else contextlib.nullcontext()
         started = time.perf_counter()
         offline.notes.clear()
@@ -100,7 +104,7 @@ class Program:
         except BaseException as error:  # user code: report, never escape
             if isinstance(error, KeyboardInterrupt):
                 raise
-            event = _error_event(error, self.path, None, fallback_line=code.co_firstlineno)
+            event = _error_event(error, self.path, None, fallback_line=first_line)
             feeds = self.owner or next((t for t in self.request.targets if t.after is not None and index in t.slice
                                         and index <= t.after), None)
             if feeds is not None and event.error.kind == "build":  # what the variables it feeds reached
