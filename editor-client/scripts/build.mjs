@@ -39,6 +39,17 @@ await Promise.all([
     format: "iife",
     target: "chrome114",
   }),
+  // The same page script for the HTML export (render/html_export.py inlines it): it finds its
+  // data in the page instead of VS Code (webview/standalone.ts). No source map: the file is inlined.
+  build({
+    ...common,
+    sourcemap: false,
+    entryPoints: ["src/webview/main.ts"],
+    outfile: "dist/standalone.js",
+    platform: "browser",
+    format: "iife",
+    target: "chrome114",
+  }),
   production
     ? Promise.resolve()
     : build({

@@ -43,3 +43,10 @@ export function formatMs(ms: number): string {
 export function targetLabel(graph: Pick<ModelGraph, "factory" | "kind">): string {
   return graph.kind === "variable" ? graph.factory : `${graph.factory}()`;
 }
+
+/** A build's parameter change: `+246,029 params`, `−1,000 params` (a minus sign), `±0 params`. */
+export function formatDelta(n: number): string {
+  const sign = n > 0 ? "+" : n < 0 ? "\u2212" : "\u00b1";
+  const count = Math.abs(n);
+  return `${sign}${formatInt(count)} ${count === 1 ? "param" : "params"}`;
+}

@@ -165,6 +165,10 @@ export interface ViewRequest {
   factory: string;
   view: ViewName;
   expandNested: boolean;
+  /** The graph view's groups drawn expanded (the others collapsed); `null` or absent: the server's default. */
+  expand?: string[] | null;
+  /** Label the graph view's edges with tensor shapes. */
+  edgeShapes?: boolean;
 }
 
 /** The answer of `netviz.renderView`: `content` is SVG text, or an HTML page for the summary. */
@@ -174,6 +178,8 @@ export interface RenderedView {
   format: "svg" | "html" | "md" | "dot";
   content: string;
   totalMacs: number;
+  /** Layer id -> its MACs, `null` where not counted (`render/views/macs.py`); read it with `layerMacsOf`. */
+  layerMacs: object;
 }
 
 // --- extension <-> webview ---------------------------------------------------------
@@ -185,6 +191,8 @@ export interface ModelView {
   graph: ModelGraph;
   /** True when this is the last good diagram of a factory whose latest build failed. */
   stale: boolean;
+  /** What changed since the previous diagram of this target (`netviz/diagram`'s `changes`); kept until the next build. */
+  changes?: Changes | null;
   /**
    * The factory's latest build failed and its error carries a partial graph: the panel draws it
    * instead of `svg`, the last good diagram (when `stale`) one click away.
@@ -255,6 +263,11 @@ export type FromPreview =
   /** Draw a view of a factory (`netviz.renderView`); the answer comes back as `view` with the same `id`. */
   | ({ type: "renderView"; uri: string; id: number } & ViewRequest);
 
+/** `RenderedView.layerMacs` as a map (the protocol doc's reader takes `object`, not `Record`). */
+export function layerMacsOf(view: RenderedView): Record<string, number | null> {
+  return view.layerMacs as Record<string, number | null>;
+}
+
 /** A message from the webview, checked field by field; `null` when malformed. */
 export function parseFromPreview(value: unknown): FromPreview | null {
   if (typeof value !== "object" || value === null) return null;
@@ -273,7 +286,15 @@ export function parseFromPreview(value: unknown): FromPreview | null {
     case "renderView":
       return typeof m.uri === "string" && Number.isInteger(m.id) && typeof m.factory === "string"
         && isViewName(m.view) && typeof m.expandNested === "boolean"
-        ? { type: "renderView", uri: m.uri, id: m.id as number, factory: m.factory, view: m.view, expandNested: m.expandNested }
+        && (m.expand === undefined || m.expand === null
+          || (Array.isArray(m.expand) && m.expand.every((g) => typeof g === "string")))
+        && (m.edgeShapes === undefined || typeof m.edgeShapes === "boolean")
+        ? {
+            type: "renderView", uri: m.uri, id: m.id as number, factory: m.factory, view: m.view,
+            expandNested: m.expandNested,
+            ...(Array.isArray(m.expand) ? { expand: m.expand as string[] } : {}),
+            ...(m.edgeShapes === true ? { edgeShapes: true } : {}),
+          }
         : null;
     default:
       return null;

@@ -40,5 +40,5 @@ export class ViewRequests {
 }
 
 function keyText(key: ViewKey): string {
-  return JSON.stringify([key.uri, key.sequence, key.factory, key.view, key.expandNested]);
+  return JSON.stringify([key.uri, key.sequence, key.factory, key.view, key.expandNested, key.expand ?? null, key.edgeShapes ?? false]);
 }

@@ -36,12 +36,24 @@ export function previewHtml(r: PageResources): string {
 <title>NetViz Preview</title>
 </head>
 <body>
-<header class="nv-toolbar" role="toolbar" aria-label="Diagram">
+${previewBody()}
+<script nonce="${attr(r.nonce)}" src="${attr(r.scriptUri)}"></script>
+</body>
+</html>`;
+}
+
+/**
+ * The page's body without its script: the toolbar, banner, canvas and details pane. The
+ * standalone HTML export (`webview/standalone.ts`) builds the same body from it.
+ */
+export function previewBody(): string {
+  return `<header class="nv-toolbar" role="toolbar" aria-label="Diagram">
   <select class="nv-factory" aria-label="Factory" title="Factory"></select>
   <span class="nv-title"></span>
   <select class="nv-view" aria-label="View" title="How to draw the model"></select>
   <button class="nv-nested" type="button" aria-pressed="false" title="Draw nested models as boxes of their own layers">Expand nested</button>
   <span class="nv-summary"></span>
+  <span class="nv-delta" hidden title="Parameters added (+) or removed (−) by the last build"></span>
   <span class="nv-build" role="status" aria-live="polite"></span>
   <span class="nv-spacer"></span>
   <span class="nv-search-box">
@@ -53,7 +65,10 @@ export function previewHtml(r: PageResources): string {
     <span class="nv-zoom-level" title="Zoom">100%</span>
     <button class="nv-zoom-in" type="button" title="Zoom in (+)" aria-label="Zoom in">+</button>
   </span>
+  <select class="nv-overlay" aria-label="Colour nodes by" title="Colour nodes by"></select>
+  <button class="nv-edge-shapes" type="button" aria-pressed="false" title="Show tensor shapes on the edges">Shapes</button>
   <button class="nv-fit" type="button" title="Fit the whole diagram (F)">Fit</button>
+  <button class="nv-fit-width" type="button" title="Fit the diagram's width (W)">Fit width</button>
   <button class="nv-actual" type="button" title="Actual size (0)">100%</button>
   <button class="nv-details-toggle" type="button" title="Show or hide layer details" aria-pressed="true">Details</button>
 </header>
@@ -65,13 +80,12 @@ export function previewHtml(r: PageResources): string {
   <div class="nv-viewport" tabindex="0" aria-label="Diagram: wheel to zoom, drag to pan, click a layer to reveal its line">
     <div class="nv-canvas"></div>
     <div class="nv-empty"></div>
+    <div class="nv-legend" hidden></div>
+    <div class="nv-minimap" hidden aria-hidden="true"><div class="nv-minimap-frame"></div></div>
   </div>
   <div class="nv-table" tabindex="0" aria-label="Summary: click a layer to reveal its line" hidden></div>
   <aside class="nv-details" aria-label="Layer details"></aside>
-</main>
-<script nonce="${attr(r.nonce)}" src="${attr(r.scriptUri)}"></script>
-</body>
-</html>`;
+</main>`;
 }
 
 /** A random nonce: 32 characters from [A-Za-z0-9]. */

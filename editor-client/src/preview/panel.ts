@@ -151,10 +151,11 @@ export class PreviewPanel implements vscode.Disposable {
 
   /** Have the server draw a view for the page; the drawing, or why there is none, goes back under the request's id. */
   private async renderView(request: Extract<FromPreview, { type: "renderView" }>): Promise<void> {
-    const { uri, id, factory, view, expandNested } = request;
+    const { uri, id, factory, view, expandNested, expand, edgeShapes } = request;
     let answer: ToPreview;
     try {
-      const result = await this.server.execute<RenderedView>(ServerCommand.renderView, { uri, factory, view, expandNested });
+      const result = await this.server.execute<RenderedView>(ServerCommand.renderView,
+        { uri, factory, view, expandNested, expand, edgeShapes });
       answer = { type: "view", uri, id, result, error: null };
     } catch (error) {
       answer = { type: "view", uri, id, result: null, error: error instanceof Error ? error.message : String(error) };

@@ -4,15 +4,42 @@ import { formatCount, formatInt, formatMacs, formatMs, formatShape, targetLabel 
 import { layerPlace, placeLabel } from "../core/lines";
 import type { Layer, ModelGraph } from "../core/protocol";
 import { h, setChildren } from "./dom";
+import { formatBytes, type GroupIndex } from "./groups";
 
 type Row = [label: string, value: string | Node];
 
-export function showLayer(pane: HTMLElement, layer: Layer, graph: ModelGraph): void {
+/**
+ * A layer's facts; `macs` when the server counted them. A collapsed group's synthetic layer
+ * (`groups` holds it) shows the group's: its kind, layer count, totals and exit shape.
+ */
+export function showLayer(pane: HTMLElement, layer: Layer, graph: ModelGraph, macs: number | null = null,
+  groups: GroupIndex | null = null): void {
+  const group = groups?.byId.get(layer.id);
+  if (group) {
+    const place = layerPlace(layer);
+    setChildren(
+      pane,
+      h("div", { className: "nv-details-kicker" }, `${layer.class_name} group · collapsed`),
+      h("h2", { className: "nv-details-name" }, group.label),
+      table([
+        ["Layers", formatInt(group.layers.length)],
+        ["Output", h("code", {}, formatShape(layer.output_shape))],
+        ["Params", paramsText(layer)],
+        ...(macs !== null ? [["MACs", formatMacs(macs)] as Row] : []),
+        ["Memory", memoryText(layer.activation_bytes)],
+        ["First line", !place ? "unknown" : place.cell === null ? String(place.line) : placeLabel(place)],
+      ]),
+      h("p", { className: "nv-details-hint" }, "Click the group to expand it; click the − in an expanded group's title to collapse it."),
+    );
+    return;
+  }
   const lines = layer.call_lines.length > 1 ? callChain(layer) : null;
   const place = layerPlace(layer);
   const rows: Row[] = [
     ["Output", h("code", {}, formatShape(layer.output_shape))],
     ["Params", paramsText(layer)],
+    ...(macs !== null ? [["MACs", formatMacs(macs)] as Row] : []),
+    ["Memory", memoryText(layer.activation_bytes)],
     ["Activation", layer.activation ?? "—"],
     ["Dtype", layer.dtype ?? "—"],
     ["Trainable", layer.trainable ? "yes" : "no"],
@@ -39,6 +66,10 @@ export function showModel(pane: HTMLElement, graph: ModelGraph, stale: boolean, 
     ["Trainable", formatInt(graph.trainable_params)],
     ["Non-trainable", formatInt(graph.non_trainable_params)],
     ...(totalMacs !== null ? [["MACs", formatMacs(totalMacs)] as Row] : []),
+    ...(graph.memory ? [
+      ["Weights", formatBytes(graph.memory.param_bytes)] as Row,
+      ["Activations", `${formatBytes(graph.memory.activation_bytes_per_sample)} per sample`] as Row,
+    ] : []),
     ["Inputs", h("code", {}, graph.inputs.map((s) => formatShape(s)).join(", ") || "—")],
     ["Outputs", h("code", {}, graph.outputs.map((s) => formatShape(s)).join(", ") || "—")],
     ["Built", `${formatMs(graph.build.ms)}${graph.build.shape_only ? ", shape-only" : ""}`],
@@ -59,6 +90,12 @@ function callChain(layer: Layer): string {
   const cells = layer.call_cells ?? [];
   if (cells.length !== layer.call_lines.length) return layer.call_lines.join(" ← ");
   return layer.call_lines.map((line, i) => placeLabel({ cell: cells[i], line })).join(" ← ");
+}
+
+/** A layer's output memory per sample: `3.9 MiB (4,064,256 bytes) per sample`. */
+function memoryText(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined) return "—";
+  return bytes < 1024 ? `${formatBytes(bytes)} per sample` : `${formatBytes(bytes)} (${formatInt(bytes)} bytes) per sample`;
 }
 
 function paramsText(layer: Layer): string {

@@ -12,6 +12,13 @@
  * View memory: the zoom and pan of each (file, factory, view) is kept while the panel
  * lives, so switching editors or views and back restores where the user was.
  *
+ * Groups (`groups.ts`): a click on a collapsed group asks for the drawing with it expanded
+ * (`renderView`'s `expand`), the view kept anchored on it; the title of an expanded group's
+ * box collapses it; a search expands the groups that hold its matches. Overlays
+ * (`overlays.ts`) and tensor shapes on edges are kept per panel (webview state). The
+ * params delta of the last build (`changes`) shows beside the summary until the next one.
+ * Outside VS Code (the HTML export) `standalone.ts` stands in for the extension.
+ *
  * A failed factory with a partial graph (`failure.ts`) is drawn up to the error in the Graph
  * view; its last good diagram is one click away.
  */
@@ -19,7 +26,7 @@
 import { errorPlace, layerPlace, type SourcePlace } from "../core/lines";
 import {
   type FileDiagram, type FromPreview, type Layer, type ModelGraph, type ModelView, type Notice, type RenderedView, type StatusView,
-  type ToPreview, VIEW_CHOICES, type ViewName,
+  type ToPreview, VIEW_CHOICES, type ViewName, layerMacsOf,
 } from "../core/protocol";
 import { formatCount, targetLabel } from "../core/format";
 import { type ViewKey, ViewRequests } from "../core/viewRequests";
@@ -30,6 +37,11 @@ import { h, setChildren } from "./dom";
 import { FailureBar, type FailureShown, failureShown, shownGraph } from "./failure";
 import { SummaryView } from "./summaryView";
 import { type Transform, Viewport } from "./viewport";
+import { formatDelta } from "../core/format";
+import { GroupIndex } from "./groups";
+import { Minimap } from "./minimap";
+import { computeOverlay, isOverlayKind, OVERLAY_CHOICES, type OverlayKind } from "./overlays";
+import { hasExpansion, readStandalone, standaloneHost } from "./standalone";
 
 interface VsCodeApi {
   postMessage(message: FromPreview): void;
@@ -38,7 +50,17 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
-const vscode = acquireVsCodeApi();
+const standalone = readStandalone(document);
+const host: VsCodeApi = standalone
+  ? standaloneHost(standalone, (message) => window.postMessage(message, "*"))
+  : acquireVsCodeApi();
+/** What the panel keeps across reloads besides the document: the overlay and shapes on edges. */
+const prefs = readPrefs(host.getState());
+const vscode: VsCodeApi = {
+  postMessage: (message) => host.postMessage(message),
+  getState: () => host.getState(),
+  setState: (value) => host.setState({ ...(value as object), ...prefs }),
+};
 
 /** The page's own elements, found once at start: later lookups by id could hit a layer's node. */
 function q<T extends Element>(selector: string): T {
@@ -65,6 +87,12 @@ const ui = {
   empty: q<HTMLElement>(".nv-empty"),
   details: q<HTMLElement>(".nv-details"),
   detailsToggle: q<HTMLButtonElement>(".nv-details-toggle"),
+  overlay: q<HTMLSelectElement>(".nv-overlay"),
+  edgeShapes: q<HTMLButtonElement>(".nv-edge-shapes"),
+  delta: q<HTMLElement>(".nv-delta"),
+  legend: q<HTMLElement>(".nv-legend"),
+  minimap: q<HTMLElement>(".nv-minimap"),
+  minimapFrame: q<HTMLElement>(".nv-minimap-frame"),
 };
 
 /** What the page shows now. */
@@ -94,13 +122,27 @@ const requests = new ViewRequests();
 /** Total MACs per (file, factory), as the server counted them for a drawing of a build (`sequence`). */
 const macs = new Map<string, { sequence: number; total: number }>();
 
+/** The groups drawn expanded per (file, factory), when the user chose (else the server's default). */
+const expansions = new Map<string, string[]>();
+/** MACs per layer per (file, factory), from the server's latest drawing of a build. */
+const layerMacs = new Map<string, { sequence: number; macs: Record<string, number | null> }>();
+/** A group the user just expanded or collapsed: where its node was on screen, to keep it there. */
+let anchor: { id: string; left: number; top: number } | null = null;
+/** A search opened groups: bring its first match into view once they are drawn. */
+let revealMatch = false;
+
 const viewport = new Viewport(ui.viewport, ui.canvas, (t) => {
   ui.zoomLevel.textContent = `${Math.round(t.k * 100)}%`;
   if (state.drawn) views.set(state.drawn.place, t);
+  minimap.update(t);
 });
 const layerEvents: DiagramEvents = {
   hover: (layer) => showDetails(layer),
   activate: (layer) => {
+    if (diagram.groupIndex?.isGroup(layer.id)) {
+      expandGroup(layer.id);
+      return;
+    }
     diagram.select(layer.id);
     summary.select(layer.id);
     showDetails(layer);
@@ -112,7 +154,9 @@ const layerEvents: DiagramEvents = {
     if (state.uri && place) post({ type: "reveal", uri: state.uri, line: place.line, cell: place.cell });
   },
 };
+layerEvents.collapse = (groupId) => collapseGroup(groupId);
 const diagram = new DiagramView(ui.canvas, viewport, layerEvents);
+const minimap = new Minimap(ui.minimap, ui.minimapFrame, ui.viewport, viewport);
 const summary = new SummaryView(ui.table, layerEvents);
 const failureBar = new FailureBar(ui.banner);
 
@@ -190,7 +234,11 @@ function takeAnswer(message: Extract<ToPreview, { type: "view" }>): void {
   const request = message.uri === state.uri ? requests.accept(message.id) : null;
   if (!request) return;
   state.answer = { request, id: message.id, result: message.result, error: message.error };
-  if (message.result) macs.set(placeKey(request.uri, request.factory), { sequence: request.sequence, total: message.result.totalMacs });
+  const counted = !standalone || !!standalone.macs; // an exported file without MACs counted none
+  if (message.result && counted) macs.set(placeKey(request.uri, request.factory), { sequence: request.sequence, total: message.result.totalMacs });
+  if (message.result && counted && request.view === "graph") {
+    layerMacs.set(placeKey(request.uri, request.factory), { sequence: request.sequence, macs: layerMacsOf(message.result) });
+  }
   render();
 }
 
@@ -253,7 +301,8 @@ function drawDiagram(): void {
   if (remembered) viewport.set(remembered);
   else if (!samePlace && drawing.kind === "diagram") viewport.fitWidth();
   else if (!samePlace) viewport.fit();
-  diagram.setCursor(state.cursor, !samePlace && !remembered);
+  diagram.setCursor(state.cursor, !samePlace && !remembered && !anchor);
+  afterDraw(model);
   updateSearchCount();
 }
 
@@ -294,10 +343,17 @@ function currentDrawing(model: ModelView): Drawing | null {
   }
   const id = requests.ask(request);
   if (id !== null) {
-    post({ type: "renderView", uri: request.uri, id, factory: request.factory, view: request.view, expandNested: request.expandNested });
+    post({
+      type: "renderView", uri: request.uri, id, factory: request.factory, view: request.view,
+      expandNested: request.expandNested,
+      // Only when asked for: a request without them is what the panel sent before groups.
+      ...(request.expand ? { expand: request.expand } : {}), ...(request.edgeShapes ? { edgeShapes: true } : {}),
+    });
   }
   const answer = state.answer;
-  const same = answer && (["uri", "factory", "view", "expandNested"] as const).every((k) => answer.request[k] === request[k]);
+  const same = answer && (["uri", "factory", "view", "expandNested"] as const).every((k) => answer.request[k] === request[k])
+    && JSON.stringify(answer.request.expand ?? null) === JSON.stringify(request.expand ?? null)
+    && (answer.request.edgeShapes ?? false) === (request.edgeShapes ?? false);
   if (!same || !answer.result) {
     const what = `the ${viewLabel(request.view)} view of ${targetLabel(model.graph)}`;
     state.drawNote = same && answer.error ? `NetViz could not draw ${what}: ${answer.error}` : `Drawing ${what}…`;
@@ -310,8 +366,14 @@ function currentDrawing(model: ModelView): Drawing | null {
 /** What to ask the server to draw, when the page cannot show the current view by itself. */
 function viewRequest(model: ModelView): ViewKey | null {
   const expandNested = state.expandNested && hasNested(model);
-  if ((state.view === "graph" && !expandNested) || !state.uri || !state.diagram) return null;
-  return { uri: state.uri, sequence: state.diagram.sequence, factory: model.factory, view: state.view, expandNested };
+  const graphView = state.view === "graph";
+  const expand = graphView ? chosenExpansion(model) : null;
+  const edgeShapes = graphView && prefs.edgeShapes && !standalone;
+  const wantsMacs = graphView && prefs.overlay === "macs" && !standalone;
+  if ((graphView && !expandNested && expand === null && !edgeShapes && !wantsMacs) || !state.uri || !state.diagram) return null;
+  return {
+    uri: state.uri, sequence: state.diagram.sequence, factory: model.factory, view: state.view, expandNested, expand, edgeShapes,
+  };
 }
 
 function hasNested(model: ModelView | undefined): boolean {
@@ -341,6 +403,7 @@ function renderChrome(): void {
   ui.title.textContent = model ? targetLabel(model.graph) : state.fileName ?? "";
   const graph = model && shownGraph(model, failure);
   ui.summary.textContent = graph ? `${graph.class_name} · ${formatCount(graph.total_params)} params` : "";
+  renderDelta(model);
   ui.view.value = state.view;
   const nested = hasNested(model);
   ui.nested.disabled = !nested;
@@ -378,10 +441,20 @@ function showDetails(hovered: Layer | null): void {
   if (!model || !graph || state.notice) {
     ui.details.replaceChildren();
   } else if (layer) {
-    showLayer(ui.details, layer, graph);
+    showLayer(ui.details, layer, graph, layerMacsFor(model, layer.id), diagram.groupIndex);
   } else {
     showModel(ui.details, graph, model.stale && failure !== "partial", failure === "partial" ? null : currentMacs(model));
   }
+}
+
+/** A layer's (or a collapsed group's summed) MACs, when a drawing of the current build has counted them. */
+function layerMacsFor(model: ModelView, id: string): number | null {
+  const known = state.uri ? layerMacs.get(placeKey(state.uri, model.factory)) : undefined;
+  const counted = known && known.sequence === state.diagram?.sequence ? known.macs : standalone?.macs ?? null;
+  if (!counted) return null;
+  const members = diagram.groupIndex?.isGroup(id) ? diagram.groupIndex.members(id).map((l) => l.id) : [id];
+  const values = members.map((m) => counted[m]).filter((v): v is number => typeof v === "number");
+  return values.length ? values.reduce((a, b) => a + b, 0) : null;
 }
 
 /** The model's total MACs, when a drawing of its current build has counted them. */
@@ -401,6 +474,11 @@ function pickFactory(factory: string): void {
 
 function updateSearchCount(): void {
   const count = diagram.search(ui.search.value);
+  expandForSearch();
+  if (revealMatch && count > 0 && diagram.hiddenMatches.length === 0) {
+    revealMatch = false;
+    diagram.nextMatch(1);
+  }
   ui.searchCount.textContent = ui.search.value.trim() ? (count === 1 ? "1 layer" : `${count} layers`) : "";
   ui.searchCount.dataset.none = String(ui.search.value.trim().length > 0 && count === 0);
 }
@@ -436,6 +514,7 @@ ui.search.addEventListener("keydown", (e) => {
 q(".nv-zoom-in").addEventListener("click", () => viewport.zoomBy(1.25));
 q(".nv-zoom-out").addEventListener("click", () => viewport.zoomBy(0.8));
 q(".nv-fit").addEventListener("click", () => viewport.fit());
+q(".nv-fit-width").addEventListener("click", () => viewport.fitWidth());
 q(".nv-actual").addEventListener("click", () => viewport.actualSize());
 ui.detailsToggle.addEventListener("click", () => {
   const hidden = document.body.classList.toggle("nv-details-hidden");
@@ -444,7 +523,7 @@ ui.detailsToggle.addEventListener("click", () => {
 ui.viewport.addEventListener("keydown", (e) => {
   const actions: Record<string, () => void> = {
     "+": () => viewport.zoomBy(1.25), "=": () => viewport.zoomBy(1.25), "-": () => viewport.zoomBy(0.8),
-    "0": () => viewport.actualSize(), f: () => viewport.fit(),
+    "0": () => viewport.actualSize(), f: () => viewport.fit(), w: () => viewport.fitWidth(),
     ArrowLeft: () => viewport.panBy(40, 0), ArrowRight: () => viewport.panBy(-40, 0),
     ArrowUp: () => viewport.panBy(0, 40), ArrowDown: () => viewport.panBy(0, -40),
     Escape: () => { diagram.select(null); summary.select(null); showDetails(null); },
@@ -455,4 +534,147 @@ ui.viewport.addEventListener("keydown", (e) => {
     action();
   }
 });
+// --- groups, overlays, changes ----------------------------------------------------------------
+
+function readPrefs(saved: unknown): { overlay: OverlayKind; edgeShapes: boolean } {
+  const s = (saved ?? {}) as { overlay?: unknown; edgeShapes?: unknown };
+  return { overlay: isOverlayKind(s.overlay) ? s.overlay : "category", edgeShapes: s.edgeShapes === true };
+}
+
+function savePrefs(): void {
+  vscode.setState(host.getState() ?? {});
+}
+
+/** The groups the user chose to draw expanded for the current factory; `null`: the server's default. */
+function chosenExpansion(model: ModelView): string[] | null {
+  return (state.uri && expansions.get(placeKey(state.uri, model.factory))) || null;
+}
+
+/** The groups drawn expanded now: the user's choice, or the default's. */
+function expandedNow(model: ModelView, index: GroupIndex): Set<string> {
+  return new Set(chosenExpansion(model) ?? index.defaultExpanded(state.expandNested && hasNested(model)));
+}
+
+/** Ask for a drawing with `next` expanded, keeping `anchorId`'s node where it is on screen. */
+function setExpansion(model: ModelView, next: Set<string>, anchorId: string | null): void {
+  if (!state.uri) return;
+  const box = anchorId ? diagram.screenBox(anchorId) : null;
+  anchor = box && anchorId ? { id: anchorId, left: box.left, top: box.top } : null;
+  expansions.set(placeKey(state.uri, model.factory), [...next].sort());
+  render();
+}
+
+function expandGroup(groupId: string): void {
+  const model = currentModel();
+  const index = diagram.groupIndex;
+  if (!model || !index) return;
+  let next = new Set([...expandedNow(model, index), ...index.chain(groupId)]);
+  if (standalone && !hasExpansion(standalone, next)) next = new Set(index.chain(groupId));
+  setExpansion(model, next, groupId);
+}
+
+function collapseGroup(groupId: string): void {
+  const model = currentModel();
+  const index = diagram.groupIndex;
+  if (!model || !index) return;
+  const gone = new Set([groupId, ...index.descendants(groupId)]);
+  let next = new Set([...expandedNow(model, index)].filter((id) => !gone.has(id)));
+  if (standalone && !hasExpansion(standalone, next)) {
+    // The file holds each group's drawing with its ancestors expanded, and for a small graph
+    // every group expanded but one (nested ones included): the nearest of those.
+    const allButThis = [...index.byId.keys()].filter((id) => !gone.has(id));
+    const parent = index.byId.get(groupId)?.parent;
+    next = new Set(hasExpansion(standalone, allButThis) ? allButThis : parent ? index.chain(parent) : []);
+  }
+  setExpansion(model, next, groupId);
+}
+
+/** Search expands the groups that hold its matches (up to a few dozen matches, so one letter does not open everything). */
+function expandForSearch(): void {
+  const model = currentModel();
+  const index = diagram.groupIndex;
+  const hidden = diagram.hiddenMatches;
+  if (!model || !index || hidden.length === 0 || hidden.length > 40 || ui.search.value.trim().length < 2) return;
+  const wanted = index.groupsToShow(hidden);
+  const now = expandedNow(model, index);
+  if ([...wanted].every((id) => now.has(id))) return;
+  let next = new Set([...now, ...wanted]);
+  if (standalone && !hasExpansion(standalone, next)) {
+    const first = index.holdersOf(hidden[0]).filter((g) => g.kind !== "nested").pop();
+    if (!first) return;
+    next = new Set(index.chain(first.id));
+    if (!hasExpansion(standalone, next)) return;
+  }
+  revealMatch = true;
+  setExpansion(model, next, null);
+}
+
+/** After a drawing is on the canvas: keep the anchor, colour the overlay, mark the changes, copy the minimap. */
+function afterDraw(model: ModelView): void {
+  if (anchor) {
+    const box = diagram.screenBox(anchor.id);
+    if (box) viewport.panBy(anchor.left - box.left, anchor.top - box.top);
+    anchor = null;
+  }
+  diagram.setChanges(currentFailure(model) === "partial" || model.stale ? null : model.changes ?? null);
+  applyOverlay();
+  const svg = ui.canvas.querySelector<SVGSVGElement>("svg.nv-svg");
+  minimap.show(svg, Number(svg?.getAttribute("width") ?? 0), Number(svg?.getAttribute("height") ?? 0));
+  minimap.update(viewport.transform);
+}
+
+function applyOverlay(): void {
+  const model = currentModel();
+  const themed = !!ui.canvas.querySelector("svg.nv-svg");
+  const drawn = new Map(diagram.drawnIds.map((id) => [id, diagram.layer(id)!] as const));
+  const known = model && state.uri ? layerMacs.get(placeKey(state.uri, model.factory)) : undefined;
+  const macsNow = known && known.sequence === state.diagram?.sequence ? known.macs : standalone?.macs ?? null;
+  const overlay = themed ? computeOverlay(prefs.overlay, drawn, diagram.groupIndex, macsNow) : null;
+  diagram.setOverlay(overlay?.classes ?? new Map());
+  ui.legend.hidden = !overlay || overlay.legend.length === 0;
+  if (overlay && overlay.legend.length) {
+    setChildren(ui.legend, h("div", { className: "nv-legend-title" }, overlay.title),
+      ...overlay.legend.map((e) => h("div", { className: "nv-legend-row" }, h("span", { className: `nv-legend-swatch ${e.className}` }), e.label)));
+  }
+}
+
+/** The params delta of the last build beside the summary ("+246,029 params"), until the next build. */
+function renderDelta(model: ModelView | undefined): void {
+  if (model && diagram.hasDiagram) diagram.setChanges(currentFailure(model) === "partial" || model.stale ? null : model.changes ?? null);
+  const delta = model && !model.stale ? model.changes?.params_delta ?? 0 : 0;
+  const changes = model?.changes;
+  ui.delta.hidden = !delta && !(changes && (changes.added.length || changes.changed.length || changes.removed.length));
+  ui.delta.textContent = formatDelta(delta);
+  ui.delta.dataset.sign = delta > 0 ? "plus" : delta < 0 ? "minus" : "zero";
+  ui.delta.title = changes
+    ? `Since the previous build: ${changes.added.length} added, ${changes.changed.length} changed, ${changes.removed.length} removed`
+    : "";
+}
+
+setChildren(ui.overlay, ...OVERLAY_CHOICES.map(({ kind, label }) => {
+  const option = h("option", {}, label);
+  option.value = kind;
+  return option;
+}));
+ui.overlay.value = prefs.overlay;
+ui.overlay.addEventListener("change", () => {
+  prefs.overlay = isOverlayKind(ui.overlay.value) ? ui.overlay.value : "category";
+  savePrefs();
+  render();
+  applyOverlay();
+});
+ui.edgeShapes.setAttribute("aria-pressed", String(prefs.edgeShapes));
+ui.edgeShapes.hidden = !!standalone;
+ui.edgeShapes.addEventListener("click", () => {
+  prefs.edgeShapes = !prefs.edgeShapes;
+  ui.edgeShapes.setAttribute("aria-pressed", String(prefs.edgeShapes));
+  savePrefs();
+  render();
+});
+if (standalone) {
+  ui.view.hidden = true;
+  ui.nested.hidden = true;
+  document.title = `${standalone.fileName} · NetViz`;
+}
+
 post({ type: "ready" });

@@ -82,6 +82,16 @@ export class Viewport {
     this.zoomBy(1 / this.t.k);
   }
 
+  /** Pan (never zoom) so the content point (`x`, `y`) is at the centre of the view. */
+  centreOn(x: number, y: number): void {
+    this.set({ ...this.t, x: this.host.clientWidth / 2 - x * this.t.k, y: this.host.clientHeight / 2 - y * this.t.k });
+  }
+
+  /** The view's size in CSS pixels. */
+  get hostSize(): { w: number; h: number } {
+    return { w: this.host.clientWidth, h: this.host.clientHeight };
+  }
+
   panBy(dx: number, dy: number): void {
     this.set({ ...this.t, x: this.t.x + dx, y: this.t.y + dy });
   }
