@@ -28,6 +28,8 @@ class Session:
         self.waiters: list[tuple[str, int, asyncio.Future]] = []
         self.versions: dict[str, int] = {}
         self.started_at = 0.0
+        self.initialized_at = 0.0
+        """When the server answered ``initialize`` (``time.perf_counter``)."""
 
         @self.client.feature("netviz/diagram")
         def on_diagram(params: Any) -> None:
@@ -66,6 +68,7 @@ class Session:
             workspace_folders=[types.WorkspaceFolder(uri=self.root.as_uri(), name="bench")],
             initialization_options=self.settings,
         ))
+        self.initialized_at = time.perf_counter()
         self.client.initialized(types.InitializedParams())
 
     async def stop(self) -> None:
@@ -92,6 +95,15 @@ class Session:
             text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1,
                                                  text=path.read_text())))
         return uri, 1
+
+    def type(self, path: Path, text: str) -> tuple[str, int]:
+        """An unsaved edit: a full didChange and nothing else (the server builds it once idle)."""
+        uri = path.as_uri()
+        version = self.versions[uri] = self.versions.get(uri, 0) + 1
+        self.client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+        return uri, version
 
     def save(self, path: Path, text: str) -> tuple[str, int]:
         """Write ``text`` as the editor does on save: a full didChange, the file on disk, then didSave."""
