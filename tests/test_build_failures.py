@@ -227,3 +227,15 @@ def test_each_statement_stage_names_its_own_first_line(tmp_path):
     lines = [e.line for e in events if isinstance(e, Stage) and e.stage == "statement"]
     assert lines[:2] == [line_of(path, "import keras"), line_of(path, "from keras import layers")]
     assert line_of(path, "model.add(layers.Conv2D(32") in lines
+
+
+def test_a_sequential_that_never_learnt_its_input_shows_the_layers_added_before_the_failure(pool):
+    path = FAILURES / "keras2_classifier.py"
+    error = error_of(build(pool, path), "build_classifier")
+    assert error.line == line_of(path, "RMSprop(lr=0.001)")
+    graph = error.graph
+    assert [(layer.id, layer.line, layer.output_shape) for layer in graph.layers] == [
+        ("dense", line_of(path, "layers.Dense(64", 1), None), ("dense_1", line_of(path, "layers.Dense(64", 2), None),
+        ("dense_2", line_of(path, "layers.Dense(NUM_TOPICS"), None)]
+    assert graph.edges == [["dense", "dense_1"], ["dense_1", "dense_2"]]
+    assert "no known input shape" in graph.build.note

@@ -232,6 +232,8 @@ def _evaluate(program: Program, target: TargetSpec, finish, shape_only: bool) ->
         event = _error_event(error, program.path, target.name, fallback_line=target.line)
         if event.error.kind == "build":
             event.error.graph = _partial(log, error, target, program.path, shape_only)
+            if event.error.graph is not None:
+                event.error.graph.build.ms = round((time.perf_counter() - started) * 1000, 1)
         return event
     finally:
         program.warn(caught, target.name, [target.name])

@@ -259,7 +259,7 @@ def extract_partial(log, error: BaseException, factory: str, line: int, path: st
         while not shown(failing):
             failing = failing.parent
     if not calls:
-        return None
+        return _unbuilt_sequential(log, factory, line, path, build)
     nodes: dict[int, dict] = {}  # id(op) -> {"op", "parent", "shape", "sources", "failed"}
     order: list[int] = []
 
@@ -321,6 +321,26 @@ def extract_partial(log, error: BaseException, factory: str, line: int, path: st
         inputs=inputs, outputs=[], build=build, layers=layers, edges=edges,
         weights_bytes=0, memory=None,
     )
+
+
+def _unbuilt_sequential(log, factory: str, line: int, path: str, build: BuildInfo) -> Optional[ModelGraph]:
+    """A Sequential with no known input never calls its layers; the ones added so far, as a chain."""
+    import keras
+
+    model = next((m for m in log.models if isinstance(m, keras.Sequential) and m._layers
+                  and creation_site(m, path)[0] is not None), None)
+    if model is None:
+        return None
+    layers: list[Layer] = []
+    edges: list[list[str]] = []
+    notes: list[str] = []
+    _walk(model, None, path, layers, edges, notes)
+    build.note = "; ".join(filter(None, [build.note, *notes]))
+    total = sum(layer.params for layer in layers if layer.parent is None)
+    trainable = sum(layer.trainable_params for layer in layers if layer.parent is None)
+    return ModelGraph(factory=factory, line=line, class_name=type(model).__name__, name=model.name,
+                      total_params=total, trainable_params=trainable, non_trainable_params=total - trainable,
+                      inputs=[], outputs=[], build=build, layers=layers, edges=edges, memory=None)
 
 
 def _failing_call(log, error: BaseException):
