@@ -230,11 +230,14 @@ def _draw_diff(engine, args: argparse.Namespace, result, settings: Settings, vie
             options = dataclasses.replace(options, expand_groups=tuple(sorted(
                 g.id for g in diff.after.groups if ids & set(g.layers))))
         if args.format == "html":
-            data = _html_pages(engine, args.file, FileResult(args.file, [diff.after]),
-                               dataclasses.replace(settings, render=options), views, viewer,
-                               {diff.factory: diff.changes})[0].get(diff.factory)
-            if data is None:
+            pages, errors = _html_pages(engine, args.file, FileResult(args.file, [diff.after]),
+                                        dataclasses.replace(settings, render=options), views, viewer,
+                                        {diff.factory: diff.changes})
+            for error in errors:
+                print(f"{args.file}:{error.line}: {error.kind} error in {error.factory}: {error.message}", file=sys.stderr)
+            if diff.factory not in pages:
                 continue
+            data = pages[diff.factory]
         else:
             data = engine.export(diff.after, args.format, options, "graph", views)
         path = args.output if single else os.path.join(folder, f"{stem}.{diff.factory}.diff.{args.format}")
