@@ -138,6 +138,9 @@ def _rebind(replacements: dict) -> None:
 
     ``replacements`` maps ``id(original)`` to ``(original, replacement)``. TensorFlow's
     ``tf.keras`` is Keras' own modules (``keras._tf_keras``), so Keras' are all there is to scan.
+    Nothing here is TensorFlow's: the same patches hold on every backend, and a module imported
+    later (``tf.keras`` on first use in a JAX worker) reads the replacements from the modules
+    rebound here (``tests/test_backends.py`` builds the offline cases on TensorFlow and JAX).
     """
     for name, module in list(sys.modules.items()):
         if module is None or not name.startswith(("keras", "tf_keras")):
