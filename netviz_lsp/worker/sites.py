@@ -17,8 +17,18 @@ into Keras or into this wrapper is issued again with ``warnings.warn_explicit`` 
 the innermost line of the previewed file on the stack it was raised on (the line that
 made the layer), or, when no frame of that file is on it, at the frame that called
 the wrapper, as if the wrapper were not there. Any other warning is shown where it
-points. Which warnings show, and how often, stays Python's decision, as in a notebook:
-a Keras warning shows once per worker, then at the line that caused it.
+points. Outside a build's capture, which warnings show, and how often, stays Python's
+decision, as in a notebook.
+
+Two more recorders serve a build (``build.py`` enters them around each statement and
+each target):
+
+- ``capturing_warnings``: Keras' and TensorFlow's ``UserWarning``/``DeprecationWarning``
+  (and their kin, ``CAPTURED``) are collected on every build, at the innermost line of
+  the previewed file, for ``FileResult.warnings``; the log still shows each once per worker.
+- ``recording_calls``: every layer call (and every Keras operation that is no layer),
+  with what produced its inputs and what it returned or raised, into a ``CallLog``. Read
+  only when the build fails: ``extract.extract_partial`` turns it into the partial graph.
 """
 
 from __future__ import annotations
