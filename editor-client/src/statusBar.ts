@@ -3,7 +3,7 @@
 import * as vscode from "vscode";
 import type { DiagramStore } from "./core/diagramStore";
 import { summarizeBuild } from "./core/buildSummary";
-import { formatMs } from "./core/format";
+import { formatDelta, formatMs, paramsDelta } from "./core/format";
 import { activeTarget } from "./preview/active";
 import type { ServerState } from "./server/controller";
 
@@ -43,8 +43,10 @@ export class BuildStatusItem implements vscode.Disposable {
         problems: ["$(warning)", `: ${formatMs(diagram?.elapsedMs ?? 0)}`],
         failed: ["$(error)", ": failed"],
       }[summary.kind];
-      text = `${icon} NetViz${label}`;
-      tooltip = [summary.text, status?.message].filter(Boolean).join(" — ") || "Open the NetViz preview";
+      const delta = summary.kind === "building" ? null : paramsDelta(diagram);
+      text = `${icon} NetViz${label}${delta === null ? "" : ` · ${formatDelta(delta)}`}`;
+      tooltip = [summary.text, delta === null ? null : `${formatDelta(delta)} since the previous build`, status?.message]
+        .filter(Boolean).join(" — ") || "Open the NetViz preview";
     }
     this.item.text = text;
     this.item.tooltip = tooltip;
@@ -56,3 +58,4 @@ export class BuildStatusItem implements vscode.Disposable {
     this.item.dispose();
   }
 }
+

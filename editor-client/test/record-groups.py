@@ -7,7 +7,7 @@ For each model, `netviz render FILE --factory F --format json` builds it in the 
 `netviz.renderView` would (default settings): the default drawing, and for every group
 that is not a nested model's (NASNetLarge: two of them) the drawing with it and the groups above it expanded, keyed
 as the HTML export keys them (sorted ids joined by ","). Written as
-test/fixtures/<name>.groups.json: {"diagram": DiagramParams, "expansions": {key: svg}}.
+test/fixtures/<name>.groups.json: {"diagram": DiagramParams, "expansions": {key: svg}, "macs": layerMacs}.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ sys.path.insert(0, str(REPO))
 
 from netviz_lsp.graph import ModelGraph  # noqa: E402
 from netviz_lsp.render import render  # noqa: E402
+from netviz_lsp.render.views.macs import count_macs  # noqa: E402
 from netviz_lsp.settings import RenderOptions  # noqa: E402
 
 MODELS = {
@@ -63,7 +64,8 @@ def record(name: str) -> None:
                                                      "changes": None}],
                "errors": [], "elapsed_ms": round(data["build"]["ms"], 1)}
     out = HERE / "fixtures" / f"{name}.groups.json"
-    out.write_text(json.dumps({"diagram": diagram, "expansions": expansions}, ensure_ascii=False) + "\n")
+    macs = count_macs(graph).per_layer  # what netviz.renderView answers as layerMacs
+    out.write_text(json.dumps({"diagram": diagram, "expansions": expansions, "macs": macs}, ensure_ascii=False) + "\n")
     print(f"{out.name}: {len(graph.layers)} layers, {len(groups)} groups, {len(expansions)} drawings, "
           f"{out.stat().st_size // 1024} KiB")
 

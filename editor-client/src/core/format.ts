@@ -1,6 +1,6 @@
 /** How numbers and shapes read in the panel and the status bar (as Keras prints them). */
 
-import type { ModelGraph, Shape } from "./protocol";
+import type { FileDiagram, ModelGraph, Shape } from "./protocol";
 
 /** `[null, 126, 126, 64]` -> `(None, 126, 126, 64)`; several outputs -> `[(…), (…)]`. */
 export function formatShape(shape: Shape | Shape[] | null | undefined): string {
@@ -49,4 +49,11 @@ export function formatDelta(n: number): string {
   const sign = n > 0 ? "+" : n < 0 ? "\u2212" : "\u00b1";
   const count = Math.abs(n);
   return `${sign}${formatInt(count)} ${count === 1 ? "param" : "params"}`;
+}
+
+/** The params delta of the file's last build (its targets' `changes` summed); `null` when nothing changed or nothing to compare. */
+export function paramsDelta(diagram: FileDiagram | undefined): number | null {
+  const changes = (diagram?.models ?? []).filter((m) => !m.stale && m.changes).map((m) => m.changes!);
+  if (!changes.some((c) => c.params_delta !== 0 || c.added.length || c.changed.length || c.removed.length)) return null;
+  return changes.reduce((n, c) => n + c.params_delta, 0);
 }

@@ -24,6 +24,8 @@ const ARTIFACTS = join(CLIENT_ROOT, "test-artifacts");
 interface GroupsFixture {
   diagram: DiagramParams;
   expansions: Record<string, string>;
+  /** `netviz.renderView`'s `layerMacs` for the model. */
+  macs: Record<string, number | null>;
 }
 
 function loadGroups(name: "resnet50" | "nasnet"): GroupsFixture {
@@ -75,7 +77,10 @@ async function answerLatest(preview: PreviewPage, fixture: GroupsFixture): Promi
   assert.ok(content, `the fixture has the drawing ${JSON.stringify(key)}`);
   await preview.send({
     type: "view", uri: request.uri, id: request.id, error: null,
-    result: { factory: request.factory, view: "graph", format: "svg", content, totalMacs: 0, layerMacs: {} },
+    result: {
+      factory: request.factory, view: "graph", format: "svg", content, layerMacs: fixture.macs,
+      totalMacs: Object.values(fixture.macs).reduce<number>((n, v) => n + (v ?? 0), 0),
+    },
   });
   return request;
 }
@@ -188,6 +193,23 @@ describe("groups", () => {
       assert.equal((saved as { overlay: string }).overlay, "params");
       await page.screenshot({ path: join(ARTIFACTS, "groups-overlay-params-dark.png") });
 
+      // MACs are counted by the server: the page asks for the drawing with them.
+      await page.selectOption(".nv-overlay", "macs");
+      const asked = await answerLatest(preview, resnet);
+      assert.equal(asked.view, "graph");
+      assert.equal(asked.expand, undefined, "the default drawing");
+      const macsClasses = await page.$$eval(".nv-canvas g.node", (els) => els.map((e) => [e.id, [...e.classList].find((c) => c.startsWith("nv-ov-")) ?? ""]));
+      assert.deepEqual(Object.fromEntries(macsClasses)["group:conv4"], "nv-ov-s4");
+      assert.match(await page.textContent(".nv-legend") ?? "", /^MACs≥ /);
+      await page.hover(".nv-canvas g.group-collapsed >> nth=2");
+      assert.match(await page.textContent(".nv-details") ?? "", /MACs\d/);
+
+      // Tensor shapes on the edges are drawn by the server too.
+      await page.click(".nv-edge-shapes");
+      assert.equal((await answerLatest(preview, resnet)).edgeShapes, true);
+      assert.equal(await page.getAttribute(".nv-edge-shapes", "aria-pressed"), "true");
+      await page.click(".nv-edge-shapes");
+
       await page.selectOption(".nv-overlay", "activation");
       assert.equal(await page.$eval(".nv-canvas g.node >> nth=0", (e) => e.id), "input_layer");
       assert.match(await page.textContent(".nv-legend") ?? "", /^Activation memory≥ .*MiB/);
@@ -208,7 +230,7 @@ describe("groups", () => {
   });
 
   test("NASNetLarge opens readable; the minimap shows while it is taller than the view; Fit width and Fit", async () => {
-    const preview = await open(nasnet, { width: 1000, height: 560 });
+    const preview = await open(nasnet, { width: 1100, height: 760 });
     const { page } = preview;
     try {
       const ids = await nodeIds(preview);
@@ -231,6 +253,7 @@ describe("groups", () => {
       await clickNode(preview, "group:cells_0-5");
       assert.deepEqual((await answerLatest(preview, nasnet)).expand, ["group:cells_0-5"]);
       assert.ok((await nodeIds(preview)).includes("group:cell_0"));
+      await page.screenshot({ path: join(ARTIFACTS, "groups-nasnet-expanded-dark.png") });
     } finally {
       await preview.close();
     }
