@@ -56,7 +56,7 @@ after(async () => {
 });
 
 async function openWith(theme: ThemeName, message: ToPreview): Promise<PreviewPage> {
-  const page = await PreviewPage.open(browser, server, theme, { width: 1280, height: 540 });
+  const page = await PreviewPage.open(browser, server, theme, { width: 1360, height: 500 });
   await page.send(message);
   return page;
 }
