@@ -255,8 +255,10 @@ def _partial(log: CallLog, error: BaseException, target: TargetSpec, path: str, 
     """The graph ``target``'s failed build reached, as the contract's ``ModelGraph``; None when it reached
     no layer call, or when reading it fails (the error itself matters more)."""
     try:
+        import keras
+
         graph = extract_partial(log, error, target.name, target.line, path,
-                                BuildInfo(ms=0.0, shape_only=shape_only))
+                                BuildInfo(ms=0.0, shape_only=shape_only, backend=keras.backend.backend()))
     except Exception:  # noqa: BLE001 - a NetViz bug here must not cost the user's error
         return None
     if graph is not None:
