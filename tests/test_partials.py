@@ -214,3 +214,32 @@ def test_a_notebooks_partial_graph_and_call_chain_reach_the_panel_in_cells_and_c
     assert sent.graph.layers[3].failed and sent.graph.layers[3].call_cells == [2, 3]
     assert [p.factory for p in partial_diagrams([sent], {"merged": "<svg/>"})] == ["merged"]
     assert error.graph.layers[0].line == 6, "the server's own error keeps joined lines"
+
+
+def test_in_a_big_partial_graph_the_groups_holding_the_failed_layer_stay_open():
+    """Over 120 layers a drawing collapses every group; the failure must still show."""
+    from netviz_lsp.graph import Group
+    from netviz_lsp.server.builds import partial_options
+
+    stem = [layer("input", "InputLayer", [None, 64], line=5)]
+    blocks = [layer(f"stage{s}_block{b}_dense", "Dense", [None, 64], 4160, line=9)
+              for s in (1, 2) for b in range(64)]
+    head = [layer("head_dense", "Dense", [None, 10], 650, line=12), layer("head_add", "Add", None, line=13, failed=True)]
+    layers = stem + blocks + head
+    edges = [[a.id, b.id] for a, b in zip(layers, layers[1:])]
+    found = [Group("stage1", "stage1", "block", [l.id for l in blocks[:64]], None, 64 * 4160),
+              Group("stage2", "stage2", "block", [l.id for l in blocks[64:]], None, 64 * 4160),
+              Group("head", "head", "block", [l.id for l in head], None, 650),
+              Group("head_inner", "head_add", "block", ["head_add"], "head", 0)]
+    graph = dataclasses.replace(partial_graph(), layers=layers, edges=edges, groups=found)
+
+    options = partial_options(graph, RenderOptions())
+    assert options.expand_groups == ("head", "head_inner"), "the stages stay collapsed, the failure's groups open"
+    drawn = groups(ET.fromstring(render_partials([BuildError("build", MESSAGE, 13, "build_classifier", graph=graph)],
+                                                 RenderOptions())["build_classifier"]))
+    assert drawn["head_add"].get("class") == "node layer layer-merge layer-failed"
+    assert "stage1_block0_dense" not in drawn, "a stage is one node"
+    assert NOTE_NAME in drawn
+    assert partial_options(partial_graph(), RenderOptions()) == RenderOptions(), "no groups: the options as they are"
+    asked = partial_options(graph, RenderOptions(expand_groups=("stage1",)))
+    assert asked.expand_groups == ("head", "head_inner", "stage1")

@@ -12,6 +12,7 @@ still current. Progress and ``netviz/buildStatus`` go out the same way, posted.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -22,6 +23,7 @@ from netviz_lsp import notebook as nb
 from netviz_lsp.discovery import Discovery, discover
 from netviz_lsp.graph import BuildError, FileResult, ModelGraph
 from netviz_lsp.render import model_to_dot, run_dot
+from netviz_lsp.render.collapse import default_expanded
 from netviz_lsp.server import notebooks, publish
 from netviz_lsp.server.documents import Built, Snapshot
 from netviz_lsp.server.progress import BuildProgress
@@ -83,12 +85,34 @@ def render_partials(errors: list[BuildError], options: RenderOptions) -> dict[st
         if error.graph is None or not error.factory or error.factory in drawn:
             continue
         try:
-            source = model_to_dot(error.graph, options, failure=error.message)
+            source = model_to_dot(error.graph, partial_options(error.graph, options), failure=error.message)
             drawn[error.factory] = run_dot(source, "svg").decode("utf-8", errors="replace")
         except Exception as failure:  # RenderError, a NetViz bug: the partial is lost, not the build
             log.warning("the partial graph of %s could not be drawn: %s", error.factory, failure)
             drawn[error.factory] = None
     return drawn
+
+
+def partial_options(graph: ModelGraph, options: RenderOptions) -> RenderOptions:
+    """``options`` for drawing a partial graph: the groups that hold the failed layer are drawn
+    expanded (with their parents), whatever else a big graph collapses, so the failure shows."""
+    by_id = {group.id: group for group in graph.groups}
+    failed = {layer.id for layer in graph.layers if layer.failed}
+    holding = {group.id for group in graph.groups if failed & set(group.layers)}
+    if not holding:
+        return options
+    for gid in list(holding):
+        parent = by_id[gid].parent
+        while parent in by_id and parent not in holding:
+            holding.add(parent)
+            parent = by_id[parent].parent
+    if options.expand_groups is not None:
+        expanded = set(options.expand_groups)
+    else:
+        expanded = default_expanded(graph)
+        nested = {g.id for g in graph.groups if g.kind == "nested"}
+        expanded = (expanded | nested) if options.expand_nested else (expanded - nested)
+    return dataclasses.replace(options, expand_groups=tuple(sorted(expanded | holding)))
 
 
 def worth_building(found: Discovery, text: str, had_factories: bool) -> bool:
