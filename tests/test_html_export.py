@@ -100,6 +100,7 @@ def test_the_data_parses_with_every_expansion_drawn(page: str, resnet: ModelGrap
     (data_text,) = [text for tag, attrs, text in Page(page).texts if attrs.get("id") == DATA_ID]
     data = json.loads(data_text)
     assert data["fileName"] == "resnet_finetune.py"
+    assert data["macs"]["conv1_conv"] == 112 * 112 * 64 * 7 * 7 * 3 and set(data["macs"]) <= {l.id for l in resnet.layers}
     diagram = data["diagram"]
     assert diagram["uri"] == "file:///projects/vision/resnet_finetune.py"
     (model,) = diagram["models"]

@@ -9,7 +9,8 @@ The file holds, inline and nothing else:
   built for standalone use (``editor-client/dist/standalone.js``, made by ``npm run build`` in
   ``editor-client``);
 - the data, in ``<script type="application/json" id="netviz-standalone">``:
-  ``{"fileName", "diagram", "expansions"}``. ``diagram`` is a ``FileDiagram`` as the webview
+  ``{"fileName", "diagram", "expansions", "macs"}`` (``macs``: each layer's multiply-accumulates,
+  for the MACs overlay, as ``netviz.renderView``'s ``layerMacs``). ``diagram`` is a ``FileDiagram`` as the webview
   holds it (``editor-client/src/core/protocol.ts``) with this one model; ``expansions`` maps a
   set of expanded groups (their ids sorted and joined by ``,``) to the SVG drawn so: ``""`` is
   the default drawing; then, for each group, the drawing with it and its ancestors expanded;
@@ -117,7 +118,10 @@ def standalone_data(graph: ModelGraph, file_name: str, draw: Draw, options: Rend
              "changes": changes}
     diagram = {"uri": uri or Path(os.path.abspath(file_name)).as_uri(), "version": None, "models": [model],
                "errors": [e.to_dict() for e in errors], "elapsedMs": 0, "sequence": 1}
-    return {"fileName": os.path.basename(file_name), "diagram": diagram, "expansions": expansions}
+    from netviz_lsp.render.views.macs import count_macs
+
+    return {"fileName": os.path.basename(file_name), "diagram": diagram, "expansions": expansions,
+            "macs": count_macs(graph).per_layer}
 
 
 def standalone_html(data: dict[str, Any], viewer: Viewer, title: str) -> bytes:
