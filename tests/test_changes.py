@@ -3,8 +3,12 @@ per-document memory of pushes, and a real edit through the language server (pyte
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -81,9 +85,19 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+VIEWER = Path(tempfile.mkdtemp(prefix="netviz-viewer-"))
+"""An extension root for the HTML export (``NETVIZ_VIEWER_DIR``): the panel's stylesheet, and a script
+standing in for the built viewer (editor-client's browser suite opens the real one)."""
+(VIEWER / "media").mkdir()
+(VIEWER / "dist").mkdir()
+shutil.copy(ROOT / "editor-client" / "media" / "preview.css", VIEWER / "media" / "preview.css")
+(VIEWER / "dist" / "standalone.js").write_text("document.body.dataset.viewer = 'loaded';\n")
+
+
 @pytest_lsp.fixture(
     scope="module",
-    config=ClientServerConfig(server_command=[sys.executable, "-m", "netviz_lsp"], client_factory=make_client),
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "netviz_lsp"], client_factory=make_client,
+                              server_env={**os.environ, "NETVIZ_VIEWER_DIR": str(VIEWER)}),
 )
 async def client(lsp_client: LanguageClient, workspace: Path):
     await lsp_client.initialize_session(types.InitializeParams(
@@ -121,3 +135,16 @@ async def test_widening_a_dense_layer_and_saving_names_it_with_the_exact_params_
     assert models["construct_model"]["graph"]["total_params"] - before["total_params"] == delta
     for other in ("sconstruct_model", "cconstruct_model"):
         assert models[other]["changes"] == {"added": [], "removed": [], "changed": [], "params_delta": 0}
+
+    # the HTML export of the model carries the same changes, for its page to highlight them
+    page = await doc.command("netviz.export", {"uri": doc.uri, "factory": "construct_model", "format": "html",
+                                               "path": "review/construct_model.html"})
+    assert page == str(workspace / "review" / "construct_model.html")
+    text = Path(page).read_text()
+    data = json.loads(re.search(r'<script type="application/json" id="netviz-standalone">(.*?)</script>', text,
+                                re.S).group(1))
+    assert data["fileName"] == "seed_cnns.py" and data["diagram"]["uri"] == doc.uri
+    (exported,) = data["diagram"]["models"]
+    assert exported["changes"] == changes and exported["graph"]["total_params"] == before["total_params"] + delta
+    assert "document.body.dataset.viewer = 'loaded';" in text and 'id="dense"' in data["expansions"][""]
+

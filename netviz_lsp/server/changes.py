@@ -58,6 +58,11 @@ class PushedGraphs:
         self._last[graph.factory] = (text, graph, changes)
         return changes
 
+    def last(self, factory: str) -> Optional[dict[str, Any]]:
+        """The changes sent with the last push of ``factory``."""
+        entry = self._last.get(factory)
+        return entry[2] if entry is not None else None
+
 
 _pushed: "weakref.WeakKeyDictionary[object, PushedGraphs]" = weakref.WeakKeyDictionary()
 
@@ -69,3 +74,9 @@ def changes_for(document: object, text: str, graph: ModelGraph) -> Optional[dict
     if pushed is None:
         pushed = _pushed[document] = PushedGraphs()
     return pushed.changes(text, graph)
+
+
+def last_changes(document: object, factory: str) -> Optional[dict[str, Any]]:
+    """The changes sent with ``factory``'s last diagram for ``document`` (an export shows them too)."""
+    pushed = _pushed.get(document)
+    return pushed.last(factory) if pushed is not None else None
