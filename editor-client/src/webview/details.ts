@@ -39,7 +39,8 @@ export function showLayer(pane: HTMLElement, layer: Layer, graph: ModelGraph, ma
     ["Output", h("code", {}, formatShape(layer.output_shape))],
     ["Params", paramsText(layer)],
     ...(macs !== null ? [["MACs", formatMacs(macs)] as Row] : []),
-    ["Memory", memoryText(layer.activation_bytes)],
+    // Graphs from before memory was measured have no activation_bytes: no row then.
+    ...(typeof layer.activation_bytes === "number" ? [["Memory", memoryText(layer.activation_bytes)] as Row] : []),
     ["Activation", layer.activation ?? "—"],
     ["Dtype", layer.dtype ?? "—"],
     ["Trainable", layer.trainable ? "yes" : "no"],

@@ -307,6 +307,7 @@ function drawDiagram(): void {
 }
 
 function clearDrawing(): void {
+  minimap.show(null, 0, 0);
   diagram.clear();
   summary.clear();
   showTable(false);
@@ -315,6 +316,7 @@ function clearDrawing(): void {
 
 /** The summary's table replaces the canvas, and the canvas' controls (zoom, search) go with it. */
 function showTable(shown: boolean): void {
+  if (shown) minimap.show(null, 0, 0);
   ui.viewport.hidden = shown;
   document.body.classList.toggle("nv-table-shown", shown);
 }

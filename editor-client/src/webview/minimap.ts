@@ -52,6 +52,9 @@ export class Minimap {
     const copy = svg.cloneNode(true) as SVGSVGElement;
     // The copy's ids would shadow the diagram's (layer ids are the nodes' ids).
     for (const el of Array.from(copy.querySelectorAll("[id]"))) el.removeAttribute("id");
+    // Nor does it need the links Graphviz wraps nodes in for their tooltips (or the tooltips).
+    for (const a of Array.from(copy.querySelectorAll("a"))) a.replaceWith(...Array.from(a.childNodes));
+    for (const title of Array.from(copy.querySelectorAll("title"))) title.remove();
     copy.setAttribute("width", String(w * this.scale));
     copy.setAttribute("height", String(h * this.scale));
     copy.setAttribute("aria-hidden", "true");
