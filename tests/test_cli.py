@@ -57,7 +57,10 @@ def test_resnet50_and_efficientnet_render_to_svg_and_png(tmp_path):
     assert len(ids) == 177
     svg = ET.parse(tmp_path / "applications.resnet50.svg").getroot()
     node_ids = {g.get("id") for g in svg.iter(f"{SVG}g") if "node" in (g.get("class") or "")}
-    assert ids <= node_ids
+    # 177 layers: drawn collapsed to its top-level groups (stem, conv2 ... conv5, head), each holding its layers
+    groups = {g["id"]: g for g in data["models"][0]["groups"]}
+    assert node_ids & set(groups) == {g for g, group in groups.items() if group["parent"] is None}
+    assert ids <= node_ids | {i for g in node_ids & set(groups) for i in groups[g]["layers"]}
     for name in ("resnet50", "efficientnet_b0"):
         assert (tmp_path / f"applications.{name}.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
