@@ -240,3 +240,20 @@ def test_a_sequential_that_never_learnt_its_input_shows_the_layers_added_before_
         ("dense_2", line_of(path, "layers.Dense(NUM_TOPICS"), None)]
     assert graph.edges == [["dense", "dense_1"], ["dense_1", "dense_2"]]
     assert "no known input shape" in graph.build.note
+
+
+def test_a_shared_encoder_is_one_expanded_node_and_a_shared_layer_one_node(pool):
+    path = FAILURES / "siamese_digits.py"
+    error = error_of(build(pool, path), "siamese")
+    assert error.line == line_of(path, 'name="similarity"')
+    graph = error.graph
+    assert graph.class_name == "Functional"  # the keras.Model call was never reached
+    top = [(layer.id, layer.failed) for layer in graph.layers if layer.parent is None]
+    # In the order the code first used them: ``right`` first feeds the encoder's second call.
+    assert top == [("left", False), ("encoder", False), ("project", False), ("right", False), ("pair", False),
+                   ("similarity", True)]
+    assert [layer.id for layer in graph.layers if layer.parent == "encoder"] == ["encoder/flatten", "encoder/dense"]
+    assert ["left", "encoder"] in graph.edges and ["right", "encoder"] in graph.edges
+    assert ["encoder", "project"] in graph.edges
+    assert sorted(e[0] for e in graph.edges if e[1] == "similarity") == ["pair", "project"]
+    assert graph.total_params == 28 * 28 * 32 + 32 + 32 * 16 + 16

@@ -254,7 +254,15 @@ def extract_partial(log, error: BaseException, factory: str, line: int, path: st
             parent = parent.parent
         return True
 
-    calls = [c for c in log.calls if shown(c)]
+    # A model built first and then called as a layer (an encoder, a backbone) is one node that
+    # expands as in a good build; the calls that built it are not drawn again at the top level.
+    called = {id(c.op) for c in log.calls if c.error is None and isinstance(c.op, keras.Model) and shown(c)}
+    inner = {id(op) for m in log.models if id(m) in called and not _is_subclassed(m)
+             for op in (m._operations if hasattr(m, "_operations") and m._operations is not None
+                        else getattr(m, "_layers", []))}
+    inner |= {id(op) for m in log.models if id(m) in called for op in getattr(m, "_layers", [])}
+    hidden |= inner
+    calls = [c for c in log.calls if shown(c) and id(c.op) not in inner]
     if failing is not None:
         while not shown(failing):
             failing = failing.parent
@@ -306,7 +314,9 @@ def extract_partial(log, error: BaseException, factory: str, line: int, path: st
     top = [layer for layer in layers if layer.parent is None]
     total = sum(layer.params for layer in top)
     trainable = sum(layer.trainable_params for layer in top)
-    model = next((m for m in log.models if creation_site(m, path)[0] is not None), None)
+    internal = {id(getattr(m, "_functional", None)) for m in log.models if isinstance(m, keras.Sequential)}
+    model = next((m for m in log.models if creation_site(m, path)[0] is not None
+                  and id(m) not in called and id(m) not in internal), None)
     if notes:
         build.note = "; ".join(filter(None, [build.note, *notes]))
     inputs = [layer.output_shape for layer in top if layer.class_name == "InputLayer"]
