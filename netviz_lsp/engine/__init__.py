@@ -32,12 +32,14 @@ from netviz_lsp.engine.workspace import workspace_dependencies
 from netviz_lsp.graph import BuildError, BuildWarning, FileResult, ModelGraph
 from netviz_lsp.settings import RenderOptions, Settings
 from netviz_lsp.worker.messages import BUILD, TENSORBOARD, BuildRequest, TargetSpec
-from netviz_lsp.worker.pool import BuildOutcome, BuildPool, backend_available, user_backend
+from netviz_lsp.worker.pool import BuildOutcome, BuildPool, backend_available, backend_failed, user_backend
 
 OnStage = Callable[[str, Optional[str]], None]
 _BACKEND_SPECIFIC = re.compile(r"\bjax|jnp\.|\blax\b|\bxla|tracer|concretiz|tensorflow|\btf\.|eagertensor|"
                                r"\btorch\b|backend", re.IGNORECASE)
 """An error that may be JAX's alone: on ``auto``, such a target is built again on the user's backend."""
+_NO_START = "the NetViz worker could not start"
+"""How ``pool.WorkerStartError`` begins."""
 _REUSABLE_ERRORS = ("build", "arguments")
 """Deterministic failures; a timeout or crash may be the machine's fault, so it is retried."""
 
@@ -205,12 +207,16 @@ class Engine:
     def _on_user_backend(self, request: BuildRequest, outcome: BuildOutcome, backend: str, settings: Settings,
                          on_stage: Optional[OnStage]) -> BuildOutcome:
         """Build again, on the user's own backend, the targets that ``auto``'s backend failed with an
-        error that looks backend-specific: the user then sees their backend's graph (with a note)
-        or its error, never one their backend would not give."""
-        failed = {e.factory: e for e in outcome.errors
-                  if e.factory is not None and e.kind == "build" and _BACKEND_SPECIFIC.search(e.message)}
+        error that looks backend-specific, or all of them when its worker could not start (JAX is
+        then not used again): the user sees their backend's graph (with a note) or its error,
+        never one their backend would not give."""
+        failed = {e.factory: e for e in outcome.errors if e.factory is not None and (
+            e.kind == "build" and _BACKEND_SPECIFIC.search(e.message)
+            or e.kind == "crash" and e.message.startswith(_NO_START))}
         if not failed:
             return outcome
+        if any(e.kind == "crash" for e in failed.values()):
+            backend_failed(backend, self.pool.python)
         user = user_backend()
         again = self.pool.build(request.with_targets([t for t in request.targets if t.name in failed]),
                                 settings.build.timeout_seconds, on_stage, backend=user)

@@ -76,27 +76,34 @@ def user_backend() -> str:
 
 
 _AVAILABLE: dict[tuple[str, str], bool] = {}
+_PACKAGES = {"jax": ("jax", "jaxlib")}
+"""The modules a backend needs, where they are not just its name."""
 
 
 def backend_available(backend: str, python: Optional[str] = None) -> bool:
-    """Whether ``python`` (default: this interpreter) can import ``backend``'s package; remembered."""
+    """Whether ``python`` (default: this interpreter) has ``backend``'s packages; remembered."""
     python = python or sys.executable
-    key = (python, backend)
+    key = (os.path.abspath(python), backend)  # not realpath: a venv's python links to the base one
     if key not in _AVAILABLE:
-        module = "tensorflow" if backend == "tensorflow" else backend
-        if os.path.realpath(python) == os.path.realpath(sys.executable):
+        modules = _PACKAGES.get(backend, (backend,))
+        if key[0] == os.path.abspath(sys.executable):
             import importlib.util
 
-            _AVAILABLE[key] = importlib.util.find_spec(module) is not None
+            _AVAILABLE[key] = all(importlib.util.find_spec(m) is not None for m in modules)
         else:
             try:
-                probe = subprocess.run([python, "-c", f"import importlib.util, sys; "
-                                        f"sys.exit(importlib.util.find_spec({module!r}) is None)"],
+                probe = subprocess.run([python, "-c", "import importlib.util, sys; sys.exit(not all("
+                                        f"importlib.util.find_spec(m) for m in {modules!r}))"],
                                        stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
                 _AVAILABLE[key] = probe.returncode == 0
             except (OSError, subprocess.SubprocessError):
                 _AVAILABLE[key] = False
     return _AVAILABLE[key]
+
+
+def backend_failed(backend: str, python: Optional[str] = None) -> None:
+    """``backend``'s worker could not start in ``python``: ``backend_available`` says no from now on."""
+    _AVAILABLE[(os.path.abspath(python or sys.executable), backend)] = False
 
 
 def keras_home() -> str:
