@@ -210,6 +210,18 @@ def test_the_cli_honours_the_users_keras_json(tmp_path):
     assert sorted(p.name for p in (home / ".keras").iterdir()) == ["keras.json"]  # nothing written there
 
 
+def test_start_begins_with_the_worker_a_neutral_file_builds_on():
+    pool = BuildPool()
+    try:
+        Engine(pool).start(Settings())
+        assert list(pool.backends()) == ["jax"]  # not the user's TensorFlow: auto builds neutral files on JAX
+        Engine(pool).start(settings(shapeOnly=False))
+        assert sorted(pool.backends()) == ["jax", "tensorflow"]
+    finally:
+        pool.close()
+    assert pool.backends() == {}
+
+
 # -- torch: the choice, and what a torch build gives here ---------------------------------------
 
 def test_the_torch_branch_is_chosen_as_jax_and_tensorflow_are(engine, monkeypatch, tmp_path):
