@@ -146,3 +146,14 @@ def test_drawn_resnet50_has_its_groups_as_nodes_and_boxes():
     assert 'id="group:conv2" class="cluster group group&#45;expanded group&#45;block"' in opened
     assert {"group:conv2_block1", "group:conv2_block3"} <= node_ids(opened.encode())
     assert re.search(r"<g id=\"edge\d+\" class=\"edge\">.*?> \(None, 56, 56, 256\)</text>", opened, re.DOTALL)
+
+
+def test_the_other_views_draw_a_grouped_graph_layer_by_layer():
+    """Groups are the graph view's: plot_model's view draws every layer, as before groups."""
+    from netviz_lsp.render import render_view
+
+    graph = resnet50()
+    keras_ids = node_ids(render_view(graph, "keras", "svg"))
+    assert {layer.id for layer in graph.layers} <= keras_ids and not any(i.startswith("group:") for i in keras_ids)
+    for view in ("layered", "neuron"):
+        assert render_view(graph, view, "svg").startswith(b"<svg")

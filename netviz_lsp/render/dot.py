@@ -367,7 +367,7 @@ def model_to_dot(graph: ModelGraph, options: RenderOptions, failure: Optional[st
     from netviz_lsp.render.groupdraw import drawn_graph
 
     graph, expanded_groups = drawn_graph(graph, options)  # groups collapsed as options.expand_groups asks
-    plan = plan_drawing(graph, options.expand_nested, expanded_groups)
+    plan = plan_drawing(graph, options.expand_nested, expanded_groups, group_boxes=True)
     dot = graphviz.Digraph(
         name=graphviz.nohtml(esc_string(graph.factory)),
         graph_attr=_graph_attributes(graph, options, bool(plan.members), failure is not None),

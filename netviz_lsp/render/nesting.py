@@ -67,8 +67,13 @@ class DrawPlan:
         return layer_id in self.members
 
 
-def plan_drawing(graph: ModelGraph, expand_nested: bool, expanded_groups: Optional[set[str]] = None) -> DrawPlan:
-    """Decide nodes, clusters and edges for ``graph`` (see the module docstring)."""
+def plan_drawing(graph: ModelGraph, expand_nested: bool, expanded_groups: Optional[set[str]] = None,
+                 group_boxes: bool = False) -> DrawPlan:
+    """Decide nodes, clusters and edges for ``graph`` (see the module docstring).
+
+    Only with ``group_boxes`` do ``top`` and ``members`` hold ``GroupBox`` items (the graph view,
+    ``dot.py``); the other views get layers only.
+    """
     tree = _Tree(graph)
     plan = DrawPlan()
     decided = _nested_groups(graph, tree) if expanded_groups is not None else {}
@@ -104,7 +109,7 @@ def plan_drawing(graph: ModelGraph, expand_nested: bool, expanded_groups: Option
                 if tail != head and (tail, head) not in seen:
                     seen.add((tail, head))
                     plan.edges.append(DrawnEdge(tail, head, tail_cluster, head_cluster))
-    if graph.groups:
+    if group_boxes and graph.groups:
         boxes = _Boxes(graph)
         plan.top = boxes.wrap(plan.top, None)
         plan.members = {model: boxes.wrap(items, model) for model, items in plan.members.items()}
