@@ -547,9 +547,16 @@ function savePrefs(): void {
   vscode.setState(host.getState() ?? {});
 }
 
-/** The groups the user chose to draw expanded for the current factory; `null`: the server's default. */
+/**
+ * The groups the user chose to draw expanded for the current factory; `null`: the server's default.
+ * Nested models' groups follow the "Expand nested" toggle, as in the default drawing.
+ */
 function chosenExpansion(model: ModelView): string[] | null {
-  return (state.uri && expansions.get(placeKey(state.uri, model.factory))) || null;
+  const chosen = state.uri ? expansions.get(placeKey(state.uri, model.factory)) : undefined;
+  if (!chosen) return null;
+  const nested = (model.graph.groups ?? []).filter((g) => g.kind === "nested").map((g) => g.id);
+  const wanted = state.expandNested ? nested : [];
+  return [...new Set([...chosen.filter((id) => !nested.includes(id)), ...wanted])].sort();
 }
 
 /** The groups drawn expanded now: the user's choice, or the default's. */
