@@ -8,10 +8,17 @@ For each model, `netviz render FILE --factory F --format json` builds it in the 
 that is not a nested model's (NASNetLarge: two of them) the drawing with it and the groups above it expanded, keyed
 as the HTML export keys them (sorted ids joined by ","). Written as
 test/fixtures/<name>.groups.json: {"diagram": DiagramParams, "expansions": {key: svg}, "macs": layerMacs}.
+
+    ../.venv/bin/python test/record-groups.py changes
+
+records what changed over a real edit through the real server (record-payloads.py's client):
+examples/seed_cnns.py opened, then its first model's Dense widened from 256 to 512 units and
+saved: test/fixtures/changes.before.diagram.json and changes.diagram.json (`changes` filled).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -70,6 +77,45 @@ def record(name: str) -> None:
           f"{out.stat().st_size // 1024} KiB")
 
 
+def record_changes() -> None:
+    spec = importlib.util.spec_from_file_location("record_payloads", HERE / "record-payloads.py")
+    payloads = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(payloads)
+    path = REPO / "examples" / "seed_cnns.py"
+    before_text = path.read_text()
+    wide = before_text.replace('model.add(layers.Dense(256, activation="relu"))',
+                               'model.add(layers.Dense(512, activation="relu"))', 1)
+    assert wide != before_text, "seed_cnns.py no longer has the first model's Dense(256)"
+    uri = path.resolve().as_uri()
+    server = payloads.Server(settings={})
+    seen: list = []
+    try:
+        server.request("initialize", {
+            "processId": os.getpid(), "rootUri": REPO.as_uri(),
+            "workspaceFolders": [{"uri": REPO.as_uri(), "name": "netviz"}],
+            "capabilities": {"workspace": {"configuration": True}}, "initializationOptions": {},
+        })
+        server.notify("initialized", {})
+        server.notify("textDocument/didOpen", {"textDocument": {
+            "uri": uri, "languageId": "python", "version": 1, "text": before_text}})
+        before = server.wait_for("netviz/diagram", uri, seen)
+        server.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                                 "contentChanges": [{"text": wide}]})
+        server.notify("textDocument/didSave", {"textDocument": {"uri": uri, "text": wide}})
+        after = server.wait_for("netviz/diagram", uri, seen)
+        while after.get("version") != 2:
+            after = server.wait_for("netviz/diagram", uri, seen)
+    finally:
+        server.close()
+    for diagram in (before, after):
+        diagram["uri"] = f"file:///workspace/{path.name}"
+    changed = next(m for m in after["models"] if m["factory"] == "construct_model")["changes"]
+    assert changed and changed["params_delta"] > 0, f"no changes recorded: {changed}"
+    for name, diagram in (("changes.before", before), ("changes", after)):
+        (HERE / "fixtures" / f"{name}.diagram.json").write_text(json.dumps(diagram, indent=1, ensure_ascii=False) + "\n")
+    print(f"changes.diagram.json: construct_model {changed}")
+
+
 if __name__ == "__main__":
-    for name in sys.argv[1:] or MODELS:
-        record(name)
+    for name in sys.argv[1:] or [*MODELS, "changes"]:
+        record_changes() if name == "changes" else record(name)

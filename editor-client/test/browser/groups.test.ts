@@ -260,6 +260,30 @@ describe("groups", () => {
   });
 });
 
+describe("what changed", () => {
+  test("widening the first model's Dense and saving (recorded from the real server) marks it and shows the delta until the next build", async () => {
+    const load = (name: string) => JSON.parse(readFileSync(join(CLIENT_ROOT, "test", "fixtures", `${name}.diagram.json`), "utf8")) as DiagramParams;
+    const before = load("changes.before");
+    const after = load("changes");
+    const store = new DiagramStore();
+    const preview = await PreviewPage.open(browser, server, "light");
+    const { page } = preview;
+    try {
+      await preview.send(documentMessage(before, store));
+      assert.equal(await page.isVisible(".nv-delta"), false, "a first build has nothing to compare");
+      await preview.send({ type: "diagram", uri: after.uri, diagram: store.applyDiagram(after)! });
+      const changes = after.models.find((m) => m.factory === "construct_model")!.changes!;
+      assert.equal(changes.params_delta, 62_983_424);
+      assert.equal(await page.textContent(".nv-delta"), "+62,983,424 params");
+      const marked = await page.$$eval(".nv-canvas g.node.nv-changed", (els) => els.map((e) => e.id));
+      assert.deepEqual(marked, changes.changed);
+      await page.screenshot({ path: join(ARTIFACTS, "groups-changes-light.png") });
+    } finally {
+      await preview.close();
+    }
+  });
+});
+
 describe("the HTML export", () => {
   test("opens from disk with zoom, search, details and expand working and no network request", async () => {
     const dir = mkdtempSync(join(tmpdir(), "netviz-html-"));
