@@ -130,9 +130,9 @@ async def test_a_buffer_that_does_not_parse_keeps_the_last_diagram_until_save(cl
 
 async def test_a_long_build_superseded_by_an_edit_is_cancelled_and_its_worker_replaced(client: LanguageClient,
                                                                                       workspace: Path):
-    pid_file = workspace / "builder.pid"
-    pid_file.unlink(missing_ok=True)
-    doc = opened(client, workspace, "shared_cache.py")  # its factory waits for a cache nobody fills
+    (workspace / "feature_cache").mkdir()  # a preprocessing job that never finishes has started
+    pid_file = workspace / "feature_cache" / "builder.pid"
+    doc = opened(client, workspace, "shared_cache.py")  # its factory waits for that job's statistics
     old_pid = int(await eventually(lambda: pid_file.exists() and pid_file.read_text(), "the waiting build"))
     mark = len(client.netviz_diagrams)
     doc.replace(doc.text.replace("WAIT_FOR_CACHE = True", "WAIT_FOR_CACHE = False")
