@@ -65,6 +65,16 @@ def test_a_document_remembers_the_last_push_of_each_target():
     assert pushed.changes("v3", wider)["changed"] == []
     assert pushed.changes("v3", graph(layer("x"), factory="other")) is None
 
+    # preview as you type: each typed build is compared with the last save, never with a half-typed state
+    typed = PushedGraphs()
+    assert typed.changes("Dense(8", first) is None
+    assert typed.changes("Dense(1", graph(layer("dense", shape=(None, 1), params=9)), saved=False)["params_delta"] == -63
+    assert typed.changes("Dense(16", wider, saved=False) == expected
+    assert typed.changes("Dense(16", wider) == expected  # saved: the same text as the typed build
+    assert typed.last("other") is None and typed.last("build_mlp") == expected
+    assert typed.changes("Dense(160", graph(layer("dense", shape=(None, 160), params=1440)), saved=False)[
+        "params_delta"] == 1440 - 144  # against the new save
+
     class Document:  # stands for the server's Document: changes are kept per open document
         pass
 

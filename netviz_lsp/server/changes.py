@@ -1,12 +1,16 @@
 """What changed since the last diagram: ``ModelDiagram.changes`` of ``netviz/diagram``.
 
-The server compares each graph it pushes with the previous graph it pushed for the same
-document and target: layers added and removed (by id), layers whose output shape,
-parameters, class or configuration (activation, dtype, trainable) differ, and the change
-of ``total_params``. The first push of a target (since the document was opened) has no
-changes (``None``). A push built from the same text as the previous one (the same build sent
-again with new SVGs, a held-back diagram shown after all, a save right after the as-you-type
-build of that text) repeats its changes rather than comparing the graph with itself.
+The server compares each graph it pushes with the graph it last pushed for the same
+document and target from *saved* text (the text the editor opened or last saved): layers
+added and removed (by id), layers whose output shape, parameters, class or configuration
+(activation, dtype, trainable) differ, and the change of ``total_params``. So with preview
+as you type, typing ``Dense(256`` → ``Dense(512`` shows the change against the last save at
+every keystroke's build, never against a half-typed ``Dense(51``; the save then makes the
+new graph the baseline. The first push of a target (since the document was opened) has no
+changes (``None``). A push built from the baseline's own text (the same build sent again
+with new SVGs, a held-back diagram shown after all, a save right after the as-you-type
+build of that text) repeats the changes it was pushed with rather than comparing the graph
+with itself.
 
 ``compare(before, after)`` is the comparison alone; ``netviz diff`` uses it too.
 """
@@ -44,36 +48,40 @@ def what_differs(before: Layer, after: Layer) -> list[str]:
 
 
 class PushedGraphs:
-    """One document's last pushed graph per target, and the changes sent with it."""
+    """One document's baseline per target (its last push from saved text) and the changes last sent."""
 
     def __init__(self) -> None:
-        self._last: dict[str, tuple[str, ModelGraph, Optional[dict[str, Any]]]] = {}
+        self._base: dict[str, tuple[str, ModelGraph, Optional[dict[str, Any]]]] = {}
+        self._last: dict[str, Optional[dict[str, Any]]] = {}
 
-    def changes(self, text: str, graph: ModelGraph) -> Optional[dict[str, Any]]:
-        """The changes to send with ``graph``, built from ``text``."""
-        last = self._last.get(graph.factory)
-        if last is not None and last[0] == text:
-            return last[2]
-        changes = compare(last[1], graph) if last is not None else None
-        self._last[graph.factory] = (text, graph, changes)
+    def changes(self, text: str, graph: ModelGraph, saved: bool = True) -> Optional[dict[str, Any]]:
+        """The changes to send with ``graph``, built from ``text`` (``saved``: the editor's saved text)."""
+        base = self._base.get(graph.factory)
+        if base is not None and base[0] == text:
+            changes = base[2]
+        else:
+            changes = compare(base[1], graph) if base is not None else None
+            if saved:
+                self._base[graph.factory] = (text, graph, changes)
+        self._last[graph.factory] = changes
         return changes
 
     def last(self, factory: str) -> Optional[dict[str, Any]]:
         """The changes sent with the last push of ``factory``."""
-        entry = self._last.get(factory)
-        return entry[2] if entry is not None else None
+        return self._last.get(factory)
 
 
 _pushed: "weakref.WeakKeyDictionary[object, PushedGraphs]" = weakref.WeakKeyDictionary()
 
 
-def changes_for(document: object, text: str, graph: ModelGraph) -> Optional[dict[str, Any]]:
-    """The changes of ``graph`` (built from ``text``) against the last graph of its target pushed
-    for ``document`` (the server's ``Document``: a closed and reopened file starts again with ``None``)."""
+def changes_for(document: object, text: str, graph: ModelGraph, saved: bool = True) -> Optional[dict[str, Any]]:
+    """The changes of ``graph`` (built from ``text``; ``saved`` when that is the editor's saved text)
+    against the last graph of its target pushed from saved text for ``document`` (the server's
+    ``Document``: a closed and reopened file starts again with ``None``)."""
     pushed = _pushed.get(document)
     if pushed is None:
         pushed = _pushed[document] = PushedGraphs()
-    return pushed.changes(text, graph)
+    return pushed.changes(text, graph, saved)
 
 
 def last_changes(document: object, factory: str) -> Optional[dict[str, Any]]:

@@ -101,11 +101,12 @@ def send_diagram(server: "NetVizServer", document: Document) -> None:
     models, errors = built.result.models, built.errors
     if built.snapshot.notebook is not None:  # the contract's notebook form: cells, cell-local lines
         models, errors = notebooks.for_contract(models, errors, built.snapshot.notebook)
+    saved = document.disk_text is None or built.snapshot.text == document.disk_text  # vs the last save
     params = DiagramParams(
         uri=document.uri,
         version=document.version,
         models=[ModelDiagram(m.factory, built.svgs.get(m.factory), m.to_dict(),
-                             changes.changes_for(document, built.snapshot.text, m))  # issue 15: vs the last push
+                             changes.changes_for(document, built.snapshot.text, m, saved))
                 for m in models],
         errors=[e.to_dict() for e in errors],
         elapsed_ms=built.elapsed_ms,
