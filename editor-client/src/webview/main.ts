@@ -271,6 +271,10 @@ function drawDiagram(): void {
   const model = state.notice ? undefined : currentModel();
   state.drawNote = null;
   const drawing = model && currentDrawing(model);
+  if (model && !drawing && (anchor || revealMatch) && diagram.hasDiagram && (state.drawNote as string | null)?.startsWith("Drawing ")) {
+    state.drawNote = null; // a group opening or closing: the drawing stays until the new one comes
+    return;
+  }
   if (!model || !drawing) {
     clearDrawing();
     return;

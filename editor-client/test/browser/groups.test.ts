@@ -121,6 +121,8 @@ describe("groups", () => {
 
       const before = await box(preview, "group:conv3");
       await clickNode(preview, "group:conv3");
+      assert.ok((await nodeIds(preview)).includes("group:conv3"), "the drawing stays while the expanded one is drawn");
+      assert.equal(await page.isVisible(".nv-empty"), false);
       const asked = await answerLatest(preview, resnet);
       assert.deepEqual(asked.expand, ["group:conv3"]);
       assert.equal(asked.view, "graph");
