@@ -20,13 +20,17 @@ export function summarizeBuild(status: StatusView | undefined | null, diagram: F
   if (status?.state === "building") return { kind: "building", text: "Building…" };
   if (diagram) {
     const shown = factory ? diagram.models.filter((m) => m.factory === factory) : diagram.models;
-    if (shown.length === 0 && diagram.errors.length > 0) return { kind: "failed", text: "Build failed" };
-    if (shown.some((m) => m.partial)) return { kind: "failed", text: "Build failed" };
+    // A factory that never built (listed only for its partial graph) counts as no diagram.
+    const built = shown.filter((m) => !m.partialOnly);
+    if (built.length === 0 && diagram.errors.length > 0) return { kind: "failed", text: "Build failed" };
+    // A factory in view drawn up to its error failed; for the whole file (the status bar) a factory
+    // that never built is one problem among the others', as an error without a partial graph is.
+    if (factory && shown.some((m) => m.partial)) return { kind: "failed", text: "Build failed" };
     if (shown.some((m) => m.stale)) return { kind: "failed", text: "Build failed · out of date" };
-    const built = `Built in ${formatMs(diagram.elapsedMs)}`;
+    const line = `Built in ${formatMs(diagram.elapsedMs)}`;
     const n = diagram.errors.length;
-    if (n > 0) return { kind: "problems", text: `${built} · ${n === 1 ? "1 problem" : `${n} problems`}` };
-    return { kind: "done", text: built };
+    if (n > 0) return { kind: "problems", text: `${line} · ${n === 1 ? "1 problem" : `${n} problems`}` };
+    return { kind: "done", text: line };
   }
   if (status?.state === "failed") return { kind: "failed", text: "Build failed" };
   return { kind: "none", text: "" };

@@ -337,9 +337,10 @@ describe("NetViz in real VS Code", { skip: !existsSync(PYTHON) && `no Python at 
       await page.locator(".explorer-folders-view .monaco-list-row", { hasText: NOTEBOOK }).first().dblclick();
       await page.waitForSelector(`.tabs-container .tab[aria-label^="${NOTEBOOK}"]`, { timeout: 30_000 });
       await runCommand(page, "View: Close Primary Side Bar");
-      // The panel follows the notebook (keyed by its uri): its module-level model, then its factory.
+      // The panel follows the notebook (keyed by its uri): its module-level model, then its factory, then
+      // bad_head, which never built: it is listed for its partial graph (drawn up to the failing layer).
       await page.locator(".tab-label", { hasText: `NetViz: ${NOTEBOOK}` }).first().waitFor({ timeout: 30_000 });
-      await waitFor(async () => (await panel.$$eval(".nv-factory option", (els) => els.map((e) => (e as HTMLOptionElement).value))).join() === "model,residual_mlp",
+      await waitFor(async () => (await panel.$$eval(".nv-factory option", (els) => els.map((e) => (e as HTMLOptionElement).value))).join() === "model,residual_mlp,bad_head",
         BUILD_MS, "the notebook's models in the panel", async () => `the panel says ${await panel.textContent(".nv-toolbar")}`);
       await s.pickFactory("model");
       await waitForText(panel, '.nv-canvas g.layer[id="conv2d"]', /\(None, 26, 26, 32\)/, 15_000);

@@ -41,9 +41,15 @@ test("a factory that never built is listed with its partial graph alone; the nex
   const first = store.applyDiagram(failed)!;
   assert.deepEqual(first.models.map((m) => [m.factory, m.stale, m.partialOnly, m.svg]), [["build_classifier", false, true, null]]);
   assert.equal(first.models[0].graph, failed.errors[0].graph);
+  const failedStatus = { state: "failed" as const, message: "" };
+  assert.equal(summarizeBuild(failedStatus, first).kind, "failed", "the file's only model never built");
+  const withGood = store.applyDiagram({ ...failed, version: 2, models: [{ ...good.models[0], factory: "build_other" }] })!;
+  assert.equal(summarizeBuild(failedStatus, withGood).kind, "problems",
+    "for the status bar a never-built factory is a problem beside a good diagram, not a failure of the file");
+  assert.equal(summarizeBuild(failedStatus, withGood, "build_classifier").kind, "failed");
 
   // Failing again: still partial-only, never a "last good" made of the previous partial.
-  const again = store.applyDiagram({ ...failed, version: 3 })!;
+  const again = store.applyDiagram({ ...failed, version: 3, models: [] })!;
   assert.deepEqual(again.models.map((m) => [m.stale, m.partialOnly]), [[false, true]]);
   // A failure without a partial graph (a timeout, say) leaves nothing to draw of it.
   const timeout = store.applyDiagram({ ...failed, version: 4, partials: [],
