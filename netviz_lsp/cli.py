@@ -324,8 +324,32 @@ def _render_file(engine, file: str, args: argparse.Namespace, settings: Settings
                 handle.write(data)
             written[target] = path
             print(path)
-    _report(result, written)
+    partials = _write_partials(result, args, settings, stem, suffix) if args.view == "graph" else {}
+    _report(result, written, partials)
     return bool(result.errors)
+
+
+def _write_partials(result: FileResult, args: argparse.Namespace, settings: Settings, stem: str,
+                    suffix: str) -> dict[str, list[str]]:
+    """Each failed target's partial graph (its error's ``graph``), drawn up to the error as the panel
+    draws it (``engine.draw_partials``), in each diagram format to the file its model would have
+    had; the paths by target. The graph view only: the other views draw no failure."""
+    from netviz_lsp.engine import draw_partials
+
+    paths: dict[str, list[str]] = {}
+    for fmt in args.formats:
+        if fmt == "html":
+            continue
+        drawn, failed = draw_partials(result.errors, fmt, settings.render)
+        for target, data in drawn.items():
+            path = os.path.join(args.output, f"{stem}.{target}{suffix}.{fmt}")
+            with open(path, "wb") as handle:
+                handle.write(data)
+            paths.setdefault(target, []).append(path)
+            print(path)
+        for target, reason in failed.items():
+            print(f"netviz: the partial graph of {target} could not be drawn as {fmt}: {reason}", file=sys.stderr)
+    return paths
 
 
 def _html_pages(engine, file: str, result: FileResult, settings: Settings, views, viewer,
@@ -401,23 +425,30 @@ def _event_file(run_dir: str) -> Optional[str]:
     return max((os.path.join(run_dir, n) for n in names), key=os.path.getmtime)
 
 
-def _report(result: FileResult, paths: dict[str, str]) -> None:
+def _report(result: FileResult, paths: dict[str, str], partials: Optional[dict[str, list[str]]] = None) -> None:
     """One line per model and per error on stderr, compiler style (``file:cell N:line`` in notebooks,
-    cells counted from 1 as editors show them; the JSON's ``cell`` is the 0-based index)."""
+    cells counted from 1 as editors show them; the JSON's ``cell`` is the 0-based index). An error
+    whose partial graph was drawn (``partials``: the files by target) is followed by a note saying where."""
     for model in result.models:
         print(_summary_line(model, paths.get(model.factory)), file=sys.stderr)
+    noted: set[str] = set()
     for error in result.errors:
         cell = f"cell {error.cell + 1}:" if error.cell is not None else ""  # counted from 1, as editors do
         where = f"{result.file}:{cell}{error.line}" if error.line else result.file
         who = f" in {error.factory}" if error.factory else ""
         print(f"{where}: {error.kind} error{who}: {error.message}", file=sys.stderr)
+        drawn = (partials or {}).get(error.factory or "")
+        if drawn and error.factory not in noted:
+            noted.add(error.factory)
+            print(f"{where}: note: {error.factory} drawn up to the error: {', '.join(drawn)}", file=sys.stderr)
 
 
 def _summary_line(model: ModelGraph, path: Optional[str]) -> str:
     how = "shape-only" if model.build.shape_only else "real weights"
+    on = f" on {model.build.backend}" if model.build.backend else ""
     line = (f"{model.factory}: {model.class_name}, {len(model.layers)} layers, "
             f"{model.total_params:,} params ({format_count(model.total_params)}), "
-            f"built {how} in {model.build.ms:.0f} ms")
+            f"built {how}{on} in {model.build.ms:.0f} ms")
     return line + (f" -> {path}" if path else "")
 
 

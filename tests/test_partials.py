@@ -219,7 +219,7 @@ def test_a_notebooks_partial_graph_and_call_chain_reach_the_panel_in_cells_and_c
 def test_in_a_big_partial_graph_the_groups_holding_the_failed_layer_stay_open():
     """Over 120 layers a drawing collapses every group; the failure must still show."""
     from netviz_lsp.graph import Group
-    from netviz_lsp.server.builds import partial_options
+    from netviz_lsp.render import partial_options
 
     stem = [layer("input", "InputLayer", [None, 64], line=5)]
     blocks = [layer(f"stage{s}_block{b}_dense", "Dense", [None, 64], 4160, line=9)

@@ -9,6 +9,8 @@
 - ``draw(models, fmt, ...)``: the diagrams of built models in any view and format, a
   Graphviz failure becoming a ``render`` error of that target;
 - ``export(graph, fmt, ...)``: one file's bytes (json included);
+- ``draw_partials(errors, fmt, options)`` (a function: no cache): each failed target's partial
+  graph drawn up to the error, for the server's panel and the CLI alike;
 - ``dependencies(path, source, roots)``: the workspace files the file imports,
   transitively (``workspace.py``), for the server's watcher and the build cache's key.
 
@@ -43,7 +45,7 @@ _NO_START = "the NetViz worker could not start"
 _REUSABLE_ERRORS = ("build", "arguments")
 """Deterministic failures; a timeout or crash may be the machine's fault, so it is retried."""
 
-__all__ = ["BuildCache", "Engine", "EngineAPI", "RenderCache", "build_request", "draw_model"]
+__all__ = ["BuildCache", "Engine", "EngineAPI", "RenderCache", "build_request", "draw_model", "draw_partials"]
 
 
 class EngineAPI(Protocol):
@@ -293,6 +295,28 @@ def draw_model(graph: ModelGraph, fmt: str, options: RenderOptions, view: str = 
     from netviz_lsp.render import render_view
 
     return render_view(graph, view, fmt, options, views)
+
+
+def draw_partials(errors: Iterable[BuildError], fmt: str, options: RenderOptions
+                  ) -> tuple[dict[str, bytes], dict[str, str]]:
+    """Each failed target's partial graph (its error's ``graph``) as ``fmt`` (svg, png, pdf or dot),
+    drawn by ``render(..., failure=message)``: the layer whose call raised in the error style, the
+    error's message beside it. Returns the drawings by target, and for each target whose drawing
+    failed (Graphviz, a NetViz bug) why. A target's first error with a graph is drawn; errors
+    without one, or without a target, are skipped. The server's panel and the CLI both draw so.
+    """
+    from netviz_lsp.render import render
+
+    drawn: dict[str, bytes] = {}
+    failed: dict[str, str] = {}
+    for error in errors:
+        if error.graph is None or not error.factory or error.factory in drawn or error.factory in failed:
+            continue
+        try:
+            drawn[error.factory] = render(error.graph, fmt, options, failure=error.message)
+        except Exception as failure:  # RenderError, a NetViz bug: the partial is lost, not the build
+            failed[error.factory] = str(failure) or type(failure).__name__
+    return drawn, failed
 
 
 def build_request(found: Discovery, path: str, source: str, settings: Settings, roots: Iterable[str] = (),

@@ -8,6 +8,7 @@ overruns its timeout is killed.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import signal
@@ -15,6 +16,7 @@ import subprocess
 from typing import Optional
 
 from netviz_lsp.graph import ModelGraph
+from netviz_lsp.render.collapse import default_expanded
 from netviz_lsp.render.dot import model_to_dot
 from netviz_lsp.settings import RenderOptions
 
@@ -61,19 +63,48 @@ def run_dot(dot_source: str, fmt: str, timeout: float = 30.0, dpi: Optional[int]
 
 
 def render(
-    graph: ModelGraph, fmt: str, options: Optional[RenderOptions] = None, timeout: float = 30.0
+    graph: ModelGraph, fmt: str, options: Optional[RenderOptions] = None, timeout: float = 30.0,
+    failure: Optional[str] = None,
 ) -> bytes:
     """``graph`` drawn as ``fmt`` (one of ``FORMATS``); ``"dot"`` is the UTF-8 DOT source, no Graphviz run.
 
+    ``failure``: ``graph`` is an error's partial graph (``BuildError.graph``) and this the error's
+    message: the layer whose call raised is drawn in the error style with the message beside it,
+    and the groups that hold it are expanded (``partial_options``). The server's panel and the
+    CLI draw partial graphs through here.
     Raises ``RenderError`` as ``run_dot`` does, ``ValueError`` for an unknown format.
     """
     options = options or RenderOptions()
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    source = model_to_dot(graph, options)
+    if failure is not None:
+        options = partial_options(graph, options)
+    source = model_to_dot(graph, options, failure=failure)
     if fmt == "dot":
         return source.encode("utf-8")
     return run_dot(source, fmt, timeout=timeout, dpi=options.dpi if fmt == "png" else None)
+
+
+def partial_options(graph: ModelGraph, options: RenderOptions) -> RenderOptions:
+    """``options`` for drawing a partial graph: the groups that hold the failed layer are drawn
+    expanded (with their parents), whatever else a big graph collapses, so the failure shows."""
+    by_id = {group.id: group for group in graph.groups}
+    failed = {layer.id for layer in graph.layers if layer.failed}
+    holding = {group.id for group in graph.groups if failed & set(group.layers)}
+    if not holding:
+        return options
+    for gid in list(holding):
+        parent = by_id[gid].parent
+        while parent in by_id and parent not in holding:
+            holding.add(parent)
+            parent = by_id[parent].parent
+    if options.expand_groups is not None:
+        expanded = set(options.expand_groups)
+    else:
+        expanded = default_expanded(graph)
+        nested = {g.id for g in graph.groups if g.kind == "nested"}
+        expanded = (expanded | nested) if options.expand_nested else (expanded - nested)
+    return dataclasses.replace(options, expand_groups=tuple(sorted(expanded | holding)))
 
 
 def strip_svg_preamble(svg: bytes) -> bytes:

@@ -12,7 +12,6 @@ still current. Progress and ``netviz/buildStatus`` go out the same way, posted.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import time
@@ -22,8 +21,7 @@ from typing import TYPE_CHECKING, Optional
 from netviz_lsp import notebook as nb
 from netviz_lsp.discovery import Discovery, discover
 from netviz_lsp.graph import BuildError, FileResult, ModelGraph
-from netviz_lsp.render import model_to_dot, run_dot
-from netviz_lsp.render.collapse import default_expanded
+from netviz_lsp.engine import draw_partials
 from netviz_lsp.server import notebooks, publish
 from netviz_lsp.server.documents import Built, Snapshot
 from netviz_lsp.server.progress import BuildProgress
@@ -77,42 +75,14 @@ def render_partials(errors: list[BuildError], options: RenderOptions) -> dict[st
     """Each failed target's partial graph (its error's ``graph``) as SVG, the layer whose call raised
     in the error style and the error's message beside it; ``None`` for a target Graphviz failed on.
 
-    Drawn here, not by the engine: the note needs the error's message, and an error's graph is
-    drawn once per build (no cache to share).
+    Drawn by ``engine.draw_partials`` (as the CLI draws them), not the engine's cached ``draw``:
+    the note needs the error's message, and an error's graph is drawn once per build.
     """
-    drawn: dict[str, Optional[str]] = {}
-    for error in errors:
-        if error.graph is None or not error.factory or error.factory in drawn:
-            continue
-        try:
-            source = model_to_dot(error.graph, partial_options(error.graph, options), failure=error.message)
-            drawn[error.factory] = run_dot(source, "svg").decode("utf-8", errors="replace")
-        except Exception as failure:  # RenderError, a NetViz bug: the partial is lost, not the build
-            log.warning("the partial graph of %s could not be drawn: %s", error.factory, failure)
-            drawn[error.factory] = None
-    return drawn
-
-
-def partial_options(graph: ModelGraph, options: RenderOptions) -> RenderOptions:
-    """``options`` for drawing a partial graph: the groups that hold the failed layer are drawn
-    expanded (with their parents), whatever else a big graph collapses, so the failure shows."""
-    by_id = {group.id: group for group in graph.groups}
-    failed = {layer.id for layer in graph.layers if layer.failed}
-    holding = {group.id for group in graph.groups if failed & set(group.layers)}
-    if not holding:
-        return options
-    for gid in list(holding):
-        parent = by_id[gid].parent
-        while parent in by_id and parent not in holding:
-            holding.add(parent)
-            parent = by_id[parent].parent
-    if options.expand_groups is not None:
-        expanded = set(options.expand_groups)
-    else:
-        expanded = default_expanded(graph)
-        nested = {g.id for g in graph.groups if g.kind == "nested"}
-        expanded = (expanded | nested) if options.expand_nested else (expanded - nested)
-    return dataclasses.replace(options, expand_groups=tuple(sorted(expanded | holding)))
+    drawn, failed = draw_partials(errors, "svg", options)
+    for factory, reason in failed.items():
+        log.warning("the partial graph of %s could not be drawn: %s", factory, reason)
+    svgs: dict[str, Optional[str]] = {name: data.decode("utf-8", errors="replace") for name, data in drawn.items()}
+    return {e.factory: svgs.get(e.factory) for e in errors if e.factory in drawn or e.factory in failed}
 
 
 def worth_building(found: Discovery, text: str, had_factories: bool) -> bool:
