@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -79,9 +80,44 @@ def test_other_formats(tmp_path, fmt, magic):
 def test_errors_exit_1_and_good_factories_still_render(tmp_path):
     done = netviz("render", str(BAD / "raises.py"), "--output", str(tmp_path))
     assert done.returncode == 1
-    assert done.stdout.split() == [str(tmp_path / "raises.good.svg")]
+    # The good model, then each failed one drawn up to its error
+    assert done.stdout.split() == [str(tmp_path / f"raises.{name}.svg")
+                                   for name in ("good", "article_adam", "shape_mismatch")]
     assert "raises.py:7: build error in article_adam: ValueError: Argument(s) not recognized" in done.stderr
+    assert f"raises.py:7: note: article_adam drawn up to the error: {tmp_path / 'raises.article_adam.svg'}" in done.stderr
+    assert re.search(r"good: Sequential, 1 layers, 36 params \(36\), built shape-only on (tensorflow|jax|torch) in \d+ ms",
+                     done.stderr), done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_failed_model_is_drawn_up_to_the_error_in_each_format(tmp_path):
+    """Add receives (None, 8) and (None, 9): the input, both towers and the failed Add, the message beside it."""
+    fixture = ROOT / "tests" / "fixtures" / "failures" / "tabular_two_towers.py"
+    done = netviz("render", str(fixture), "--format", "svg,png,pdf", "--output", str(tmp_path))
+    assert done.returncode == 1, "a failed build stays a failure, drawing or not"
+    paths = [tmp_path / f"tabular_two_towers.two_towers.{fmt}" for fmt in ("svg", "png", "pdf")]
+    assert done.stdout.split() == [str(p) for p in paths]
+    assert ("tabular_two_towers.py:18: build error in two_towers: ValueError: Inputs have incompatible shapes. "
+            "Received shapes (8,) and (9,)") in done.stderr
+    assert f"tabular_two_towers.py:18: note: two_towers drawn up to the error: {', '.join(map(str, paths))}" in done.stderr
+    nodes = {g.get("id"): g for g in ET.parse(paths[0]).getroot().iter(f"{SVG}g")
+             if "node" in (g.get("class") or "").split()}
+    assert set(nodes) == {"features", "wide", "deep", "merge", "netviz_failure_note"}
+    assert "layer-failed" in nodes["merge"].get("class").split()
+    assert not any("layer-failed" in nodes[i].get("class").split() for i in ("features", "wide", "deep"))
+    assert nodes["netviz_failure_note"].get("class") == "node failure-note"
+    note = " ".join(t.text or "" for t in nodes["netviz_failure_note"].iter(f"{SVG}text"))
+    assert "merge failed" in note and "Received" in note and "(8,) and (9,)" in note
+    assert paths[1].read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert paths[2].read_bytes().startswith(b"%PDF")
+
+
+def test_other_views_draw_no_partial_graph(tmp_path):
+    fixture = ROOT / "tests" / "fixtures" / "failures" / "tabular_two_towers.py"
+    done = netviz("render", str(fixture), "--view", "keras", "--output", str(tmp_path))
+    assert done.returncode == 1
+    assert done.stdout == "" and list(tmp_path.iterdir()) == []
+    assert "drawn up to the error" not in done.stderr
 
 
 def test_several_formats_come_from_one_build(tmp_path):
