@@ -1,8 +1,8 @@
 /** The side pane: one layer's facts, or the model's when no layer is hovered or selected. */
 
 import { formatCount, formatInt, formatMacs, formatMs, formatShape, targetLabel } from "../core/format";
-import { layerPlace, placeLabel } from "../core/lines";
-import type { Layer, ModelGraph } from "../core/protocol";
+import { errorPlace, layerPlace, placeLabel } from "../core/lines";
+import type { BuildError, Layer, ModelGraph } from "../core/protocol";
 import { h, setChildren } from "./dom";
 import { formatBytes, type GroupIndex } from "./groups";
 
@@ -57,8 +57,13 @@ export function showLayer(pane: HTMLElement, layer: Layer, graph: ModelGraph, ma
   );
 }
 
-/** The model's facts; `totalMacs` when a drawing from the server has counted them. */
-export function showModel(pane: HTMLElement, graph: ModelGraph, stale: boolean, totalMacs: number | null = null): void {
+/**
+ * The model's facts; `totalMacs` when a drawing from the server has counted them. `failure`: `graph`
+ * is that error's partial graph, drawn up to it: the pane says where the build failed and why,
+ * in place of a build time (a build that raised has none worth showing).
+ */
+export function showModel(pane: HTMLElement, graph: ModelGraph, stale: boolean, totalMacs: number | null = null,
+  failure: BuildError | null = null): void {
   const rows: Row[] = [
     ["Class", graph.class_name],
     ...(graph.name && graph.name !== graph.factory ? [["Keras name", graph.name] as Row] : []),
@@ -73,17 +78,27 @@ export function showModel(pane: HTMLElement, graph: ModelGraph, stale: boolean, 
     ] : []),
     ["Inputs", h("code", {}, graph.inputs.map((s) => formatShape(s)).join(", ") || "—")],
     ["Outputs", h("code", {}, graph.outputs.map((s) => formatShape(s)).join(", ") || "—")],
-    ["Built", `${formatMs(graph.build.ms)}${graph.build.shape_only ? ", shape-only" : ""}`],
+    ...(failure ? failureRows(failure) : [["Built", `${formatMs(graph.build.ms)}${graph.build.shape_only ? ", shape-only" : ""}`] as Row]),
     ["Factory line", graph.cell === null || graph.cell === undefined ? String(graph.line) : placeLabel({ cell: graph.cell, line: graph.line })],
   ];
   setChildren(
     pane,
-    h("div", { className: "nv-details-kicker" }, stale ? "Model · out of date" : "Model"),
+    h("div", { className: "nv-details-kicker" }, failure ? "Model · drawn up to the error" : stale ? "Model · out of date" : "Model"),
     h("h2", { className: "nv-details-name" }, targetLabel(graph)),
     table(rows),
     graph.build.note ? h("p", { className: "nv-details-note" }, graph.build.note) : null,
     h("p", { className: "nv-details-hint" }, "Hover a layer for its details; click it to show its line."),
   );
+}
+
+/** Where and why the build failed: `failed at line 21` (`cell 3, line 2` in a notebook), then the message's first line. */
+function failureRows(error: BuildError): Row[] {
+  const place = errorPlace(error);
+  const first = error.message.split("\n").map((l) => l.trim()).find((l) => l !== "") ?? error.kind;
+  return [
+    ["Build", place ? `failed at ${placeLabel(place)}` : "failed"],
+    ["Error", first],
+  ];
 }
 
 /** `5 ← 31`; in a notebook each line with its cell: `cell 3, line 5 ← cell 6, line 2`. */

@@ -449,7 +449,8 @@ function showDetails(hovered: Layer | null): void {
   } else if (layer) {
     showLayer(ui.details, layer, graph, layerMacsFor(model, layer.id), diagram.groupIndex);
   } else {
-    showModel(ui.details, graph, model.stale && failure !== "partial", failure === "partial" ? null : currentMacs(model));
+    showModel(ui.details, graph, model.stale && failure !== "partial", failure === "partial" ? null : currentMacs(model),
+      failure === "partial" ? model.partial?.error ?? null : null);
   }
 }
 

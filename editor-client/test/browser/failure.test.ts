@@ -165,6 +165,29 @@ describe("a failed build", () => {
     }
   });
 
+  test("the details pane says where the build failed and why, not a build time; the last good diagram's says its build", async () => {
+    const preview = await openWith("dark", documentMessage(good, failed));
+    const { page } = preview;
+    const facts = () => page.$$eval(".nv-details dl.nv-facts dt", (dts) =>
+      Object.fromEntries(dts.map((dt) => [dt.textContent, dt.nextElementSibling?.textContent ?? ""])));
+    try {
+      const partial = await facts();
+      assert.equal(partial["Build"], "failed at line 21");
+      assert.equal(partial["Error"], `ValueError: ${MESSAGE}`);
+      assert.equal(partial["Built"], undefined, "a build that raised shows no build time");
+      assert.equal(partial["Layers"], "4", "the facts are the partial graph's");
+      assert.equal(await page.textContent(".nv-details-kicker"), "Model · drawn up to the error");
+
+      await page.click(".nv-failure-toggle");
+      const last = await facts();
+      assert.match(last["Built"] ?? "", /^\d+ ms, shape-only$/, "the last good diagram's own build");
+      assert.equal(last["Build"], undefined);
+      assert.equal(await page.textContent(".nv-details-kicker"), "Model · out of date");
+    } finally {
+      await preview.close();
+    }
+  });
+
   test("a model that never built shows its partial graph alone, with nothing to toggle to", async () => {
     const preview = await openWith("light", documentMessage(failed));
     const { page } = preview;
