@@ -117,7 +117,7 @@ def _statement(parsed: Parsed, i: int, stmt: ast.stmt, aliases: dict[str, str],
     if replacement is not None:
         shown = ast.parse(replacement).body[0]
     now, later = A.reads(shown, parsed.tables)
-    return Statement(i, stmt, first, stmt.end_lineno, frozenset(A.bound_names(stmt)), frozenset(A.rebinds(stmt)),
+    return Statement(i, stmt, first, stmt.end_lineno, frozenset(A.bound_names(shown)), frozenset(A.rebinds(shown)),
                      frozenset(now), frozenset(later),
                      effect=None if replacement is not None else classify(stmt, aliases),
                      replacement=replacement, bad_value=bad,
@@ -130,7 +130,18 @@ def _statement(parsed: Parsed, i: int, stmt: ast.stmt, aliases: dict[str, str],
 def _stand_in(parsed: Parsed, stmt: ast.stmt, aliases: dict[str, str],
               directives: dict[int, str]) -> tuple[Optional[str], Optional[str]]:
     """``(replacement, problem)``: a ``# netviz: value=`` comment on the statement's lines, else
-    a known ``keras.datasets`` loader; only for assignments."""
+    a known ``keras.datasets`` loader; only for assignments, and for top-level loops (``loop_target``)."""
+    if isinstance(stmt, (ast.For, ast.While)):
+        for line in range(stmt.lineno, stmt.end_lineno + 1):
+            match = VALUE.match(directives.get(line, ""))
+            target = loop_target(stmt, line) if match else None
+            if target is not None:
+                text = f"{parsed.segment(target)} = {match.group(1).strip()}"
+                problem = _one_assignment(text)
+                if problem is None:
+                    return text, None
+                return None, f"`# netviz: {directives[line]}` on line {line} is not a Python expression ({problem})"
+        return None, None
     if isinstance(stmt, ast.Assign):
         targets = " = ".join(parsed.segment(t) for t in stmt.targets)
     elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
@@ -157,6 +168,29 @@ def _stand_in(parsed: Parsed, stmt: ast.stmt, aliases: dict[str, str],
             if "\n" not in text and _one_assignment(text) is None:
                 return text, None
     return None, None
+
+
+def loop_target(loop: ast.For | ast.While, line: int) -> Optional[ast.expr]:
+    """What a ``# netviz: value=`` comment on ``line`` of a top-level loop stands in for: the
+    targets of the single-target assignment directly in the loop's body that holds the line
+    (``inputs, targets = batch`` in ``for batch in ds.take(1):``, how tutorials peek at one
+    batch). The loop then runs as that one assignment. A loop's own target takes no comment."""
+    for child in loop.body:
+        if isinstance(child, ast.Assign) and len(child.targets) == 1 and child.lineno <= line <= child.end_lineno:
+            return child.targets[0]
+    return None
+
+
+def loop_binding(loop: ast.stmt, name: str) -> Optional[int]:
+    """The line where a ``# netviz: value=`` comment would stand in for ``name`` bound by a
+    top-level loop (``loop_target``): the last assignment in its body that binds it."""
+    if not isinstance(loop, (ast.For, ast.While)):
+        return None
+    found = None
+    for child in loop.body:
+        if isinstance(child, ast.Assign) and len(child.targets) == 1 and name in A.bound_names(child):
+            found = child.end_lineno
+    return found
 
 
 def _one_assignment(text: str) -> Optional[str]:

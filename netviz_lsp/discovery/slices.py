@@ -20,7 +20,7 @@ from typing import Optional
 from netviz_lsp.discovery import astutil as A
 from netviz_lsp.discovery.arguments import Args, Arguments
 from netviz_lsp.discovery.effects import PASSABLE, REASONS
-from netviz_lsp.discovery.facts import Facts
+from netviz_lsp.discovery.facts import Facts, loop_binding
 from netviz_lsp.discovery.result import Factory
 from netviz_lsp.discovery.targets import Spec, Targets
 from netviz_lsp.graph import BuildError
@@ -138,6 +138,13 @@ def _blocked(spec: Spec, graph: "_Graph", facts: Facts, out: Slices) -> Optional
             else:
                 where = "on that line" if at == block.at and block.text is None else f"on line {st.last}"
             text += f" Add `# netviz: value=...` {where} to stand in for it."
+            if st.bad_value:
+                text += f" ({st.bad_value}.)"
+        elif bad.effect == "loop" and at == block.at and loop_binding(st.node, name) is not None:
+            line = loop_binding(st.node, name)
+            if (name, line) not in fixes:
+                fixes.append((name, line))
+            text += f" Add `# netviz: value=...` at the end of line {line}, in the loop, to stand in for it."
             if st.bad_value:
                 text += f" ({st.bad_value}.)"
         elif bad.effect == "loop":
