@@ -14,8 +14,12 @@ for the default graph view, ``<file stem>.<model>.<view>.<format>`` for the othe
 viewer offline, with zoom, search, details and groups (``render/html_export.py``).
 ``--format tensorboard`` builds with real weights and writes each model's graph into a
 TensorBoard log dir (``--output``), one run per model, and prints the event files.
+A model whose build failed is drawn up to the error (its error's partial graph, the failing
+layer in the error style, the message beside it: as the panel draws it) to the file it would
+have had, in the graph view's formats and html, with a note on stderr.
+The stderr summary line of a model says how and on which Keras backend it was built.
 Exit status: 0 when every model built and rendered, 1 when any reported an error
-(the good ones are still written), 2 for usage errors.
+(the good ones are still written, the failed ones drawn up to the error), 2 for usage errors.
 """
 
 from __future__ import annotations
@@ -333,14 +337,18 @@ def _write_partials(result: FileResult, args: argparse.Namespace, settings: Sett
                     suffix: str) -> dict[str, list[str]]:
     """Each failed target's partial graph (its error's ``graph``), drawn up to the error as the panel
     draws it (``engine.draw_partials``), in each diagram format to the file its model would have
-    had; the paths by target. The graph view only: the other views draw no failure."""
+    had (html: the panel's viewer showing it, ``render/html_export.py``); the paths by target.
+    The graph view only: the other views draw no failure."""
     from netviz_lsp.engine import draw_partials
 
     paths: dict[str, list[str]] = {}
     for fmt in args.formats:
-        if fmt == "html":
-            continue
-        drawn, failed = draw_partials(result.errors, fmt, settings.render)
+        drawn, failed = draw_partials(result.errors, "svg" if fmt == "html" else fmt, settings.render)
+        if fmt == "html":  # the panel's viewer offline, showing the partial graph as the panel does
+            from netviz_lsp.render.html_export import export_partial_html
+
+            errors = {e.factory: e for e in reversed(result.errors) if e.factory in drawn and e.graph is not None}
+            drawn = {t: export_partial_html(errors[t], result.file, svg, viewer=args.viewer) for t, svg in drawn.items()}
         for target, data in drawn.items():
             path = os.path.join(args.output, f"{stem}.{target}{suffix}.{fmt}")
             with open(path, "wb") as handle:

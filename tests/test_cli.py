@@ -112,6 +112,31 @@ def test_a_failed_model_is_drawn_up_to_the_error_in_each_format(tmp_path):
     assert paths[2].read_bytes().startswith(b"%PDF")
 
 
+def test_a_failed_models_html_page_holds_its_partial_graph_as_the_panel_does(tmp_path):
+    viewer = tmp_path / "viewer"
+    (viewer / "dist").mkdir(parents=True)
+    (viewer / "media").mkdir()
+    (viewer / "dist" / "standalone.js").write_text("document.title = 'viewer';\n")
+    (viewer / "media" / "preview.css").write_text("body { margin: 0; }\n")
+    fixture = ROOT / "tests" / "fixtures" / "failures" / "tabular_two_towers.py"
+    done = netviz("render", str(fixture), "--format", "html", "--output", str(tmp_path / "out"),
+                  env=dict(os.environ, NETVIZ_VIEWER_DIR=str(viewer), TF_CPP_MIN_LOG_LEVEL="3"))
+    assert done.returncode == 1
+    page = tmp_path / "out" / "tabular_two_towers.two_towers.html"
+    assert done.stdout.split() == [str(page)]
+    text = page.read_text(encoding="utf-8")
+    data = json.loads(re.search(r'<script type="application/json" id="netviz-standalone">(.*?)</script>', text, re.S)[1])
+    (model,) = data["diagram"]["models"]
+    assert (model["factory"], model["svg"], model["partialOnly"], model["stale"]) == ("two_towers", None, True, False)
+    assert [(l["id"], bool(l.get("failed"))) for l in model["partial"]["graph"]["layers"]] == [
+        ("features", False), ("wide", False), ("deep", False), ("merge", True)]
+    assert model["partial"]["error"]["line"] == 18 and "(8,) and (9,)" in model["partial"]["error"]["message"]
+    classes = {g.get("id"): g.get("class") for g in ET.fromstring(model["partial"]["svg"]).iter(f"{SVG}g")}
+    assert classes["merge"] == "node layer layer-merge layer-failed"
+    assert classes["netviz_failure_note"] == "node failure-note"
+    assert [e["factory"] for e in data["diagram"]["errors"]] == ["two_towers"]
+
+
 def test_other_views_draw_no_partial_graph(tmp_path):
     fixture = ROOT / "tests" / "fixtures" / "failures" / "tabular_two_towers.py"
     done = netviz("render", str(fixture), "--view", "keras", "--output", str(tmp_path))

@@ -18,6 +18,8 @@ The file holds, inline and nothing else:
   with every group expanded and, for each group, with every group but it expanded.
 
 The SVGs are Graphviz's, as the panel gets them; the viewer sanitises them as it does there.
+A failed target's page (``export_partial_html``) holds its error's partial graph as the panel
+shows a model that never built: drawn up to the error, the error beside it, one drawing.
 """
 
 from __future__ import annotations
@@ -158,6 +160,25 @@ def export_html(graph: ModelGraph, file_name: str, draw: Draw, options: RenderOp
     viewer = viewer or load_viewer()
     data = standalone_data(graph, file_name, draw, options, uri=uri, changes=changes, errors=errors)
     return standalone_html(data, viewer, f"{graph.factory} \u2014 {os.path.basename(file_name)} \u2014 NetViz")
+
+
+def partial_data(error: BuildError, file_name: str, svg: bytes, *, uri: Optional[str] = None) -> dict[str, Any]:
+    """The JSON the standalone viewer reads for a failed target: its error's partial graph as a model
+    that never built (``partialOnly``, as the panel holds it), drawn up to the error (``svg``: the
+    engine's ``draw_partials``), with the error beside it. One drawing: groups do not open here."""
+    graph = error.graph.to_dict()
+    model = {"factory": error.factory, "svg": None, "graph": graph, "stale": False, "changes": None,
+             "partial": {"svg": svg.decode("utf-8"), "graph": graph, "error": error.to_dict()}, "partialOnly": True}
+    diagram = {"uri": uri or Path(os.path.abspath(file_name)).as_uri(), "version": None, "models": [model],
+               "errors": [error.to_dict()], "elapsedMs": 0, "sequence": 1}
+    return {"fileName": os.path.basename(file_name), "diagram": diagram, "expansions": {}, "macs": None}
+
+
+def export_partial_html(error: BuildError, file_name: str, svg: bytes, *, viewer: Optional[Viewer] = None) -> bytes:
+    """A failed target's partial graph (``error.graph``, drawn as ``svg``) as one self-contained HTML file."""
+    viewer = viewer or load_viewer()
+    return standalone_html(partial_data(error, file_name, svg), viewer,
+                           f"{error.factory} (failed) \u2014 {os.path.basename(file_name)} \u2014 NetViz")
 
 
 def _sha256(text: str) -> str:

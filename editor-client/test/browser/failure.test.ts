@@ -8,8 +8,11 @@
  */
 
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { DiagramStore } from "../../src/core/diagramStore";
@@ -248,6 +251,49 @@ describe("a failed build", () => {
       assert.equal(await page.$$eval(".nv-canvas .failure-note", (els) => els.length), 0);
     } finally {
       await preview.close();
+    }
+  });
+});
+
+describe("netviz render --format html of a failed build", () => {
+  test("opens from disk drawn up to the error, with the failure bar and details, and no network request", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "netviz-partial-html-"));
+    try {
+      const fixture = join(REPO_ROOT, "tests", "fixtures", "failures", "tabular_two_towers.py");
+      let status = 0;
+      try {
+        execFileSync(join(REPO_ROOT, ".venv", "bin", "netviz"), ["render", fixture, "--format", "html", "--output", dir],
+          { env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "3" }, stdio: "pipe" });
+      } catch (failure) {
+        status = (failure as { status: number }).status;
+      }
+      assert.equal(status, 1, "the build failed, so the command does, page or not");
+      const offline = await browser.newContext({ viewport: { width: 1200, height: 560 }, offline: true });
+      const page = await offline.newPage();
+      const requested: string[] = [];
+      const problems: string[] = [];
+      page.on("request", (r) => requested.push(r.url()));
+      page.on("pageerror", (e) => problems.push(e.message));
+      page.on("console", (m) => { if (m.type() === "error") problems.push(m.text()); });
+      const url = pathToFileURL(join(dir, "tabular_two_towers.two_towers.html")).href;
+      await page.goto(url);
+      await page.waitForSelector(".nv-canvas g.failure-note");
+      assert.deepEqual(await layerIds(page), ["features", "wide", "deep", "merge"]);
+      assert.match(await page.getAttribute('.nv-canvas g.layer[id="merge"]', "class") ?? "", /\blayer-failed\b/);
+      assert.match((await page.textContent(".nv-canvas g.failure-note") ?? "").replace(/\s+/g, " "), /merge failed.*\(8,\) and \(9,\)/);
+      assert.equal(await page.textContent(".nv-failure-text"),
+        "The last build of two_towers() failed at merge (line 18): drawn up to the error.");
+      assert.equal(await page.isVisible(".nv-failure-toggle"), false, "no last good diagram to switch to");
+      const details = (await page.textContent(".nv-details")) ?? "";
+      assert.match(details, /Buildfailed at line 18/);
+      assert.match(details, /ErrorValueError: Inputs have incompatible shapes\. Received shapes \(8,\) and \(9,\)/);
+      assert.doesNotMatch(details, /Built/);
+      await page.screenshot({ path: join(ARTIFACTS, "failure-html-export.png") });
+      assert.deepEqual(requested, [url], "the page fetched nothing but itself");
+      assert.deepEqual(problems, []);
+      await offline.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
