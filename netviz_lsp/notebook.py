@@ -183,9 +183,20 @@ def _map_error(error: BuildError, notebook: Notebook) -> BuildError:
     cell, line = notebook.where(error.line)
     chain = [notebook.where(n) for n in error.call_lines]
     graph = _map_model(error.graph, notebook) if error.graph is not None else None
-    return dataclasses.replace(error, cell=cell, line=line if cell is not None else error.line,
+    message = _LINE.sub(lambda m: _cell_line(m, notebook), error.message) if error.kind == "arguments" else error.message
+    return dataclasses.replace(error, message=message, cell=cell, line=line if cell is not None else error.line,
                                call_lines=[n for _, n in chain if n is not None],
                                call_cells=[c for c, _ in chain if c is not None], graph=graph)
+
+
+_LINE = re.compile(r"\bline (\d+)\b")
+
+
+def _cell_line(match: "re.Match[str]", notebook: Notebook) -> str:
+    """``line 25`` of the joined text, in an ``arguments`` error's message (discovery writes
+    them), as a person reads it in the notebook: ``cell 9, line 4`` (cells counted from 1)."""
+    cell, line = notebook.where(int(match.group(1)))
+    return match.group(0) if cell is None else f"cell {cell + 1}, line {line}"
 
 
 def _map_warning(warning: BuildWarning, notebook: Notebook) -> BuildWarning:
