@@ -348,7 +348,8 @@ def _write_partials(result: FileResult, args: argparse.Namespace, settings: Sett
             from netviz_lsp.render.html_export import export_partial_html
 
             errors = {e.factory: e for e in reversed(result.errors) if e.factory in drawn and e.graph is not None}
-            drawn = {t: export_partial_html(errors[t], result.file, svg, viewer=args.viewer) for t, svg in drawn.items()}
+            drawn = {target: export_partial_html(errors[target], result.file, svg, viewer=args.viewer)
+                     for target, svg in drawn.items()}
         for target, data in drawn.items():
             path = os.path.join(args.output, f"{stem}.{target}{suffix}.{fmt}")
             with open(path, "wb") as handle:
