@@ -1,0 +1,218 @@
+"""Whole scripts and notebooks shaped like keras.io examples and tutorials, built for real.
+
+Each fixture in ``tests/fixtures/tutorials/`` is a complete program (data loading, preprocessing,
+the model, compile, fit, evaluate, plots), copied to a temporary folder and built through
+``Engine.build`` on a worker whose HOME is empty, as the CLI and the server build it (notebooks
+joined and mapped back to cells by ``netviz_lsp.notebook``). Each test says what the file draws:
+its targets and their totals, checked against plain Keras 3 running the same layers, or the one
+error of a model that needs a value from data NetViz never loads, and that the ``# netviz:
+value=`` stand-in the error asks for makes it draw.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from netviz_lsp import notebook
+from netviz_lsp.discovery import discover
+from netviz_lsp.engine import Engine
+from netviz_lsp.graph import BuildError, FileResult, ModelGraph
+from netviz_lsp.settings import Settings
+
+TUTORIALS = Path(__file__).resolve().parent / "fixtures" / "tutorials"
+
+
+@pytest.fixture(scope="module")
+def engine(home_pool):
+    """The engine on a worker whose HOME is empty (``conftest.home_pool``)."""
+    return Engine(home_pool)
+
+
+def build(engine: Engine, tmp_path: Path, name: str, edit=None) -> tuple[FileResult, Path]:
+    path = tmp_path / name
+    source = (TUTORIALS / name).read_text(encoding="utf-8")
+    path.write_text(edit(source) if edit else source, encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    if path.suffix != ".ipynb":
+        return engine.build(str(path), text, Settings()), path
+    cells, problem = notebook.from_ipynb(text)
+    assert problem is None
+    joined = notebook.join(cells)
+    return notebook.map_result(engine.build(str(path), joined.source, Settings()), joined), path
+
+
+def drawn(result: FileResult) -> dict[str, tuple[str, int]]:
+    """Each model drawn: its class and total params."""
+    return {m.factory: (m.class_name, m.total_params) for m in result.models}
+
+
+def model(result: FileResult, name: str) -> ModelGraph:
+    found = result.model(name)
+    assert found is not None, f"{name} did not draw: {result.errors}"
+    return found
+
+
+def only_error(result: FileResult) -> BuildError:
+    (error,) = result.errors
+    return error
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(i for i, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in text)
+
+
+def top_level(graph: ModelGraph) -> list[str]:
+    return [layer.class_name for layer in graph.layers if layer.parent is None]
+
+
+def with_comment(after: str, comment: str):
+    """An edit that puts ``comment`` at the end of the first line holding ``after``."""
+    def edit(source: str) -> str:
+        lines = source.splitlines(keepends=True)
+        at = next(i for i, text in enumerate(lines) if after in text)
+        lines[at] = lines[at].rstrip("\n") + f"  # netviz: {comment}\n"
+        return "".join(lines)
+    return edit
+
+
+def in_cell(cell: int, after: str, comment: str):
+    """``with_comment`` in a notebook's code cell ``cell`` (0-based, markdown cells counted)."""
+    def edit(source: str) -> str:
+        doc = json.loads(source)
+        lines = doc["cells"][cell]["source"]
+        at = next(i for i, text in enumerate(lines) if after in text)
+        lines[at] = lines[at].rstrip("\n") + f"  # netviz: {comment}\n"
+        return json.dumps(doc)
+    return edit
+
+
+# -- models that draw as they are ---------------------------------------------------------------
+
+def test_image_classification_from_scratch_draws_make_model_from_its_constant_call(engine, tmp_path):
+    result, path = build(engine, tmp_path, "image_classification_scratch.py")
+    assert result.errors == []
+    assert drawn(result) == {"data_augmentation": ("Sequential", 0), "make_model": ("Functional", 2_731_065)}
+    net = model(result, "make_model")
+    assert net.kind == "factory"  # make_model(input_shape=image_size + (3,), num_classes=2), evaluated
+    assert net.layers[0].output_shape == [None, 180, 180, 3]
+    assert top_level(net)[:3] == ["InputLayer", "Sequential", "Rescaling"]
+    assert [layer.id for layer in net.layers if layer.parent] == ["sequential/random_flip", "sequential/random_rotation"]
+    assert net.layers[-1].class_name == "Dense" and net.layers[-1].output_shape == [None, 1]
+    assert net.layers[-1].line == line_of(path, "outputs = layers.Dense(units")
+    # The folder walk, the dataset, the augmentation preview loop and fit never ran.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["image_classification_scratch.py"]
+
+
+def test_a_vae_draws_its_encoder_decoder_and_the_subclass_with_a_train_step(engine, tmp_path):
+    result, _ = build(engine, tmp_path, "vae_mnist.py")
+    assert result.errors == []
+    assert drawn(result) == {"encoder": ("Functional", 69_076), "decoder": ("Functional", 65_089),
+                             "vae": ("VAE", 134_165)}
+    encoder = model(result, "encoder")
+    assert "Sampling" in top_level(encoder)
+    assert encoder.outputs == [[None, 2], [None, 2], [None, 2]]  # z_mean, z_log_var, z
+
+
+def test_a_dcgan_draws_both_module_level_sequentials_and_the_gan_with_its_compile_override(engine, tmp_path):
+    result, _ = build(engine, tmp_path, "dcgan_faces.py")
+    assert result.errors == []
+    assert drawn(result) == {"discriminator": ("Sequential", 404_801), "generator": ("Sequential", 3_979_651),
+                             "gan": ("GAN", 4_384_452)}
+    assert model(result, "generator").layers[-1].output_shape == [None, 64, 64, 3]
+    # gdown, the zip, the folder and the generated images never happened.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dcgan_faces.py"]
+
+
+def test_transfer_learning_draws_the_frozen_base_and_the_model_over_preprocess_input(engine, tmp_path):
+    result, _ = build(engine, tmp_path, "transfer_learning_xception.py")
+    assert result.errors == []
+    assert drawn(result) == {"base_model": ("Functional", 20_861_480), "model": ("Functional", 20_863_529)}
+    top = model(result, "model")
+    assert top_level(top) == ["InputLayer", "TrueDivide", "Subtract", "Functional",
+                              "GlobalAveragePooling2D", "Dropout", "Dense"]
+    assert top.build.note == "pretrained weights not loaded (shape-only)"
+
+
+def test_text_classification_draws_the_conv1d_model_and_the_end_to_end_model_with_text_vectorization(
+        engine, tmp_path):
+    result, _ = build(engine, tmp_path, "text_classification_imdb.py")
+    assert result.errors == []
+    assert drawn(result) == {"model": ("Functional", 2_806_273), "end_to_end_model": ("Functional", 2_806_273)}
+    assert top_level(model(result, "end_to_end_model")) == ["InputLayer", "TextVectorization", "Functional"]
+
+
+def test_a_transformer_block_and_a_token_and_position_embedding_draw_as_layers(engine, tmp_path):
+    result, _ = build(engine, tmp_path, "transformer_text.py")
+    assert result.errors == []
+    assert drawn(result) == {"model": ("Functional", 657_758)}
+    assert top_level(model(result, "model")) == [
+        "InputLayer", "TokenAndPositionEmbedding", "TransformerBlock", "GlobalAveragePooling1D",
+        "Dropout", "Dense", "Dropout", "Dense"]
+
+
+# -- models that need a value from data, and draw with the stand-in the error asks for -----------
+
+def test_timeseries_sizes_from_one_peeked_batch_need_a_stand_in_on_the_loops_assignment(engine, tmp_path):
+    result, path = build(engine, tmp_path, "weather_forecasting.py")
+    loop, peek = line_of(path, "for batch in dataset_train.take(1):"), line_of(path, "inputs, targets = batch")
+    error = only_error(result)
+    assert (error.kind, error.factory, error.line) == ("arguments", "model", line_of(path, "model = keras.Model("))
+    assert error.message == (
+        f"`inputs` is set by the loop at line {loop}; NetViz does not run it. "
+        f"Add `# netviz: value=...` at the end of line {peek}, in the loop, to stand in for it.")
+    assert discover(path.read_text(), str(path), {}).stand_ins == {"model": [("inputs", peek)]}
+
+    stand_in = "value=(keras.ops.zeros((256, 120, 7)), keras.ops.zeros((256, 1)))"
+    result, path = build(engine, tmp_path, "weather_forecasting.py", with_comment("inputs, targets = batch", stand_in))
+    assert result.errors == []
+    assert drawn(result) == {"model": ("Functional", 5_153)}
+    assert model(result, "model").layers[0].output_shape == [None, 120, 7]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["weather_forecasting.py"]  # no download, no csv
+
+
+def test_structured_data_needs_a_stand_in_for_the_dataset_its_lookups_adapt_to(engine, tmp_path):
+    result, path = build(engine, tmp_path, "structured_heart_disease.py")
+    error = only_error(result)
+    ds, read = line_of(path, "train_ds = train_ds.batch(32)"), line_of(path, "pd.read_csv(")
+    assert (error.kind, error.factory, error.line) == ("arguments", "model", line_of(path, "model = keras.Model("))
+    assert error.message == (
+        f"`train_ds` (line {ds}) needs `dataframe`, which comes from a file read at line {read}; "
+        f"NetViz does not run that. Add `# netviz: value=...` on line {ds} to stand in for it.")
+
+
+def test_an_lstm_notebook_names_the_cell_and_line_of_the_value_and_draws_with_its_stand_in(engine, tmp_path):
+    result, _ = build(engine, tmp_path, "lstm_sentiment.ipynb")
+    error = only_error(result)
+    # The model is in cell 8 (0-based); the tokenized X in cell 6, line 6; the csv read in cell 3.
+    assert (error.kind, error.factory, error.cell, error.line) == ("arguments", "model", 8, 4)
+    assert error.message == (
+        "`X` (cell 7, line 6) needs `df`, which comes from a file read at cell 4, line 1; NetViz does not "
+        "run that. Add `# netviz: value=...` on cell 7, line 6 to stand in for it.")
+
+    result, _ = build(engine, tmp_path, "lstm_sentiment.ipynb",
+                      in_cell(6, "X = tokenizer.texts_to_sequences", "value=[[3, 1, 4, 1, 5]]"))
+    assert result.errors == []
+    lstm = model(result, "model")
+    assert (lstm.cell, lstm.line) == (8, 4)
+    assert [layer.class_name for layer in lstm.layers] == ["Embedding", "SpatialDropout1D", "LSTM", "Dense"]
+    # Keras 3 drops Keras 2's Embedding(input_length=...): the Sequential never learns its input.
+    assert lstm.total_params == 0 and "has no known input shape" in lstm.build.note
+    assert [(w.cell, w.line) for w in result.warnings if "input_length" in w.message] == [(8, 5)]
+
+
+# -- Keras 2 code on Keras 3 ------------------------------------------------------------------------
+
+def test_a_keras2_notebook_fails_at_adam_lr_with_its_whole_model_drawn_up_to_compile(engine, tmp_path):
+    result, _ = build(engine, tmp_path, "keras2_fashion_cnn.ipynb")
+    assert result.models == []
+    error = only_error(result)
+    assert (error.kind, error.factory, error.cell, error.line) == ("build", "model", 5, 13)
+    assert error.message.startswith("ValueError: Argument(s) not recognized: {'lr': 0.001}")
+    graph = error.graph
+    assert graph is not None and not any(layer.failed for layer in graph.layers)
+    assert (graph.class_name, graph.total_params, len(graph.layers)) == ("Sequential", 225_034, 10)
+    assert graph.layers[0].output_shape == [None, 26, 26, 32]  # input_shape= still works, with a warning
+    assert [(w.cell, w.line) for w in result.warnings if "input_shape" in w.message] == [(5, 2)]
