@@ -197,9 +197,15 @@ def test_an_lstm_notebook_names_the_cell_and_line_of_the_value_and_draws_with_it
     assert result.errors == []
     lstm = model(result, "model")
     assert (lstm.cell, lstm.line) == (8, 4)
-    assert [layer.class_name for layer in lstm.layers] == ["Embedding", "SpatialDropout1D", "LSTM", "Dense"]
-    # Keras 3 drops Keras 2's Embedding(input_length=...): the Sequential never learns its input.
-    assert lstm.total_params == 0 and "has no known input shape" in lstm.build.note
+    # Keras 3 drops Keras 2's Embedding(input_length=X.shape[1]) and would build the Sequential at
+    # fit; NetViz builds it with the input that meant, (None, 60) from the padded stand-in.
+    assert [(layer.class_name, layer.output_shape) for layer in lstm.layers] == [
+        ("Embedding", [None, 60, 128]), ("SpatialDropout1D", [None, 60, 128]), ("LSTM", [None, 196]),
+        ("Dense", [None, 2])]
+    assert lstm.total_params == 895_194
+    assert lstm.build.note == (
+        "sequential drawn with the input (None, 60) of its Embedding's input_length "
+        "(Keras 3 ignores input_length and builds the model from the data at fit)")
     assert [(w.cell, w.line) for w in result.warnings if "input_length" in w.message] == [(8, 5)]
 
 

@@ -21,7 +21,7 @@ from typing import Any, Optional
 from netviz_lsp.graph import Layer, ModelGraph, BuildInfo
 from netviz_lsp.groups import annotate  # issue 15
 from netviz_lsp.memory import activation_bytes  # issue 15
-from netviz_lsp.worker.sites import creation_site
+from netviz_lsp.worker.sites import INPUT_LENGTH_ATTR, creation_site
 
 
 def extract_model(model: Any, factory: str, line: int, path: str, build: BuildInfo) -> ModelGraph:
@@ -90,12 +90,31 @@ def _functional_of(model, notes: list):
         return model
     if isinstance(model, keras.Sequential):
         if model._functional is None:
+            _build_from_input_length(model, notes)
+        if model._functional is None:
             notes.append(
                 f"{model.name} has no known input shape, so shapes and params are unknown: "
                 "start it with keras.Input(shape=...)"
             )
         return model._functional
     return _trace_subclassed(model, notes)
+
+
+def _build_from_input_length(model, notes: list) -> None:
+    """Build an unbuilt Sequential that starts with Keras 2's ``Embedding(..., input_length=N)``
+    with the input (None, N) that meant: Keras 3 drops ``input_length`` and learns the shape
+    from the data at ``fit``, which NetViz never runs."""
+    first = model.layers[0] if model.layers else None
+    length = getattr(first, INPUT_LENGTH_ATTR, None)
+    if length is None:
+        return
+    try:
+        model.build((None, length))
+    except Exception:  # noqa: BLE001 - the model stays unbuilt and says so
+        return
+    if model._functional is not None:
+        notes.append(f"{model.name} drawn with the input (None, {length}) of its Embedding's input_length "
+                     "(Keras 3 ignores input_length and builds the model from the data at fit)")
 
 
 def _trace_subclassed(model, notes: list):

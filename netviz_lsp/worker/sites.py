@@ -42,6 +42,9 @@ from types import FrameType
 from typing import Any, Iterator, Optional
 
 SITE_ATTR = "_netviz_site"
+#: Keras 2's ``Embedding(..., input_length=N)``, which Keras 3 drops with a warning: kept on the
+#: layer, so a Sequential it starts can still be drawn with the input (None, N) it meant.
+INPUT_LENGTH_ATTR = "_netviz_input_length"
 
 
 def creation_site(layer: object, path: str) -> tuple[Optional[int], list[int]]:
@@ -134,6 +137,11 @@ def recording_sites(path: str) -> Iterator[None]:
         # Only the outermost constructor's site counts: keep the first one recorded.
         if SITE_ATTR not in self.__dict__:
             object.__setattr__(self, SITE_ATTR, site)
+        if isinstance(self, keras.layers.Embedding):
+            caller = sys._getframe(1)  # Embedding.__init__, which popped input_length from its kwargs
+            length = caller.f_locals.get("input_length") if caller.f_locals.get("self") is self else None
+            if isinstance(length, int) and not isinstance(length, bool) and length > 0:
+                object.__setattr__(self, INPUT_LENGTH_ATTR, length)
 
     def show_placed(message, category, filename, lineno, file=None, line=None):
         """``warnings.showwarning`` while a layer is constructed: show the warning where it belongs."""
