@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 import pytest_lsp
-from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
-from test_server_lsp import Doc, eventually, make_client
+from test_server_lsp import Doc, eventually, make_client, start_session
 
 from netviz_lsp.graph import BuildInfo, Layer, ModelGraph
 from netviz_lsp.server.changes import PushedGraphs, changes_for, compare, what_differs
@@ -110,11 +109,7 @@ shutil.copy(ROOT / "editor-client" / "media" / "preview.css", VIEWER / "media" /
                               server_env={**os.environ, "NETVIZ_VIEWER_DIR": str(VIEWER)}),
 )
 async def client(lsp_client: LanguageClient, workspace: Path):
-    await lsp_client.initialize_session(types.InitializeParams(
-        capabilities=types.ClientCapabilities(),
-        root_uri=workspace.as_uri(),
-        workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="changes")],
-    ))
+    await start_session(lsp_client, workspace, name="changes")
     yield
     await lsp_client.shutdown_session()
 

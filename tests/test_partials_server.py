@@ -8,15 +8,14 @@ broken again under other render settings. The real worker builds it; the real do
 from __future__ import annotations
 
 import shutil
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient
-from test_server_lsp import Doc, eventually, make_client
+from pytest_lsp import LanguageClient
+from test_server_lsp import SERVER, Doc, eventually, start_session
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "editor-client" / "test" / "fixtures" / "mismatched_add.py"
@@ -32,17 +31,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest_lsp.fixture(
-    scope="module",
-    config=ClientServerConfig(server_command=[sys.executable, "-m", "netviz_lsp"], client_factory=make_client),
-)
+@pytest_lsp.fixture(scope="module", config=SERVER)
 async def client(lsp_client: LanguageClient, workspace: Path):
-    await lsp_client.initialize_session(types.InitializeParams(
-        capabilities=types.ClientCapabilities(workspace=types.WorkspaceClientCapabilities(configuration=True)),
-        root_uri=workspace.as_uri(),
-        workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="workspace")],
-        initialization_options={"build": {"onType": False}, "render": {"rankdir": "TB"}},
-    ))
+    await start_session(lsp_client, workspace, capabilities=types.ClientCapabilities(workspace=types.WorkspaceClientCapabilities(configuration=True)), options={"build": {"onType": False}, "render": {"rankdir": "TB"}})
     yield
     await lsp_client.shutdown_session()
 

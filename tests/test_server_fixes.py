@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient
-from test_server_lsp import Doc, eventually, make_client
+from pytest_lsp import LanguageClient
+from test_server_lsp import SERVER, Doc, eventually, start_session
 from test_server_notebook import OpenNotebook
 
 from netviz_lsp.graph import BuildError, BuildInfo, BuildWarning, Layer, ModelGraph
@@ -226,20 +225,13 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest_lsp.fixture(
-    scope="module",
-    config=ClientServerConfig(server_command=[sys.executable, "-m", "netviz_lsp"], client_factory=make_client),
-)
+@pytest_lsp.fixture(scope="module", config=SERVER)
 async def client(lsp_client: LanguageClient, workspace: Path):
-    await lsp_client.initialize_session(types.InitializeParams(
-        capabilities=types.ClientCapabilities(
+    await start_session(lsp_client, workspace, name="fixes", capabilities=types.ClientCapabilities(
             workspace=types.WorkspaceClientCapabilities(workspace_edit=types.WorkspaceEditClientCapabilities(
                 document_changes=True, snippet_edit_support=True)),
             notebook_document=types.NotebookDocumentClientCapabilities(
-                synchronization=types.NotebookDocumentSyncClientCapabilities())),
-        root_uri=workspace.as_uri(),
-        workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="fixes")],
-    ))
+                synchronization=types.NotebookDocumentSyncClientCapabilities())))
     yield
     await lsp_client.shutdown_session()
 

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient
-from test_server_lsp import make_client, model, open_copy
+from pytest_lsp import LanguageClient
+from test_server_lsp import SERVER, model, open_copy, start_session
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.asyncio(loop_scope="module")  # the client fixture's loop
@@ -27,17 +26,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest_lsp.fixture(
-    scope="module",
-    config=ClientServerConfig(server_command=[sys.executable, "-m", "netviz_lsp"], client_factory=make_client),
-)
+@pytest_lsp.fixture(scope="module", config=SERVER)
 async def client(lsp_client: LanguageClient, workspace: Path):
-    await lsp_client.initialize_session(types.InitializeParams(
-        capabilities=types.ClientCapabilities(workspace=types.WorkspaceClientCapabilities(configuration=True)),
-        root_uri=workspace.as_uri(),
-        workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="groups")],
-        initialization_options={"build": {"timeoutSeconds": 120}},
-    ))
+    await start_session(lsp_client, workspace, name="groups", capabilities=types.ClientCapabilities(workspace=types.WorkspaceClientCapabilities(configuration=True)), options={"build": {"timeoutSeconds": 120}})
     yield
     await lsp_client.shutdown_session()
 

@@ -78,6 +78,22 @@ def make_client() -> LanguageClient:
     return client
 
 
+SERVER = ClientServerConfig(server_command=[sys.executable, "-m", "netviz_lsp"], client_factory=make_client)
+"""The real server over stdio, with the recording client."""
+
+
+async def start_session(client: LanguageClient, folder: Path, *, name: str = "workspace",
+                        capabilities: types.ClientCapabilities | None = None,
+                        options: dict[str, Any] | None = None) -> types.InitializeResult:
+    """``initialize`` + ``initialized`` for a one-folder workspace, as an editor opens one."""
+    return await client.initialize_session(types.InitializeParams(
+        capabilities=capabilities or types.ClientCapabilities(),
+        root_uri=folder.as_uri(),
+        workspace_folders=[types.WorkspaceFolder(uri=folder.as_uri(), name=name)],
+        initialization_options=options,
+    ))
+
+
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("workspace")
@@ -88,20 +104,12 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest_lsp.fixture(
-    scope="module",
-    config=ClientServerConfig(server_command=[sys.executable, "-m", "netviz_lsp"], client_factory=make_client),
-)
+@pytest_lsp.fixture(scope="module", config=SERVER)
 async def client(lsp_client: LanguageClient, workspace: Path):
-    await lsp_client.initialize_session(types.InitializeParams(
-        capabilities=types.ClientCapabilities(
+    await start_session(lsp_client, workspace, capabilities=types.ClientCapabilities(
             window=types.WindowClientCapabilities(work_done_progress=True),
             workspace=types.WorkspaceClientCapabilities(configuration=True),
-        ),
-        root_uri=workspace.as_uri(),
-        workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="workspace")],
-        initialization_options={"build": {"timeoutSeconds": TIMEOUT_SECONDS}},
-    ))
+        ), options={"build": {"timeoutSeconds": TIMEOUT_SECONDS}})
     yield
     await lsp_client.shutdown_session()
 

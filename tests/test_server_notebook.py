@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 import pytest
 import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient
-from test_server_lsp import eventually, make_client
+from pytest_lsp import LanguageClient
+from test_server_lsp import SERVER, eventually, start_session
 
 from netviz_lsp.graph import BuildError, BuildInfo, FileResult, Layer, ModelGraph
 from netviz_lsp.server.diagnostics import by_cell
@@ -37,18 +36,10 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("notebooks")
 
 
-@pytest_lsp.fixture(
-    scope="module",
-    config=ClientServerConfig(server_command=[sys.executable, "-m", "netviz_lsp"], client_factory=make_client),
-)
+@pytest_lsp.fixture(scope="module", config=SERVER)
 async def client(lsp_client: LanguageClient, folder: Path):
-    lsp_client.initialized_with = await lsp_client.initialize_session(types.InitializeParams(
-        capabilities=types.ClientCapabilities(notebook_document=types.NotebookDocumentClientCapabilities(
-            synchronization=types.NotebookDocumentSyncClientCapabilities())),  # as VS Code says it
-        root_uri=folder.as_uri(),
-        workspace_folders=[types.WorkspaceFolder(uri=folder.as_uri(), name="notebooks")],
-        initialization_options={"build": {"timeoutSeconds": 5}},
-    ))
+    lsp_client.initialized_with = await start_session(lsp_client, folder, name="notebooks", capabilities=types.ClientCapabilities(notebook_document=types.NotebookDocumentClientCapabilities(
+            synchronization=types.NotebookDocumentSyncClientCapabilities())), options={"build": {"timeoutSeconds": 5}})
     yield
     await lsp_client.shutdown_session()
 

@@ -6,14 +6,13 @@ from data gets a diagnostic whose quick fix inserts the stand-in comment that ma
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient
-from test_server_lsp import Doc, eventually, make_client
+from pytest_lsp import LanguageClient
+from test_server_lsp import SERVER, Doc, eventually, start_session
 
 REALWORLD = Path(__file__).resolve().parent / "fixtures" / "realworld"
 KERAS2 = Path(__file__).resolve().parent / "fixtures" / "server" / "bad_optimizer.py"
@@ -30,16 +29,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest_lsp.fixture(
-    scope="module",
-    config=ClientServerConfig(server_command=[sys.executable, "-m", "netviz_lsp"], client_factory=make_client),
-)
+@pytest_lsp.fixture(scope="module", config=SERVER)
 async def client(lsp_client: LanguageClient, workspace: Path):
-    await lsp_client.initialize_session(types.InitializeParams(
-        capabilities=types.ClientCapabilities(),
-        root_uri=workspace.as_uri(),
-        workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="realworld")],
-    ))
+    await start_session(lsp_client, workspace, name="realworld")
     yield
     await lsp_client.shutdown_session()
 
