@@ -114,6 +114,10 @@ def test_a_vae_draws_its_encoder_decoder_and_the_subclass_with_a_train_step(engi
     encoder = model(result, "encoder")
     assert "Sampling" in top_level(encoder)
     assert encoder.outputs == [[None, 2], [None, 2], [None, 2]]  # z_mean, z_log_var, z
+    vae = model(result, "vae")
+    assert [layer.id for layer in vae.layers if layer.parent is None] == ["encoder", "decoder"]
+    assert vae.build.note == ("vae (VAE) defines no call(), so it has no forward pass to trace: "
+                              "its models and layers are drawn unconnected")
 
 
 def test_a_dcgan_draws_both_module_level_sequentials_and_the_gan_with_its_compile_override(engine, tmp_path):
@@ -122,6 +126,9 @@ def test_a_dcgan_draws_both_module_level_sequentials_and_the_gan_with_its_compil
     assert drawn(result) == {"discriminator": ("Sequential", 404_801), "generator": ("Sequential", 3_979_651),
                              "gan": ("GAN", 4_384_452)}
     assert model(result, "generator").layers[-1].output_shape == [None, 64, 64, 3]
+    gan = model(result, "gan")
+    assert [layer.id for layer in gan.layers if layer.parent is None] == ["discriminator", "generator"]
+    assert "gan (GAN) defines no call()" in gan.build.note
     # gdown, the zip, the folder and the generated images never happened.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dcgan_faces.py"]
 

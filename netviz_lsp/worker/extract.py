@@ -121,11 +121,18 @@ def _trace_subclassed(model, notes: list):
     """Trace a subclassed model's ``call`` on symbolic inputs of its build shape."""
     import keras
 
+    if type(model).call is keras.Model.call:
+        # A model that only trains its parts (a VAE or a GAN with its own train_step).
+        notes.append(
+            f"{model.name} ({type(model).__name__}) defines no call(), so it has no forward pass to trace: "
+            "its models and layers are drawn unconnected"
+        )
+        return None
     shapes = getattr(model, "_build_shapes_dict", None)
     if not shapes:
         notes.append(
             f"{model.name} ({type(model).__name__}) was never built, so its layers cannot be traced: "
-            "call model.build(input_shape) in the factory"
+            "call model.build(input_shape), or call the model on keras.Input(...)"
         )
         return None
     try:
