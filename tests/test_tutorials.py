@@ -223,7 +223,8 @@ def test_a_keras2_notebook_fails_at_adam_lr_with_its_whole_model_drawn_up_to_com
     assert result.models == []
     error = only_error(result)
     assert (error.kind, error.factory, error.cell, error.line) == ("build", "model", 5, 13)
-    assert error.message.startswith("ValueError: Argument(s) not recognized: {'lr': 0.001}")
+    assert error.message == ("ValueError: Argument(s) not recognized: {'lr': 0.001} "
+                             "(Keras 2 code: in Keras 3, `lr=` is `learning_rate=`)")
     graph = error.graph
     assert graph is not None and not any(layer.failed for layer in graph.layers)
     assert (graph.class_name, graph.total_params, len(graph.layers)) == ("Sequential", 225_034, 10)

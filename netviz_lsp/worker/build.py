@@ -308,11 +308,25 @@ def _error_event(error: BaseException, path: str, factory: Optional[str], fallba
     elif isinstance(error, ModuleNotFoundError) and error.name:
         kind, message = "build", missing_module_message(error.name)
     else:
-        kind, message = "build", f"{type(error).__name__}: {error}"
+        kind, message = "build", f"{type(error).__name__}: {error}" + _keras2_hint(error)
     event = _error(kind, message, line, factory)
     if chain and line == chain[0]:
         event.error.call_lines = chain
     return event
+
+
+#: Keras 2 keyword arguments Keras 3 rejects ("Argument(s) not recognized: {'lr': 0.001}"), and
+#: what Keras 3 calls them.
+KERAS2_ARGUMENTS = {"lr": "learning_rate"}
+
+
+def _keras2_hint(error: BaseException) -> str:
+    """What to write instead of a Keras 2 argument that ``error`` says is not recognized."""
+    text = str(error)
+    if not isinstance(error, ValueError) or "Argument(s) not recognized" not in text:
+        return ""
+    renamed = [f"`{old}=` is `{new}=`" for old, new in KERAS2_ARGUMENTS.items() if f"'{old}'" in text]
+    return f" (Keras 2 code: in Keras 3, {', '.join(renamed)})" if renamed else ""
 
 
 def _error(kind: str, message: str, line: Optional[int], factory: Optional[str]) -> ErrorEvent:
