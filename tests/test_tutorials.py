@@ -221,12 +221,31 @@ def test_an_lstm_notebook_names_the_cell_and_line_of_the_value_and_draws_with_it
 def test_a_keras2_notebook_fails_at_adam_lr_with_its_whole_model_drawn_up_to_compile(engine, tmp_path):
     result, _ = build(engine, tmp_path, "keras2_fashion_cnn.ipynb")
     assert result.models == []
-    error = only_error(result)
-    assert (error.kind, error.factory, error.cell, error.line) == ("build", "model", 5, 13)
+    augmentation, error = result.errors
+    # Keras 3 has no layers.experimental: the import in cell 1 fails, and only the model that needs it;
+    # tensorflow is installed, so the error does not ask to pip install it.
+    assert (augmentation.kind, augmentation.factory, augmentation.cell, augmentation.line) == (
+        "build", "data_augmentation", 1, 8)
+    assert augmentation.message == (
+        "ModuleNotFoundError: No module named 'tensorflow.keras.layers.experimental' (Keras 2 code: Keras 3 has "
+        "no `layers.experimental`; its preprocessing layers are in `keras.layers`, e.g. "
+        "`layers.experimental.preprocessing.RandomFlip` is `layers.RandomFlip`)")
+    assert (error.kind, error.factory, error.cell, error.line) == ("build", "model", 6, 13)
     assert error.message == ("ValueError: Argument(s) not recognized: {'lr': 0.001} "
                              "(Keras 2 code: in Keras 3, `lr=` is `learning_rate=`)")
     graph = error.graph
     assert graph is not None and not any(layer.failed for layer in graph.layers)
     assert (graph.class_name, graph.total_params, len(graph.layers)) == ("Sequential", 225_034, 10)
     assert graph.layers[0].output_shape == [None, 26, 26, 32]  # input_shape= still works, with a warning
-    assert [(w.cell, w.line) for w in result.warnings if "input_shape" in w.message] == [(5, 2)]
+    assert [(w.cell, w.line) for w in result.warnings if "input_shape" in w.message] == [(6, 2)]
+
+
+def test_keras2_layers_experimental_as_an_attribute_names_where_the_layers_are_now(engine, tmp_path):
+    def experimental(source: str) -> str:
+        return source.replace("layers.RandomFlip(", "layers.experimental.preprocessing.RandomFlip(", 1)
+    result, path = build(engine, tmp_path, "image_classification_scratch.py", experimental)
+    error = next(e for e in result.errors if e.factory == "data_augmentation")
+    assert error.line == line_of(path, "layers.experimental.preprocessing.RandomFlip(")
+    assert error.message.endswith(
+        "has no attribute 'experimental' (Keras 2 code: Keras 3 has no `layers.experimental`; its preprocessing "
+        "layers are in `keras.layers`, e.g. `layers.experimental.preprocessing.RandomFlip` is `layers.RandomFlip`)")

@@ -16,6 +16,7 @@ import ast
 import contextlib
 import dataclasses
 import importlib
+import importlib.util
 import os
 import sys
 import time
@@ -305,6 +306,10 @@ def _error_event(error: BaseException, path: str, factory: Optional[str], fallba
         kind, message = "crash", f"called sys.exit({error.code!r}); the build stopped there"
     elif isinstance(error, RecursionError):
         kind, message = "build", f"RecursionError: {error}"
+    elif isinstance(error, ModuleNotFoundError) and error.name and _installed_package(error.name):
+        # ``from tensorflow.keras.layers.experimental import preprocessing``: the package is
+        # there, the module is not; installing it again would not help.
+        kind, message = "build", f"{type(error).__name__}: {error}" + _keras2_hint(error)
     elif isinstance(error, ModuleNotFoundError) and error.name:
         kind, message = "build", missing_module_message(error.name)
     else:
@@ -320,9 +325,22 @@ def _error_event(error: BaseException, path: str, factory: Optional[str], fallba
 KERAS2_ARGUMENTS = {"lr": "learning_rate"}
 
 
+def _installed_package(name: str) -> bool:
+    """Whether the top-level package of the missing module ``name`` is installed (only a
+    submodule of it is missing)."""
+    top = name.split(".")[0]
+    if top == name:
+        return False
+    return top in sys.modules or importlib.util.find_spec(top) is not None
+
+
 def _keras2_hint(error: BaseException) -> str:
-    """What to write instead of a Keras 2 argument that ``error`` says is not recognized."""
+    """What to write instead of Keras 2 code that ``error`` says Keras 3 lacks: an argument it
+    does not recognize, or ``layers.experimental.preprocessing``."""
     text = str(error)
+    if "keras" in text and ("has no attribute 'experimental'" in text or "layers.experimental'" in text):
+        return (" (Keras 2 code: Keras 3 has no `layers.experimental`; its preprocessing layers are in "
+                "`keras.layers`, e.g. `layers.experimental.preprocessing.RandomFlip` is `layers.RandomFlip`)")
     if not isinstance(error, ValueError) or "Argument(s) not recognized" not in text:
         return ""
     renamed = [f"`{old}=` is `{new}=`" for old, new in KERAS2_ARGUMENTS.items() if f"'{old}'" in text]
