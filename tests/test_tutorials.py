@@ -18,6 +18,8 @@ import pytest
 
 from netviz_lsp import notebook
 from netviz_lsp.discovery import discover
+from netviz_lsp.discovery.facts import facts
+from netviz_lsp.discovery.parse import parse
 from netviz_lsp.engine import Engine
 from netviz_lsp.graph import BuildError, FileResult, ModelGraph
 from netviz_lsp.settings import Settings
@@ -249,3 +251,46 @@ def test_keras2_layers_experimental_as_an_attribute_names_where_the_layers_are_n
     assert error.message.endswith(
         "has no attribute 'experimental' (Keras 2 code: Keras 3 has no `layers.experimental`; its preprocessing "
         "layers are in `keras.layers`, e.g. `layers.experimental.preprocessing.RandomFlip` is `layers.RandomFlip`)")
+
+
+def test_a_data_loading_function_called_at_the_top_level_is_not_run_and_its_values_need_stand_ins(engine, tmp_path):
+    result, path = build(engine, tmp_path, "timeseries_classification.py")
+    read = line_of(path, 'x_train, y_train = readucr(root_url + "FordA_TRAIN.tsv")')
+    classes, shuffled = line_of(path, "num_classes = len(np.unique(y_train))"), line_of(path, "x_train = x_train[idx]")
+    error = only_error(result)
+    assert (error.kind, error.factory, error.line) == ("arguments", "make_model", line_of(path, "def make_model("))
+    # readucr reads a file (np.loadtxt in its body): its call is a file read NetViz does not run,
+    # not a FileNotFoundError inside readucr.
+    assert error.message == (
+        f"`num_classes` (line {classes}) needs `y_train`, which comes from a file read at line {read}; NetViz "
+        f"does not run that. Add `# netviz: value=...` on line {classes} to stand in for it. Also: `x_train` "
+        f"(line {shuffled}) needs `x_train`, which comes from a file read at line {read}; NetViz does not run "
+        f"that. Add `# netviz: value=...` on line {shuffled} to stand in for it.")
+    assert discover(path.read_text(), str(path), {}).stand_ins == {
+        "make_model": [("x_train", shuffled), ("num_classes", classes)]}
+
+    def stand_ins(source: str) -> str:
+        source = with_comment("num_classes = len(np.unique(y_train))", "value=2")(source)
+        return with_comment("x_train = x_train[idx]", "value=np.zeros((3601, 500, 1))")(source)
+    result, _ = build(engine, tmp_path, "timeseries_classification.py", stand_ins)
+    assert result.errors == []
+    assert drawn(result) == {"make_model": ("Functional", 25_858)}
+    assert model(result, "make_model").layers[0].output_shape == [None, 500, 1]
+
+
+def test_only_functions_that_read_or_download_and_build_no_model_make_their_top_level_calls_data():
+    source = "\n".join([
+        "import json", "import numpy as np", "import keras", "",
+        "def read_split(path):", "    return np.load(path)", "",
+        "def read_both(a, b):", "    return read_split(a), read_split(b)", "",
+        "def scale(x):", "    return x / 255.0", "",
+        "def make_model():", "    cfg = json.load(open('cfg.json'))",
+        "    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(cfg['units'])])", "",
+        "x = read_split('x.npy')", "pair = read_both('a.npy', 'b.npy')", "small = scale(np.ones(3))",
+        "model = make_model()", ""])
+    parsed = parse(source, "loaders.py")
+    effects = {st.first: st.effect for st in facts(parsed).statements if st.first >= 18}
+    # A loader, a function calling one: file reads. A plain helper, and a factory that reads
+    # its own config, run as before.
+    assert effects == {18: "reads files", 19: "reads files", 20: None, 21: None}
+    assert [t.name for t in discover(source, "loaders.py", {}).factories] == ["make_model"]

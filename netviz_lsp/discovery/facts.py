@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from netviz_lsp.discovery import astutil as A
-from netviz_lsp.discovery.effects import classify
+from netviz_lsp.discovery.effects import call_reason, classify
 from netviz_lsp.discovery.parse import Parsed
 
 #: Constructors whose call builds a model, under any prefix (``tf.keras.models.Model``).
@@ -101,12 +101,66 @@ def facts(parsed: Parsed) -> Facts:
             binders.setdefault(name, []).append(st.index)
     functions = {s.name: i for i, s in enumerate(body) if isinstance(s, ast.FunctionDef)}
     classes = {s.name: i for i, s in enumerate(body) if isinstance(s, ast.ClassDef)}
+    model_classes = _model_classes(body, aliases)
+    loaders = _loaders(body, functions, aliases, model_classes)
+    for st in statements:
+        if loaders and st.effect is None and st.replacement is None:
+            st.effect = next((loaders[n.func.id] for n in A.module_level([st.node]) if isinstance(n, ast.Call)
+                              and isinstance(n.func, ast.Name) and n.func.id in loaders), None)
     return Facts(
         parsed, statements, aliases, directives, comment_lines, binders,
-        functions, classes, _model_classes(body, aliases),
+        functions, classes, model_classes,
         always=[i for i, s in enumerate(body) if isinstance(s, ast.ImportFrom) and s.module == "__future__"],
         star_imports=[i for i, s in enumerate(body) if isinstance(s, ast.ImportFrom)
                       and any(a.name == "*" for a in s.names)])
+
+
+#: What a data-loading function does, when a top-level call of it counts as doing it too: I/O
+#: only (a function that builds a ``tf.data`` pipeline from values it is given may run).
+LOADER_REASONS = ("downloads", "reads files")
+
+
+def _loaders(body: list[ast.stmt], functions: dict[str, int], aliases: dict[str, str],
+             model_classes: set[str]) -> dict[str, str]:
+    """Top-level functions that load data (``def readucr(f): data = np.loadtxt(f)...``, or one
+    that calls such a function) and build no model: name -> the ``effects`` reason. A top-level
+    statement calling one never runs, like the download or file read it makes."""
+    calls: dict[str, list[ast.Call]] = {
+        name: [n for stmt in body[i].body for n in ast.walk(stmt) if isinstance(n, ast.Call)]
+        for name, i in functions.items()}
+    found: dict[str, str] = {}
+    for name, made in calls.items():
+        if _builds_model(made, aliases, model_classes):
+            continue
+        reasons = {reason for call in made for reason, _ in [call_reason(call, aliases) or ("", "")]}
+        reason = next((r for r in LOADER_REASONS if r in reasons), None)
+        if reason is not None:
+            found[name] = reason
+    changed = True
+    while changed:  # a function that calls a loader loads data too
+        changed = False
+        for name, made in calls.items():
+            if name in found or _builds_model(made, aliases, model_classes):
+                continue
+            reason = next((found[c.func.id] for c in made if isinstance(c.func, ast.Name) and c.func.id in found), None)
+            if reason is not None:
+                found[name] = reason
+                changed = True
+    return found
+
+
+def _builds_model(calls: list[ast.Call], aliases: dict[str, str], model_classes: set[str]) -> bool:
+    """Whether any of ``calls`` makes a model or a layer (such a function is model code, not a loader)."""
+    for call in calls:
+        name = A.dotted(call.func)
+        if not name:
+            continue
+        full = A.resolve(name, aliases)
+        parts = full.split(".")
+        if parts[-1] in MODEL_CLASSES or name in model_classes or (
+                parts[-1][:1].isupper() and ("layers" in parts or "applications" in parts)):
+            return True
+    return False
 
 
 def _statement(parsed: Parsed, i: int, stmt: ast.stmt, aliases: dict[str, str],
