@@ -1,8 +1,9 @@
 """What a top-level statement does that NetViz never runs: the one table to audit.
 
 A top-level statement is *skipped* (never part of any slice) when it makes a call listed in
-``CALLS``, or is one of the statement kinds in ``STATEMENTS``. ``classify`` says why, as one of
-the ``REASONS``. Rows are matched in order; the first match wins. Every row carries an example
+``CALLS``, or is one of the statement kinds in ``STATEMENTS``, or calls one of the file's own
+functions that downloads or reads files and builds no model (``facts._loaders``: ``x, y =
+readucr(path)``). ``classify`` says why, as one of the ``REASONS``. Rows are matched in order; the first match wins. Every row carries an example
 that ``tests/test_discovery_effects.py`` checks against this very row.
 
 How a row matches a call, after import aliases are resolved (``plt.plot`` is
