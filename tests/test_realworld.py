@@ -155,3 +155,39 @@ def test_every_error_is_owned_by_a_model(engine, tmp_path, name):
     result, _ = build(engine, tmp_path, name)
     assert result.models or result.errors, f"{name} found nothing"
     assert all(error.factory is not None for error in result.errors), result.errors
+
+
+def test_a_script_with_argparse_draws_with_the_argument_defaults_and_its_mixed_precision_policy(engine, tmp_path):
+    # The worker's own command line is not the script's: parse_args() sees no arguments, as
+    # `python train.py` would, and takes the defaults (filters 32, dropout 0.3).
+    result, path = build(engine, tmp_path, "argparse_script.py")
+    assert result.errors == []
+    (cnn,) = result.models
+    assert cnn.factory == "build_model" and cnn.total_params == 20_042
+    conv = next(layer for layer in cnn.layers if layer.id == "conv2d")
+    assert conv.output_shape == [None, 30, 30, 32] and conv.params == 896
+    # set_global_policy("mixed_float16") at the top level is part of the slice: activations are float16
+    assert conv.activation_bytes == 30 * 30 * 32 * 2
+    # ...and it does not leak into the next file the same worker builds
+    plain, _ = build(engine, tmp_path, "argparse_script.py",
+                     edit=lambda s: s.replace('keras.mixed_precision.set_global_policy("mixed_float16")\n', ""))
+    assert next(layer for layer in model(plain, "build_model").layers if layer.id == "conv2d").activation_bytes == \
+        30 * 30 * 32 * 4
+
+
+def test_keras_configuration_calls_belong_to_every_slice():
+    from netviz_lsp.discovery import discover
+
+    source = (
+        "import tensorflow as tf\nfrom keras import layers\nimport keras\n"
+        "tf.keras.mixed_precision.set_global_policy('mixed_float16')\n"
+        "keras.config.set_image_data_format('channels_first')\n"
+        "print('not configuration')\n"
+        "def build():\n    return keras.Sequential([keras.Input((3, 8, 8)), layers.Conv2D(4, 3)])\n"
+        "model = keras.Sequential([keras.Input((3, 8, 8)), layers.Conv2D(4, 3)])\n"
+        "keras.config.set_floatx('float16')\n"
+    )
+    found = discover(source)
+    slices = {t.name: t.slice for t in found.factories}
+    assert slices["build"] == [0, 1, 2, 3, 4, 6, 8]  # the factory runs after every statement
+    assert slices["model"] == [0, 1, 2, 3, 4, 7]  # the variable: only what comes before it

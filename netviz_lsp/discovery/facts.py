@@ -76,6 +76,9 @@ class Facts:
     """Top-level classes that subclass a Keras model, directly or through each other."""
     always: list[int] = field(default_factory=list)
     """``from __future__`` imports: every slice starts with them."""
+    configuration: list[int] = field(default_factory=list)
+    """Top-level calls that set Keras' global configuration (``keras.mixed_precision.set_global_policy``,
+    ``keras.config.set_image_data_format``...): every slice takes those before its target."""
     star_imports: list[int] = field(default_factory=list)
 
     @property
@@ -111,8 +114,33 @@ def facts(parsed: Parsed) -> Facts:
         parsed, statements, aliases, directives, comment_lines, binders,
         functions, classes, model_classes,
         always=[i for i, s in enumerate(body) if isinstance(s, ast.ImportFrom) and s.module == "__future__"],
+        configuration=[st.index for st in statements if st.effect is None and configures_keras(st.node, aliases)],
         star_imports=[i for i, s in enumerate(body) if isinstance(s, ast.ImportFrom)
                       and any(a.name == "*" for a in s.names)])
+
+
+#: Keras' global configuration: a top-level call of one changes the dtypes or shapes of every
+#: model built after it, so it belongs to every slice (``tf.keras.`` spellings count too).
+CONFIGURATION = frozenset({
+    "keras.mixed_precision.set_global_policy", "keras.mixed_precision.set_dtype_policy",
+    "keras.config.set_dtype_policy", "keras.config.set_floatx", "keras.backend.set_floatx",
+    "keras.config.set_image_data_format", "keras.backend.set_image_data_format",
+    "keras.config.set_epsilon", "keras.backend.set_epsilon",
+})
+
+
+def configures_keras(stmt: ast.stmt, aliases: dict[str, str]) -> bool:
+    """Whether ``stmt`` is a bare call of one of ``CONFIGURATION``."""
+    if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
+        return False
+    name = A.dotted(stmt.value.func)
+    if name is None:
+        return False
+    full = A.resolve(name, aliases)
+    for prefix in ("tensorflow.keras.", "tf.keras.", "tf_keras."):
+        if full.startswith(prefix):
+            full = "keras." + full[len(prefix):]
+    return full in CONFIGURATION
 
 
 #: What a data-loading function does, when a top-level call of it counts as doing it too: I/O

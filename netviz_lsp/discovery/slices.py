@@ -67,7 +67,9 @@ def _target(spec: Spec, given: Args, facts: Facts, resolver: "_Resolver", out: S
         expr = spec.variable
         if facts.statements[spec.index].effect is not None:
             roots = []  # its own statement never runs: nothing to slice
-    graph = resolver.closure([*facts.always, *roots] if roots else [], horizon, given.names, spec.index)
+    configuration = [i for i in facts.configuration if i < horizon]  # e.g. a mixed-precision policy set before it
+    graph = resolver.closure([*facts.always, *configuration, *roots] if roots else [], horizon, given.names,
+                             spec.index)
     _values_of_stand_ins(graph, facts)
     piece = graph.chosen
     blocked = given.error

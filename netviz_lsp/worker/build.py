@@ -157,12 +157,11 @@ def run_build(request: BuildRequest, emit: Emit,
     ``finish`` turns a target's evaluated value into its event (default: extract the graph);
     the TensorBoard export passes its own.
     """
-    import keras
-
     finish = finish or _finish_build
     offline.install()
+    _reset_configuration()
     with _workspace(request.path, request.roots):
-        keras.backend.clear_session(free_memory=False)  # gc runs after the build, off the clock
+        _clear_session()  # gc runs after the build, off the clock
         program = Program(request, emit)
         codes = program.compile()
         if codes is None:
@@ -172,7 +171,7 @@ def run_build(request: BuildRequest, emit: Emit,
         open_targets: set[str] = set()
         for index, code in codes.items():
             if index in starts and not open_targets:
-                keras.backend.clear_session(free_memory=False)  # stable layer names per model
+                _clear_session()  # stable layer names per model
             open_targets |= {t.name for t in variables if t.start == index}
             program.owner = next((t for t in variables if t.name in open_targets
                                   and t.start is not None and t.start <= index <= (t.after or -1)), None)
@@ -186,8 +185,42 @@ def run_build(request: BuildRequest, emit: Emit,
                 program.log = CallLog()  # what the finished targets called is no longer needed
         for target in request.targets:
             if target.after is None:
-                keras.backend.clear_session(free_memory=False)
+                _clear_session()
                 emit(_evaluate(program, target, finish, request.shape_only))
+
+
+_CONFIGURATION: Optional[tuple] = None
+"""Keras' global configuration as the worker started (the user's keras.json): floatx, image data
+format, epsilon, and the global dtype policy (``None``: follow floatx)."""
+
+
+def _reset_configuration() -> None:
+    """Undo what the previous build's file configured (``set_global_policy("mixed_float16")``,
+    ``set_image_data_format("channels_first")``...): each file is built with Keras as configured
+    for the user, plus what its own slice sets."""
+    global _CONFIGURATION
+    import keras
+    from keras.src.backend.common import global_state
+
+    if _CONFIGURATION is None:
+        _CONFIGURATION = (keras.config.floatx(), keras.config.image_data_format(), keras.config.epsilon(),
+                          global_state.get_global_attribute("dtype_policy"))
+    floatx, data_format, epsilon, policy = _CONFIGURATION
+    keras.config.set_floatx(floatx)
+    keras.config.set_image_data_format(data_format)
+    keras.config.set_epsilon(epsilon)
+    global_state.set_global_attribute("dtype_policy", policy)  # after floatx: reading the policy would pin it
+
+
+def _clear_session() -> None:
+    """``keras.backend.clear_session`` (stable layer names), keeping the global dtype policy: it
+    would reset a ``set_global_policy("mixed_float16")`` the file's slice made."""
+    import keras
+    from keras.src.backend.common import global_state
+
+    policy = global_state.get_global_attribute("dtype_policy")
+    keras.backend.clear_session(free_memory=False)
+    global_state.set_global_attribute("dtype_policy", policy)
 
 
 def _evaluate(program: Program, target: TargetSpec, finish, shape_only: bool) -> Event:
@@ -208,9 +241,7 @@ def _evaluate(program: Program, target: TargetSpec, finish, shape_only: bool) ->
                 retry = (target.kind == "factory" and shape_only and "stateless scope" in str(error).lower())
                 if not retry:
                     raise
-                import keras
-
-                keras.backend.clear_session(free_memory=False)
+                _clear_session()
                 log = CallLog()
                 caught.clear()  # the retry raises them again
                 value = _value(program, target, False, log)
@@ -397,10 +428,13 @@ def _first_line(error: BaseException) -> str:
 
 @contextlib.contextmanager
 def _workspace(path: str, roots: list[str]) -> Iterator[None]:
-    """Make the file's folder and the workspace importable, with workspace modules fresh."""
+    """Make the file's folder and the workspace importable, with workspace modules fresh, and
+    ``sys.argv`` the script's own with no arguments (a training script's ``argparse`` then takes its
+    defaults instead of rejecting the worker's flags)."""
     folders = [os.path.dirname(path), *roots]
     _forget_workspace_modules(folders)
-    saved_path = list(sys.path)
+    saved_path, saved_argv = list(sys.path), sys.argv
+    sys.argv = [path]
     sys.path[:0] = [f for f in folders if f not in sys.path]
     cwd = os.getcwd()
     with contextlib.suppress(OSError):
@@ -409,6 +443,7 @@ def _workspace(path: str, roots: list[str]) -> Iterator[None]:
         yield
     finally:
         sys.path[:] = saved_path
+        sys.argv = saved_argv
         sys.modules.pop(MODULE_NAME, None)
         with contextlib.suppress(OSError):
             os.chdir(cwd)
