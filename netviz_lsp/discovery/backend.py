@@ -8,15 +8,19 @@ torch needs that backend, so the build stays on the user's own. ``tf.keras`` and
 TensorFlow's name), so they count as neutral.
 
 What is read: the statements the build runs (a target's slice; the whole file when none are
-given), and every workspace module they import, transitively, resolved by
-``engine/workspace.py`` (the same files the build cache's key reads), read whole.
+given), and every workspace module they import, transitively: the caller resolves those
+(``dependencies``: the engine passes ``engine/workspace.py``'s resolver, the same files the
+build cache's key reads), and they are read whole. Discovery itself never resolves imports.
 """
 
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
+
+Dependencies = Callable[[str], Iterable[str]]
+"""Import statements (as source text) -> the workspace module files they import, transitively."""
 
 TENSORFLOW_ROOTS = ("tensorflow", "tf_keras")
 """Packages whose names are TensorFlow (``tensorflow_hub``, ``tensorflow_addons``… start so too)."""
@@ -41,11 +45,11 @@ class DirectUse:
 
 
 def direct_use(source: str, path: str, statements: Optional[Iterable[int]] = None,
-               roots: Iterable[str] = ()) -> Optional[DirectUse]:
+               dependencies: Optional[Dependencies] = None) -> Optional[DirectUse]:
     """The first direct use of TensorFlow or torch by ``statements`` of ``source`` (indexes into
-    its module body; ``None``: all of it) or by a workspace module they import; ``None`` when
-    the build is backend-neutral. Never raises; a text that does not parse is neutral (it
-    builds nothing)."""
+    its module body; ``None``: all of it) or by a workspace module they import (as
+    ``dependencies`` resolves them; none without it); ``None`` when the build is
+    backend-neutral. Never raises; a text that does not parse is neutral (it builds nothing)."""
     try:
         body = ast.parse(source).body
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -55,20 +59,18 @@ def direct_use(source: str, path: str, statements: Optional[Iterable[int]] = Non
         found = _in_module(chosen, path)
         if found is not None:
             return found
-        return _in_workspace(chosen, path, list(roots))
+        return _in_workspace(chosen, dependencies) if dependencies is not None else None
     except (RecursionError, MemoryError):
         return None
 
 
-def _in_workspace(statements: list[ast.stmt], path: str, roots: list[str]) -> Optional[DirectUse]:
-    from netviz_lsp.engine.workspace import workspace_dependencies
-
+def _in_workspace(statements: list[ast.stmt], dependencies: Dependencies) -> Optional[DirectUse]:
     imports = [node for stmt in statements for node in ast.walk(stmt)
                if isinstance(node, (ast.Import, ast.ImportFrom))]
     if not imports:
         return None
     text = ast.unparse(ast.Module(body=imports, type_ignores=[]))  # what the statements import, nothing else
-    for module in sorted(workspace_dependencies(path, text, roots)):
+    for module in sorted(dependencies(text)):
         try:
             with open(module, "rb") as handle:
                 tree = ast.parse(handle.read())

@@ -105,7 +105,9 @@ class Engine:
             return settings.build.backend
         if user == "jax" or not settings.build.shape_only or not backend_available("jax", self.pool.python):
             return user
-        if source and direct_use(source, path, statements, roots) is not None:
+        roots = list(roots)
+        if source and direct_use(source, path, statements,
+                                 lambda imports: workspace_dependencies(path, imports, roots)) is not None:
             return user
         return "jax"
 
