@@ -94,3 +94,13 @@ def test_the_engine_and_the_worker_share_messages_through_one_module():
     engine_uses = {m for name in GRAPH if name.startswith("netviz_lsp.engine") for m in GRAPH[name]
                    if m.startswith("netviz_lsp.worker")}
     assert engine_uses <= {"netviz_lsp.worker", "netviz_lsp.worker.messages", "netviz_lsp.worker.pool"}
+
+
+def test_the_pure_layers_never_reach_up():
+    """discovery/, render/, groups, memory and notebook read source text and graphs only: they never
+    import the engine, the server or the worker (the engine hands them what it resolved)."""
+    pure = ("netviz_lsp.discovery", "netviz_lsp.render", "netviz_lsp.groups", "netviz_lsp.memory", "netviz_lsp.notebook")
+    above = ("netviz_lsp.engine", "netviz_lsp.server", "netviz_lsp.worker", "netviz_lsp.cli")
+    offenders = {name: sorted(m for m in GRAPH[name] if m.startswith(above))
+                 for name in GRAPH if name.startswith(pure)}
+    assert not {k: v for k, v in offenders.items() if v}
