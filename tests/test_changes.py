@@ -17,7 +17,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from test_server_lsp import Doc, eventually, make_client, start_session
 
 from netviz_lsp.graph import BuildInfo, Layer, ModelGraph
-from netviz_lsp.server.changes import PushedGraphs, changes_for, compare, what_differs
+from netviz_lsp.server.changes import PushedGraphs, compare, what_differs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,12 +74,9 @@ def test_a_document_remembers_the_last_push_of_each_target():
     assert typed.changes("Dense(160", graph(layer("dense", shape=(None, 160), params=1440)), saved=False)[
         "params_delta"] == 1440 - 144  # against the new save
 
-    class Document:  # stands for the server's Document: changes are kept per open document
-        pass
-
-    one, two = Document(), Document()
-    assert changes_for(one, "a", first) is None and changes_for(two, "a", first) is None
-    assert changes_for(one, "b", wider) == expected and changes_for(two, "a", first) is None
+    # each open document has its own (the server's Document.pushed): another file starts afresh
+    other = PushedGraphs()
+    assert other.changes("a", first) is None and pushed.changes("v4", first)["params_delta"] == -72
 
 
 # -- a real edit through the language server ----------------------------------------------------

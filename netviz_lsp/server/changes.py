@@ -12,12 +12,12 @@ with new SVGs, a held-back diagram shown after all, a save right after the as-yo
 build of that text) repeats the changes it was pushed with rather than comparing the graph
 with itself.
 
-``compare(before, after)`` is the comparison alone; ``netviz diff`` uses it too.
+``compare(before, after)`` is the comparison alone; ``netviz diff`` uses it too. Each open
+``Document`` holds its own ``PushedGraphs`` (``document.pushed``): a reopened file starts afresh.
 """
 
 from __future__ import annotations
 
-import weakref
 from typing import Any, Optional
 
 from netviz_lsp.graph import Layer, ModelGraph
@@ -69,22 +69,3 @@ class PushedGraphs:
     def last(self, factory: str) -> Optional[dict[str, Any]]:
         """The changes sent with the last push of ``factory``."""
         return self._last.get(factory)
-
-
-_pushed: "weakref.WeakKeyDictionary[object, PushedGraphs]" = weakref.WeakKeyDictionary()
-
-
-def changes_for(document: object, text: str, graph: ModelGraph, saved: bool = True) -> Optional[dict[str, Any]]:
-    """The changes of ``graph`` (built from ``text``; ``saved`` when that is the editor's saved text)
-    against the last graph of its target pushed from saved text for ``document`` (the server's
-    ``Document``: a closed and reopened file starts again with ``None``)."""
-    pushed = _pushed.get(document)
-    if pushed is None:
-        pushed = _pushed[document] = PushedGraphs()
-    return pushed.changes(text, graph, saved)
-
-
-def last_changes(document: object, factory: str) -> Optional[dict[str, Any]]:
-    """The changes sent with ``factory``'s last diagram for ``document`` (an export shows them too)."""
-    pushed = _pushed.get(document)
-    return pushed.last(factory) if pushed is not None else None

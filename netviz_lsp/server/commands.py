@@ -186,14 +186,13 @@ async def export(ls: "NetVizServer", *args: Any) -> str:
 def _html_page(ls: "NetVizServer", document: "Document", good: Any) -> bytes:
     """The factory's graph as one self-contained HTML page (the panel's viewer, its groups' drawings)."""
     from netviz_lsp.render.html_export import export_html
-    from netviz_lsp.server.changes import last_changes
 
     def draw(graph, options) -> bytes:
         return ls.engine.export(graph, "svg", options, "graph", ls.settings.views)
 
     graph = _contract_graph(good)
     return export_html(graph, document.path or document.uri, draw, ls.settings.render, uri=document.uri,
-                       changes=last_changes(document, graph.factory))
+                       changes=document.pushed.last(graph.factory))
 
 
 def _view_and_format(view: Any, fmt: Any, verb: str,

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 from netviz_lsp.discovery import Discovery, Factory
 from netviz_lsp.graph import BuildError, FileResult, ModelGraph
+from netviz_lsp.server.changes import PushedGraphs
 from netviz_lsp.server.positions import LineMap, split_lines
 
 if TYPE_CHECKING:
@@ -130,6 +131,8 @@ class Document:
         """For a notebook: what was last published per cell URI (diagnostics go to cells)."""
         self.typing: Optional[Any] = None
         """The idle timer (an ``asyncio.TimerHandle``) that builds the unsaved text as typed."""
+        self.pushed = PushedGraphs()
+        """Per target, the baseline its diagrams' ``changes`` compare with, and the changes last sent."""
         self._lines: Optional[list[str]] = None
         self._revision = 0
         self._maps: dict[int, tuple[Snapshot, int, LineMap]] = {}

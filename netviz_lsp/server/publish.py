@@ -23,7 +23,7 @@ from urllib.parse import unquote
 from lsprotocol import types
 
 from netviz_lsp.graph import BuildError
-from netviz_lsp.server import changes, diagnostics, notebooks
+from netviz_lsp.server import diagnostics, notebooks
 from netviz_lsp.server.documents import Built, Document
 from netviz_lsp.server.payloads import (BUILD_STATUS, DIAGRAM, BuildStatusParams, DiagramParams, ModelDiagram,
                                        PartialDiagram)
@@ -106,7 +106,7 @@ def send_diagram(server: "NetVizServer", document: Document) -> None:
         uri=document.uri,
         version=document.version,
         models=[ModelDiagram(m.factory, built.svgs.get(m.factory), m.to_dict(),
-                             changes.changes_for(document, built.snapshot.text, m, saved))
+                             document.pushed.changes(built.snapshot.text, m, saved))
                 for m in models],
         errors=[e.to_dict() for e in errors],
         elapsed_ms=built.elapsed_ms,
