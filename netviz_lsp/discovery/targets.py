@@ -9,7 +9,8 @@
   later top-level code changes, is previewed through those variables instead (unless
   marked); one with required parameters called only from functions or classes is a helper.
 - **Variables**: top-level ``x = <model>`` assignments: a model constructor, a
-  ``keras.applications`` model, a call of a factory, an instance of an in-file model class.
+  ``keras.applications`` model, a Keras function returning one (``model_from_json``), a
+  call of a factory, an instance of an in-file model class.
   Their construction runs from the assignment to the last top-level ``x.add(...)``,
   ``x.build(...)``, ``x.compile(...)``, ``x(...)`` or in-place change of ``x`` before ``x`` is
   bound again.
@@ -30,6 +31,9 @@ from netviz_lsp.discovery.facts import ARGS, MODEL_CLASSES, PREVIEW, Facts, func
 TOUCH_METHODS = frozenset({"add", "build", "compile", "pop"})
 #: ...and those that change its architecture (a loop making them leaves the model unknown).
 CHANGE_METHODS = frozenset({"add", "build", "pop"})
+#: Keras functions that return a new model from an architecture in memory (not from a file:
+#: ``load_model`` reads one and never runs): ``keras.models.model_from_json(json_string)``.
+MODEL_FUNCTIONS = frozenset({"model_from_json", "model_from_config", "clone_model"})
 
 
 @dataclass
@@ -127,8 +131,15 @@ def _scan(node: ast.stmt, aliases: dict[str, str]) -> _Scan:
 
 
 def _builds(scan: _Scan, model_classes: set[str]) -> bool:
-    return any(A.last(d) in MODEL_CLASSES or is_application(d) for d in scan.called) or bool(
-        scan.names & model_classes)
+    return any(A.last(d) in MODEL_CLASSES or is_application(d) or is_model_function(d)
+               for d in scan.called) or bool(scan.names & model_classes)
+
+
+def is_model_function(name: str) -> bool:
+    """``keras.models.model_from_json``, ``tf.keras.models.clone_model``...: a Keras function
+    that returns a model (a bare ``model_from_json`` only when imported from Keras)."""
+    parts = name.split(".")
+    return parts[-1] in MODEL_FUNCTIONS and ("keras" in parts or "tensorflow" in parts)
 
 
 def is_application(name: str) -> bool:
@@ -238,7 +249,7 @@ def _makes_model(value: ast.Call, facts: Facts, factories: set[str]) -> Optional
     if "." not in name and name in facts.model_classes:
         return "subclass"
     full = A.resolve(name, facts.aliases)
-    if A.last(full) in MODEL_CLASSES or is_application(full):
+    if A.last(full) in MODEL_CLASSES or is_application(full) or is_model_function(full):
         return "constructor"
     return None
 
