@@ -18,6 +18,11 @@ A model whose build failed is drawn up to the error (its error's partial graph, 
 layer in the error style, the message beside it: as the panel draws it) to the file it would
 have had, in the graph view's formats and html, with a note on stderr.
 The stderr summary line of a model says how and on which Keras backend it was built.
+Warnings Keras or TensorFlow raised during the build (``FileResult.warnings``) are printed on
+stderr like errors, once each, as ``file:line: warning: <category>: <message>``
+(``NB.ipynb:cell 3:2: warning: ...`` in notebooks); Python's own echo of them from the worker
+(``file:line: UserWarning: ...`` and the source line, at the joined script's line in a notebook)
+is left out (``WarningEchoes``).
 Exit status: 0 when every model built and rendered, 1 when any reported an error
 (the good ones are still written, the failed ones drawn up to the error), 2 for usage errors.
 """
@@ -28,10 +33,12 @@ import argparse
 import dataclasses
 import json
 import os
+import re
 import sys
-from typing import Optional
+import threading
+from typing import Callable, Iterable, Optional
 
-from netviz_lsp.graph import FileResult, ModelGraph, format_count
+from netviz_lsp.graph import BuildWarning, FileResult, ModelGraph, format_count
 from netviz_lsp.render.views import VIEWS
 from netviz_lsp.settings import RANKDIRS, Settings
 
@@ -265,17 +272,110 @@ def render_command(args: argparse.Namespace) -> int:
             print(f"netviz: {error}", file=sys.stderr)
             return 1
     args.viewer = viewer
-    engine = Engine(memory_mb=settings.build.effective_memory_limit_mb())
+    echoes = WarningEchoes(sys.stderr.write)
+    engine = Engine(memory_mb=settings.build.effective_memory_limit_mb(), on_output=echoes)
     failed = False
     try:
         for file in args.files:
-            failed |= _render_file(engine, file, args, settings, views)
+            failed |= _render_file(engine, file, args, settings, views, echoes)
     finally:
         engine.close()
+        echoes.close()
     return 1 if failed else 0
 
 
-def _render_file(engine, file: str, args: argparse.Namespace, settings: Settings, views) -> bool:
+_ECHO = re.compile(r"^.*?:\d+: (?P<category>\w*Warning): (?P<first>.*)$")
+"""The first line of Python's ``formatwarning``: ``file:line: Category: message``."""
+
+
+class WarningEchoes:
+    """The worker's output on its way to our stderr, without Python's echo of the warnings the CLI
+    reports itself (the worker shows each captured warning once with ``showwarning``, which a
+    notebook gets at the joined script's line with a line of its JSON as the source).
+
+    An output line shaped like a warning's echo holds it, and every line after it (so the order
+    is kept), until ``settle`` names the build's warnings: an echo of one of them is dropped with
+    the indented source line Python prints under it; anything else is written as it came. Echoes
+    of warnings reported before are dropped when they arrive. Called from the pool's output
+    thread and the main thread."""
+
+    def __init__(self, write: Callable[[str], object]):
+        self._write = write
+        self._known: set[tuple[str, str]] = set()
+        self._held: list[str] = []
+        self._source_due = False
+        """A dropped echo was the last line so far: its source line (indented) may follow."""
+        self._lock = threading.Lock()
+
+    def __call__(self, text: str) -> None:
+        with self._lock:
+            source_due, self._source_due = self._source_due, False
+            if source_due and text.startswith("  "):
+                return
+            if not self._held and _ECHO.match(text.rstrip("\n")) is None:
+                self._write(text)
+                return
+            self._held.append(text)
+            if len(self._held) == 1 and self._echo(self._held) is not None:
+                self._release()  # a warning already reported: drop it at once
+
+    def settle(self, warnings: Iterable[BuildWarning]) -> None:
+        """The build is done; these are its warnings: drop their echoes, write the rest held."""
+        with self._lock:
+            self._known.update((w.category, w.message) for w in warnings)
+            self._release()
+
+    def close(self) -> None:
+        """No build follows: write whatever is still held."""
+        self.settle(())
+        with self._lock:
+            for line in self._held:
+                self._write(line)
+            self._held = []
+
+    def _release(self) -> None:
+        """Write the held lines, less the echoes of known warnings; keep an unfinished echo held."""
+        lines, self._held = self._held, []
+        index = 0
+        while index < len(lines):
+            echo = self._echo(lines[index:])
+            if echo is None:
+                self._write(lines[index])
+                index += 1
+            elif echo[0] == 0:  # the echo of a known warning whose message has not all arrived
+                self._held = lines[index:]
+                return
+            else:
+                index += echo[0]
+                self._source_due = index == len(lines) and not echo[1]
+
+    def _echo(self, lines: list[str]) -> Optional[tuple[int, bool]]:
+        """How many of ``lines`` the echo of a known warning at their start takes (its message's
+        lines, and the source line under it when there: the second item), 0 when it may be one
+        but its lines are still coming; None when it is none."""
+        match = _ECHO.match(lines[0].rstrip("\n"))
+        if match is None:
+            return None
+        for category, message in self._known:
+            if category != match["category"]:
+                continue
+            expected = message.split("\n")
+            if expected[0] != match["first"]:
+                continue
+            got = [line.rstrip("\n") for line in lines[1:len(expected)]]
+            if got != expected[1:len(got) + 1]:
+                continue
+            if len(got) < len(expected) - 1:
+                return 0, False
+            after = len(expected)
+            if after < len(lines) and lines[after].startswith("  "):
+                return after + 1, True
+            return after, False
+        return None
+
+
+def _render_file(engine, file: str, args: argparse.Namespace, settings: Settings, views,
+                 echoes: Optional[WarningEchoes] = None) -> bool:
     """Build and write (or print) one file's diagrams; True if anything failed."""
     from netviz_lsp.source import read_source
 
@@ -295,6 +395,8 @@ def _render_file(engine, file: str, args: argparse.Namespace, settings: Settings
         result = engine.tensorboard(file, source, settings, args.output, f"{stem}.", only=args.factory)
         paths = {m.factory: _event_file(os.path.join(os.path.abspath(args.output), f"{stem}.{m.factory}"))
                  for m in result.models}
+        if echoes is not None:
+            echoes.settle(result.warnings)
         _report(result, {k: v for k, v in paths.items() if v})
         for path in paths.values():
             if path:
@@ -306,6 +408,8 @@ def _render_file(engine, file: str, args: argparse.Namespace, settings: Settings
         from netviz_lsp.notebook import map_result
 
         result = map_result(result, notebook)
+    if echoes is not None:
+        echoes.settle(result.warnings)
     if not result.models and not result.errors:
         print(f"netviz: no Keras models found in {file}", file=sys.stderr)
     if args.format == "json":
@@ -435,21 +539,35 @@ def _event_file(run_dir: str) -> Optional[str]:
 
 
 def _report(result: FileResult, paths: dict[str, str], partials: Optional[dict[str, list[str]]] = None) -> None:
-    """One line per model and per error on stderr, compiler style (``file:cell N:line`` in notebooks,
-    cells counted from 1 as editors show them; the JSON's ``cell`` is the 0-based index). An error
+    """One line per model, per warning and per error on stderr, compiler style (``file:cell N:line``
+    in notebooks, cells counted from 1 as editors show them; the JSON's ``cell`` is the 0-based
+    index). A warning raised at the same place by several targets is printed once. An error
     whose partial graph was drawn (``partials``: the files by target) is followed by a note saying where."""
     for model in result.models:
         print(_summary_line(model, paths.get(model.factory)), file=sys.stderr)
+    warned: set[tuple] = set()
+    for warning in result.warnings:
+        key = (warning.cell, warning.line, warning.category, warning.message)
+        if key not in warned:
+            warned.add(key)
+            print(f"{_where(result.file, warning.cell, warning.line)}: warning: {warning.category}: {warning.message}",
+                  file=sys.stderr)
     noted: set[str] = set()
     for error in result.errors:
-        cell = f"cell {error.cell + 1}:" if error.cell is not None else ""  # counted from 1, as editors do
-        where = f"{result.file}:{cell}{error.line}" if error.line else result.file
+        where = _where(result.file, error.cell, error.line)
         who = f" in {error.factory}" if error.factory else ""
         print(f"{where}: {error.kind} error{who}: {error.message}", file=sys.stderr)
         drawn = (partials or {}).get(error.factory or "")
         if drawn and error.factory not in noted:
             noted.add(error.factory)
             print(f"{where}: note: {error.factory} drawn up to the error: {', '.join(drawn)}", file=sys.stderr)
+
+
+def _where(file: str, cell: Optional[int], line: Optional[int]) -> str:
+    """``file:line``, ``file:cell N:line`` (cells counted from 1, as editors do), or ``file``."""
+    if not line:
+        return file
+    return f"{file}:cell {cell + 1}:{line}" if cell is not None else f"{file}:{line}"
 
 
 def _summary_line(model: ModelGraph, path: Optional[str]) -> str:
