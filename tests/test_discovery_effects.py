@@ -87,3 +87,120 @@ def test_a_dataset_loader_with_a_stand_in_runs_and_one_without_is_skipped():
     found = discover(source)
     assert found.replacements == {1: "(x, y), _ = __netviz_dataset__('mnist')"}
     assert found.skipped == {2: "downloads", 3: "downloads", 4: "downloads"}
+
+
+# -- config files: the one file read that runs ------------------------------------------------
+
+from netviz_lsp.discovery.effects import CONFIG, ConfigPaths, config_call  # noqa: E402
+
+
+@pytest.mark.parametrize("row", CONFIG, ids=lambda row: f"config:{row.pattern}")
+def test_each_config_row_runs_its_example_and_the_same_read_of_a_data_file_never_runs(row):
+    imports, statement = row.example
+    source = f"{imports}\n{statement}\n"
+    tree = ast.parse(source)
+    last = len(tree.body) - 1
+    assert discover(source, "script.py").skipped == {}
+    from netviz_lsp.discovery.facts import facts as module_facts
+    from netviz_lsp.discovery.parse import parse
+    aliases = module_facts(parse(source, "script.py")).aliases
+    calls = [n for n in ast.walk(tree.body[last]) if isinstance(n, ast.Call)]
+    assert [c for c in calls if config_call(c, aliases, ConfigPaths())], "no call of the row parses config"
+    suffix = next(s for s in (".json", ".yaml", ".yml", ".toml", ".ini", ".cfg") if s + '"' in statement)
+    data = source.replace(suffix + '"', '.csv"')
+    assert discover(data, "script.py").skipped == {last: "reads files"}
+
+
+@pytest.mark.parametrize("statement", [
+    # A `with` block that only parses the config file it opens.
+    'with open("configs/base.json") as f:\n    config = json.load(f)\n',
+    'with open("train.toml", "rb") as handle:\n    config = tomllib.load(handle)\n',
+    'with open("config.yaml", encoding="utf-8") as f:\n    config = yaml.safe_load(f.read())["model"]\n',
+    'with Path("config.yml").open() as f:\n    config: dict = yaml.load(f, Loader=yaml.FullLoader)\n',
+    'with open("a.json") as f, open("b.json") as g:\n    a = json.load(f)\n    b = json.load(g)\n',
+    'with open("train.ini") as f:\n    parser.read_file(f)\n',
+    # Paths built from constants, the file's folder, and argparse defaults.
+    'config = json.load(open(CONFIG_PATH))\n',
+    'config = json.load(open(os.path.join(CONFIG_DIR, "model.json")))\n',
+    'config = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "model.json")))\n',
+    'config = json.loads((ROOT / "configs" / "model.json").read_text(encoding="utf-8"))\n',
+    'config = json.loads((Path(__file__).resolve().parent / "config.json").read_text())\n',
+    'config = json.load(open(args.config))\n',
+    'config = yaml.safe_load(open(options.model_config))\n',
+    'config = yaml.safe_load(open(Path("conf") / "model.yaml"))\n',
+    'parser.read(["defaults.ini", "train.ini"])\n',
+    # A config read inside an if/try block.
+    'try:\n    with open("config.json") as f:\n        config = json.load(f)\nexcept FileNotFoundError:\n    config = {}\n',
+])
+def test_config_reads_that_run(statement):
+    source = (
+        "import argparse, configparser, json, os, tomllib, yaml\n"
+        "from pathlib import Path\n"
+        'CONFIG_PATH = "configs/base.json"\n'
+        'CONFIG_DIR = os.path.join(os.path.dirname(__file__), "configs")\n'
+        "ROOT = Path(__file__).parent\n"
+        "parser = configparser.ConfigParser()\n"
+        "cli = argparse.ArgumentParser(description='train')\n"
+        "cli.add_argument('--config', type=str, default='configs/base.json', help='the run config')\n"
+        "cli.add_argument('--epochs', type=int, default=10)\n"
+        "args = cli.parse_args()\n"
+        "def get_options():\n"
+        "    p = argparse.ArgumentParser()\n"
+        "    p.add_argument('-m', '--model-config', default=os.path.join('configs', 'model.yaml'))\n"
+        "    return p.parse_args()\n"
+        "options = get_options()\n"
+    )
+    found = discover(source + statement)
+    assert found.skipped == {}
+
+
+@pytest.mark.parametrize("statement, reason", [
+    # Not a config file, or not a path NetViz can read by ast.
+    ('config = json.load(open("data/train.csv"))\n', "reads files"),
+    ('config = json.load(open(sys.argv[1]))\n', "reads files"),
+    ('config = json.load(open(f"configs/{NAME}.json"))\n', "reads files"),
+    ('config = json.load(open(CHANGED))\n', "reads files"),          # bound twice, once not a path
+    ('config = json.load(open(args.data))\n', "reads files"),         # its default is a CSV
+    ('config = json.load(open(args.missing))\n', "reads files"),      # no such option
+    ('config = json.load(open(glob.glob("configs/*.json")[0]))\n', "reads files"),
+    ('config = yaml.load(open("config.yaml"), Loader=yaml.UnsafeLoader)\n', "reads files"),
+    ('config = yaml.load(open("config.yaml"))\n', "reads files"),
+    ('config = json.load(open("config.json", "r+"))\n', "reads files"),
+    ('config = np.load("config.json")\n', "reads files"),
+    ('config = pd.read_json("config.json")\n', "reads files"),
+    ('text = open("config.json").read()\n', "reads files"),           # read, not parsed
+    ('parser.read("train.txt")\n', "reads files"),
+    # A `with` block that does more than parse config.
+    ('with open("config.json") as f:\n    config = json.load(f)\n    lines = f.readlines()\n', "with block"),
+    ('with open("config.json") as f:\n    for line in f:\n        pass\n', "with block"),
+    ('with open("config.json", "w") as f:\n    json.dump({}, f)\n', "with block"),
+    ('with open("labels.txt") as f:\n    labels = json.load(f)\n', "with block"),
+    ('with open("config.json") as f:\n    config = json.load(f)\n    data = np.load(config["path"])\n',
+     "reads files"),
+])
+def test_reads_that_still_never_run(statement, reason):
+    source = (
+        "import argparse, glob, json, sys, yaml\n"
+        "import numpy as np\n"
+        "import pandas as pd\n"
+        "import configparser\n"
+        "parser = configparser.ConfigParser()\n"
+        'NAME = "base"\n'
+        'CHANGED = "config.json"\n'
+        "CHANGED = sys.argv[1]\n"
+        "cli = argparse.ArgumentParser()\n"
+        "cli.add_argument('--data', default='data/train.csv')\n"
+        "args = cli.parse_args()\n"
+    )
+    found = discover(source + statement)
+    assert found.skipped == {len(ast.parse(source).body): reason}
+
+
+def test_a_stand_in_inside_a_config_with_block_replaces_the_block():
+    source = (
+        "import json\n"
+        'with open("configs/base.json") as f:\n'
+        '    config = json.load(f)  # netviz: value={"units": 64}\n'
+    )
+    found = discover(source)
+    assert found.replacements == {1: 'config = {"units": 64}'} and found.skipped == {}

@@ -3,7 +3,15 @@
 A top-level statement is *skipped* (never part of any slice) when it makes a call listed in
 ``CALLS``, or is one of the statement kinds in ``STATEMENTS``, or calls one of the file's own
 functions that downloads or reads files and builds no model (``facts._loaders``: ``x, y =
-readucr(path)``). ``classify`` says why, as one of the ``REASONS``. Rows are matched in order; the first match wins. Every row carries an example
+readucr(path)``). ``classify`` says why, as one of the ``REASONS``.
+
+One narrow exception, ``CONFIG``: a read whose result is parsed as configuration (``json.load``,
+``yaml.safe_load``, ``tomllib.load``, configparser's ``read``, ``OmegaConf.load``...) of a
+*config path* (``config_path``: a string literal, a module-level constant, an ``os.path.join``
+or ``Path`` ``/`` of such, or an ``argparse`` default, ending in one of ``CONFIG_SUFFIXES``)
+runs, and so does a top-level ``with open(P) as f:`` whose body only parses ``f``. The worker
+checks each such read again (``worker/offline.py``: inside the workspace or the file's folder,
+at most 1 MB). Rows are matched in order; the first match wins. Every row carries an example
 that ``tests/test_discovery_effects.py`` checks against this very row.
 
 How a row matches a call, after import aliases are resolved (``plt.plot`` is
@@ -12,7 +20,9 @@ How a row matches a call, after import aliases are resolved (``plt.plot`` is
 - ``name``: the whole dotted name equals ``pattern`` (``open``, ``os.listdir``);
 - ``prefix``: the dotted name starts with ``pattern`` (``matplotlib.``, ``pandas.read_``);
 - ``method``: the last part of the name, or the attribute called on any value
-  (``Path(p).read_text()``, ``model.fit(...)``), equals ``pattern``.
+  (``Path(p).read_text()``, ``model.fit(...)``), equals ``pattern``;
+- ``argument``: as ``method``, for a call given an argument (``config.read("train.ini")``,
+  ``soundfile.read(path)``; not ``f.read()``, whose file was opened by an earlier call).
 """
 
 from __future__ import annotations
@@ -42,7 +52,7 @@ REASONS = {
 @dataclass(frozen=True)
 class Row:
     match: str
-    """``name``, ``prefix`` or ``method``."""
+    """``name``, ``prefix``, ``method`` or ``argument``."""
     pattern: str
     reason: str
     example: tuple[str, str]
@@ -100,6 +110,7 @@ CALLS: tuple[Row, ...] = tuple([
            ("iterdir", "from pathlib import Path", 'folders = list(Path("data").iterdir())'),
            ("read_text", "from pathlib import Path", 'text = Path("labels.txt").read_text()'),
            ("read_bytes", "from pathlib import Path", 'raw = Path("x.bin").read_bytes()'),
+           ("read_file", "import configparser", 'configparser.ConfigParser().read_file(handle)'),
            ("load", "import numpy as np", 'data = np.load("x.npz")'),
            ("loadtxt", "import numpy as np", "data = np.loadtxt(URL)"),
            ("genfromtxt", "import numpy as np", 'data = np.genfromtxt("x.csv", delimiter=",")'),
@@ -112,6 +123,8 @@ CALLS: tuple[Row, ...] = tuple([
             'train_ds = keras.utils.text_dataset_from_directory("texts")'),
            ("audio_dataset_from_directory", "import keras",
             'train_ds = keras.utils.audio_dataset_from_directory("audio")')),
+    *_rows("reads files", "argument",
+           ("read", "import soundfile", 'audio, rate = soundfile.read("speech.wav")')),
     # Data pipelines built from arrays or files.
     *_rows("loads data", "method",
            ("timeseries_dataset_from_array", "import keras",
@@ -186,6 +199,8 @@ def call_reason(call: ast.Call, known: dict[str, str]) -> Optional[tuple[str, st
     for row in CALLS:
         if row.match == "method":
             hit = method == row.pattern
+        elif row.match == "argument":
+            hit = method == row.pattern and bool(call.args or call.keywords)
         elif full is None:
             continue
         elif row.match == "name":
@@ -197,21 +212,23 @@ def call_reason(call: ast.Call, known: dict[str, str]) -> Optional[tuple[str, st
     return None
 
 
-def classify(stmt: ast.stmt, known: dict[str, str]) -> Optional[str]:
+def classify(stmt: ast.stmt, known: dict[str, str], paths: Optional["ConfigPaths"] = None) -> Optional[str]:
     """Why the top-level ``stmt`` never runs, or ``None`` when it may. ``if``/``try`` blocks
-    run only when everything in them may; def and class bodies are not looked into."""
+    run only when everything in them may; def and class bodies are not looked into. A config
+    read (``config_reads``, with the file's ``paths``) is not held against it."""
     if is_main_guard(stmt):
         return "main guard"
     if isinstance(stmt, LOOPS):
         return "loop"
-    if isinstance(stmt, WITHS) and not placement_only(stmt):
+    allowed = config_reads(stmt, known, paths or ConfigPaths())
+    if isinstance(stmt, WITHS) and not (placement_only(stmt) or id(stmt) in allowed):
         return "with block"
     for node in module_level([stmt]):
         if node is not stmt and isinstance(node, LOOPS):
             return "loop"
-        if node is not stmt and isinstance(node, WITHS) and not placement_only(node):
+        if node is not stmt and isinstance(node, WITHS) and not (placement_only(node) or id(node) in allowed):
             return "with block"
-        if isinstance(node, ast.Call):
+        if isinstance(node, ast.Call) and id(node) not in allowed:
             found = call_reason(node, known)
             if found:
                 return found[0]
@@ -236,3 +253,249 @@ def excluded_from_factories(calls: list[ast.Call], known: dict[str, str]) -> boo
             return True
     return False
 
+
+
+# -- config files: the one kind of file read that runs -------------------------------------
+
+#: What a config file's name ends with (compared without case).
+CONFIG_SUFFIXES = (".json", ".yaml", ".yml", ".toml", ".ini", ".cfg", ".conf")
+
+#: What a parser's first argument may be: an open config file (``open(P)``, ``Path(P).open()``,
+#: or the ``f`` of ``with open(P) as f:``), its text (``open(P).read()``, ``Path(P).read_text()``,
+#: ``f.read()``), or the config path ``P`` itself.
+FILE, TEXT, PATH = "file", "text", "path"
+
+#: ``open`` modes that only read.
+READ_MODES = frozenset({"r", "rt", "tr", "rb", "br"})
+#: Keywords ``open``/``Path.open``/``read_text`` may take in a config read.
+_OPEN_KEYWORDS = frozenset({"mode", "encoding", "errors", "newline"})
+#: ``yaml.load`` runs only with a loader that builds no Python objects.
+SAFE_YAML_LOADERS = frozenset({"SafeLoader", "CSafeLoader", "FullLoader", "CFullLoader", "BaseLoader", "CBaseLoader"})
+
+
+@dataclass(frozen=True)
+class ConfigRow:
+    match: str
+    """``name`` (the dotted name, aliases resolved) or ``method`` (the attribute called)."""
+    pattern: str
+    takes: frozenset
+    """What its first argument may be: ``FILE``, ``TEXT``, ``PATH``."""
+    example: tuple[str, str]
+    """``(imports, statement)``: this row makes the statement run; with ``.csv`` for the
+    suffix the same statement never runs."""
+
+
+def _config(match: str, pattern: str, takes: tuple[str, ...], imports: str, statement: str) -> ConfigRow:
+    return ConfigRow(match, pattern, frozenset(takes), (imports, statement))
+
+
+CONFIG: tuple[ConfigRow, ...] = (
+    _config("name", "json.load", (FILE,), "import json", 'config = json.load(open("config.json"))'),
+    _config("name", "json.loads", (TEXT,), "import json\nfrom pathlib import Path",
+            'config = json.loads(Path("configs/base.json").read_text())'),
+    _config("name", "yaml.safe_load", (FILE, TEXT), "import yaml",
+            'config = yaml.safe_load(open("config.yaml"))'),
+    _config("name", "yaml.load", (FILE, TEXT), "import yaml",
+            'config = yaml.load(open("config.yml"), Loader=yaml.SafeLoader)'),
+    _config("name", "yaml.full_load", (FILE, TEXT), "import yaml",
+            'config = yaml.full_load(open("params.yaml").read())'),
+    _config("name", "tomllib.load", (FILE,), "import tomllib",
+            'config = tomllib.load(open("train.toml", "rb"))'),
+    _config("name", "tomllib.loads", (TEXT,), "import tomllib\nfrom pathlib import Path",
+            'config = tomllib.loads(Path("train.toml").read_text())'),
+    _config("name", "tomli.load", (FILE,), "import tomli", 'config = tomli.load(open("train.toml", "rb"))'),
+    _config("name", "toml.load", (PATH, FILE), "import toml", 'config = toml.load("train.toml")'),
+    _config("name", "omegaconf.OmegaConf.load", (PATH, FILE), "from omegaconf import OmegaConf",
+            'cfg = OmegaConf.load("conf/model.yaml")'),
+    _config("method", "read", (PATH,), "import configparser\nconfig = configparser.ConfigParser()",
+            'config.read("train.ini")'),
+    _config("method", "read_file", (FILE,), "import configparser\nconfig = configparser.ConfigParser()",
+            'config.read_file(open("setup.cfg"))'),
+)
+
+
+@dataclass(frozen=True)
+class ConfigPaths:
+    """What the file's names hold, for ``config_path`` (``facts.config_paths`` finds them)."""
+
+    files: frozenset = frozenset()
+    """Names (``CONFIG_PATH``, or ``args.config`` for an ``argparse`` default) holding a config path."""
+    folders: frozenset = frozenset()
+    """Names holding a folder (``ROOT = Path(__file__).parent``, ``CONFIG_DIR = "configs"``)."""
+
+
+def config_row(call: ast.Call, known: dict[str, str]) -> Optional[ConfigRow]:
+    """The ``CONFIG`` row naming ``call``'s parser, or ``None``."""
+    name = dotted(call.func)
+    full = resolve(name, known) if name else None
+    method = call.func.attr if isinstance(call.func, ast.Attribute) else None
+    for row in CONFIG:
+        if (full == row.pattern) if row.match == "name" else (method == row.pattern):
+            return row
+    return None
+
+
+def config_path(node: ast.AST, known: dict[str, str], paths: ConfigPaths) -> bool:
+    """``node`` is the path of a config file: ``"configs/base.yaml"``, a name in ``paths.files``,
+    ``os.path.join(FOLDER..., P)``, ``Path(FOLDER..., P)``, ``FOLDER / P``, or
+    ``os.path.abspath``/``realpath``, ``Path.resolve()``/``absolute()`` of one."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str) and node.value.lower().endswith(CONFIG_SUFFIXES)
+    name = dotted(node)
+    if name is not None:
+        return name in paths.files
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        return folder(node.left, known, paths) and config_path(node.right, known, paths)
+    if not isinstance(node, ast.Call) or node.keywords:
+        return False
+    full = resolve(dotted(node.func) or "", known)
+    if full in ("os.path.join", "posixpath.join", "pathlib.Path", "pathlib.PurePath") and node.args:
+        return (all(folder(a, known, paths) for a in node.args[:-1])
+                and config_path(node.args[-1], known, paths))
+    if full in ("os.path.abspath", "os.path.realpath", "os.path.normpath") and len(node.args) == 1:
+        return config_path(node.args[0], known, paths)
+    if isinstance(node.func, ast.Attribute) and node.func.attr in ("resolve", "absolute") and not node.args:
+        return config_path(node.func.value, known, paths)
+    return False
+
+
+def folder(node: ast.AST, known: dict[str, str], paths: ConfigPaths) -> bool:
+    """``node`` is a folder a config path may start from: a string literal, a name in
+    ``paths.folders``, the file's own folder (``os.path.dirname(__file__)``,
+    ``Path(__file__).parent``), or a join of such."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    name = dotted(node)
+    if name is not None:
+        return name in paths.folders
+    if isinstance(node, ast.Attribute) and node.attr == "parent":
+        return _this_file(node.value, known) or folder(node.value, known, paths)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        return folder(node.left, known, paths) and folder(node.right, known, paths)
+    if not isinstance(node, ast.Call) or node.keywords:
+        return False
+    full = resolve(dotted(node.func) or "", known)
+    if full == "os.path.dirname" and len(node.args) == 1:
+        return _this_file(node.args[0], known) or folder(node.args[0], known, paths)
+    if full in ("os.path.join", "posixpath.join", "pathlib.Path", "pathlib.PurePath") and node.args:
+        return all(folder(a, known, paths) for a in node.args)
+    if full in ("os.path.abspath", "os.path.realpath", "os.path.normpath") and len(node.args) == 1:
+        return folder(node.args[0], known, paths)
+    if isinstance(node.func, ast.Attribute) and node.func.attr in ("resolve", "absolute") and not node.args:
+        return folder(node.func.value, known, paths)
+    return False
+
+
+def _this_file(node: ast.AST, known: dict[str, str]) -> bool:
+    """``__file__``, ``os.path.abspath(__file__)``, ``Path(__file__)``, ``Path(__file__).resolve()``."""
+    if isinstance(node, ast.Name):
+        return node.id == "__file__"
+    if isinstance(node, ast.Call) and not node.keywords:
+        if isinstance(node.func, ast.Attribute) and node.func.attr in ("resolve", "absolute") and not node.args:
+            return _this_file(node.func.value, known)
+        full = resolve(dotted(node.func) or "", known)
+        if full in ("os.path.abspath", "os.path.realpath", "pathlib.Path") and len(node.args) == 1:
+            return _this_file(node.args[0], known)
+    return False
+
+
+def _read_mode(call: ast.Call, first: int) -> bool:
+    """``call``'s mode (positional at ``first``, or ``mode=``) only reads, and it takes no other
+    keywords than ``_OPEN_KEYWORDS``."""
+    if any(k.arg not in _OPEN_KEYWORDS for k in call.keywords) or len(call.args) > first + 1:
+        return False
+    modes = [*call.args[first:first + 1], *(k.value for k in call.keywords if k.arg == "mode")]
+    return all(isinstance(m, ast.Constant) and m.value in READ_MODES for m in modes)
+
+
+def opens_config(node: ast.AST, known: dict[str, str], paths: ConfigPaths) -> bool:
+    """``open(P)``, ``open(P, "rb", encoding=...)`` or ``Path(P).open()`` of a config path, to read."""
+    if not isinstance(node, ast.Call):
+        return False
+    if resolve(dotted(node.func) or "", known) in ("open", "io.open"):
+        return bool(node.args) and config_path(node.args[0], known, paths) and _read_mode(node, 1)
+    return (isinstance(node.func, ast.Attribute) and node.func.attr == "open"
+            and config_path(node.func.value, known, paths) and _read_mode(node, 0))
+
+
+def _parsed_input(row: ConfigRow, arg: ast.AST, known: dict[str, str], paths: ConfigPaths,
+                  handles: frozenset) -> Optional[set[int]]:
+    """The ids of the nodes that make ``arg`` a config input ``row`` takes, or ``None``."""
+    if PATH in row.takes and config_path(arg, known, paths):
+        return set()
+    if PATH in row.takes and isinstance(arg, (ast.List, ast.Tuple)) and arg.elts and all(
+            config_path(e, known, paths) for e in arg.elts):
+        return set()
+    if FILE in row.takes:
+        if isinstance(arg, ast.Name) and arg.id in handles:
+            return {id(arg)}
+        if opens_config(arg, known, paths):
+            return {id(arg)}
+    if TEXT in row.takes and isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute):
+        receiver, method = arg.func.value, arg.func.attr
+        if method == "read" and not arg.args and not arg.keywords:
+            if isinstance(receiver, ast.Name) and receiver.id in handles:
+                return {id(arg), id(receiver)}
+            if opens_config(receiver, known, paths):
+                return {id(arg), id(receiver)}
+        if (method == "read_text" and not arg.args and all(k.arg in ("encoding", "errors") for k in arg.keywords)
+                and config_path(receiver, known, paths)):
+            return {id(arg)}
+    return None
+
+
+def config_call(call: ast.Call, known: dict[str, str], paths: ConfigPaths,
+                handles: frozenset = frozenset()) -> Optional[set[int]]:
+    """When ``call`` parses a config file (a ``CONFIG`` row, its input a config path, an open
+    config file or its text; ``handles`` are the names of ``with``-opened config files): the
+    ids of ``call`` and of the nodes making its input. Else ``None``."""
+    row = config_row(call, known)
+    if row is None or not call.args:
+        return None
+    if row.pattern == "yaml.load":
+        loaders = [*call.args[1:2], *(k.value for k in call.keywords if k.arg == "Loader")]
+        if len(loaders) != 1 or last(dotted(loaders[0]) or "") not in SAFE_YAML_LOADERS:
+            return None
+    elif any(k.arg not in ("encoding",) for k in call.keywords) or len(call.args) > 1:
+        return None
+    made = _parsed_input(row, call.args[0], known, paths, handles)
+    return None if made is None else {id(call), *made}
+
+
+def _config_with(stmt: ast.With, known: dict[str, str], paths: ConfigPaths) -> set[int]:
+    """A ``with open(P) as f:`` (each item a config file opened to read) whose body is simple
+    statements that use ``f`` only as the input of a config parser, at least once: the ids of
+    ``stmt``, its ``open`` calls and its config parses. Else nothing."""
+    if not isinstance(stmt, ast.With) or not stmt.items:
+        return set()
+    if not all(isinstance(i.optional_vars, ast.Name) and opens_config(i.context_expr, known, paths)
+               for i in stmt.items):
+        return set()
+    handles = frozenset(i.optional_vars.id for i in stmt.items)
+    if not all(isinstance(s, (ast.Assign, ast.AnnAssign, ast.Expr)) for s in stmt.body):
+        return set()
+    allowed = {id(stmt), *(id(i.context_expr) for i in stmt.items)}
+    parses = 0
+    for node in ast.walk(ast.Module(body=stmt.body, type_ignores=[])):
+        if isinstance(node, ast.Call):
+            made = config_call(node, known, paths, handles)
+            if made is not None:
+                allowed |= made
+                parses += 1
+    uses = [n for n in ast.walk(ast.Module(body=stmt.body, type_ignores=[]))
+            if isinstance(n, ast.Name) and n.id in handles]
+    if not parses or any(id(n) not in allowed for n in uses):
+        return set()
+    return allowed
+
+
+def config_reads(stmt: ast.stmt, known: dict[str, str], paths: ConfigPaths) -> set[int]:
+    """The ids of the nodes of ``stmt`` (module level) that read config files and may run: each
+    ``config_call`` and its input, and each ``with`` block of ``_config_with``."""
+    allowed: set[int] = set()
+    for node in module_level([stmt]):
+        if isinstance(node, WITHS):
+            allowed |= _config_with(node, known, paths)
+        elif isinstance(node, ast.Call) and id(node) not in allowed:
+            allowed |= config_call(node, known, paths) or set()
+    return allowed

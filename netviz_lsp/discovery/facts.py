@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from netviz_lsp.discovery import astutil as A
-from netviz_lsp.discovery.effects import call_reason, classify
+from netviz_lsp.discovery.effects import ConfigPaths, call_reason, classify, config_path, folder, placement_only
 from netviz_lsp.discovery.parse import Parsed
 
 #: Constructors whose call builds a model, under any prefix (``tf.keras.models.Model``).
@@ -97,7 +97,8 @@ def facts(parsed: Parsed) -> Facts:
     aliases = A.aliases(import_nodes)
     aliases.update(_attribute_aliases(body, aliases))
     directives, comment_lines = _comments(parsed) if "netviz" in parsed.source else ({}, set())
-    statements = [_statement(parsed, i, stmt, aliases, directives) for i, stmt in enumerate(body)]
+    paths = config_paths(body, aliases)
+    statements = [_statement(parsed, i, stmt, aliases, directives, paths) for i, stmt in enumerate(body)]
     binders: dict[str, list[int]] = {}
     for st in statements:
         for name in st.binds:
@@ -192,7 +193,7 @@ def _builds_model(calls: list[ast.Call], aliases: dict[str, str], model_classes:
 
 
 def _statement(parsed: Parsed, i: int, stmt: ast.stmt, aliases: dict[str, str],
-               directives: dict[int, str]) -> Statement:
+               directives: dict[int, str], paths: Optional[ConfigPaths] = None) -> Statement:
     first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
     replacement, bad = _stand_in(parsed, stmt, aliases, directives)
     shown = stmt
@@ -201,7 +202,7 @@ def _statement(parsed: Parsed, i: int, stmt: ast.stmt, aliases: dict[str, str],
     now, later = A.reads(shown, parsed.tables)
     return Statement(i, stmt, first, stmt.end_lineno, frozenset(A.bound_names(shown)), frozenset(A.rebinds(shown)),
                      frozenset(now), frozenset(later),
-                     effect=None if replacement is not None else classify(stmt, aliases),
+                     effect=None if replacement is not None else classify(stmt, aliases, paths),
                      replacement=replacement, bad_value=bad,
                      dataset=replacement is not None and f"= {DATASET_FUNCTION}(" in replacement
                      and not any(VALUE.match(directives.get(n, "")) for n in range(stmt.lineno, stmt.end_lineno + 1)))
@@ -224,6 +225,8 @@ def _stand_in(parsed: Parsed, stmt: ast.stmt, aliases: dict[str, str],
                     return text, None
                 return None, f"`# netviz: {directives[line]}` on line {line} is not a Python expression ({problem})"
         return None, None
+    if isinstance(stmt, ast.With) and not placement_only(stmt):
+        return _with_stand_in(parsed, stmt, directives)
     if isinstance(stmt, ast.Assign):
         targets = " = ".join(parsed.segment(t) for t in stmt.targets)
     elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
@@ -249,6 +252,25 @@ def _stand_in(parsed: Parsed, stmt: ast.stmt, aliases: dict[str, str],
             text = f"{targets} = {DATASET_FUNCTION}({', '.join([repr(parts[-2]), *given])})"
             if "\n" not in text and _one_assignment(text) is None:
                 return text, None
+    return None, None
+
+
+def _with_stand_in(parsed: Parsed, stmt: ast.With,
+                   directives: dict[int, str]) -> tuple[Optional[str], Optional[str]]:
+    """A ``with`` block whose body is one assignment (``with open("config.json") as f:`` then
+    ``config = json.load(f)``) runs as that assignment with the value of a ``# netviz: value=``
+    comment on it: the stand-in for a config file that is missing."""
+    if len(stmt.body) != 1 or not isinstance(stmt.body[0], ast.Assign):
+        return None, None
+    child = stmt.body[0]
+    for line in range(child.lineno, child.end_lineno + 1):
+        match = VALUE.match(directives.get(line, ""))
+        if match:
+            text = f"{' = '.join(parsed.segment(t) for t in child.targets)} = {match.group(1).strip()}"
+            problem = _one_assignment(text)
+            if problem is None:
+                return text, None
+            return None, f"`# netviz: {directives[line]}` on line {line} is not a Python expression ({problem})"
     return None, None
 
 
@@ -295,6 +317,98 @@ def _attribute_aliases(body: list[ast.stmt], aliases: dict[str, str]) -> dict[st
             if name and name.partition(".")[0] in aliases:
                 found[stmt.targets[0].id] = A.resolve(name, aliases)
     return found
+
+
+# -- config paths ----------------------------------------------------------------------------
+
+def config_paths(body: list[ast.stmt], aliases: dict[str, str]) -> ConfigPaths:
+    """The module-level names that hold a config path or a folder (``effects.config_path``), and
+    the ``argparse`` defaults that are config paths (``args.config``, read the way the worker runs
+    the script: with no arguments). A name counts only when every top-level binding of it is a
+    plain ``NAME = value`` of that kind."""
+    plain: dict[str, list[ast.expr]] = {}
+    other: set[str] = set()
+    for stmt in body:
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and stmt.value is not None:
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            if len(targets) == 1 and isinstance(targets[0], ast.Name):
+                plain.setdefault(targets[0].id, []).append(stmt.value)
+                continue
+        other |= A.bound_names(stmt)
+    names = {n: values for n, values in plain.items() if n not in other}
+    files: set[str] = set()
+    folders: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        current = ConfigPaths(frozenset(files), frozenset(folders))
+        for name, values in names.items():
+            if name not in files and all(config_path(v, aliases, current) for v in values):
+                files.add(name)
+                changed = True
+            elif name not in folders and all(folder(v, aliases, current) for v in values):
+                folders.add(name)
+                changed = True
+    defaults = _argparse_defaults(body, aliases, names, ConfigPaths(frozenset(files), frozenset(folders)))
+    return ConfigPaths(frozenset(files | defaults), frozenset(folders))
+
+
+def _argparse_defaults(body: list[ast.stmt], aliases: dict[str, str], names: dict[str, list[ast.expr]],
+                       paths: ConfigPaths) -> set[str]:
+    """``args.config`` for ``parser.add_argument("--config", default="configs/base.yaml")`` and
+    ``args = parser.parse_args()``, at the top level or in a top-level function that returns
+    ``parser.parse_args()`` (``args = get_args()``): the options whose default is a config path."""
+    found: set[str] = set()
+    functions = {s.name: s for s in body if isinstance(s, ast.FunctionDef)}
+    for name, values in names.items():
+        if len(values) != 1 or not isinstance(values[0], ast.Call) or values[0].args or values[0].keywords:
+            continue
+        call = values[0]
+        if isinstance(call.func, ast.Attribute) and call.func.attr == "parse_args" and isinstance(call.func.value, ast.Name):
+            scope, parser = body, call.func.value.id
+        elif isinstance(call.func, ast.Name) and call.func.id in functions:
+            fn = functions[call.func.id]
+            returned = [s.value for s in fn.body if isinstance(s, ast.Return)]
+            if (len(returned) != 1 or not isinstance(returned[0], ast.Call) or returned[0].args
+                    or returned[0].keywords or not isinstance(returned[0].func, ast.Attribute)
+                    or returned[0].func.attr != "parse_args" or not isinstance(returned[0].func.value, ast.Name)):
+                continue
+            scope, parser = fn.body, returned[0].func.value.id
+        else:
+            continue
+        for dest in _config_options(scope, parser, aliases, paths):
+            found.add(f"{name}.{dest}")
+    return found
+
+
+def _config_options(scope: list[ast.stmt], parser: str, aliases: dict[str, str], paths: ConfigPaths) -> set[str]:
+    """The destinations of ``parser.add_argument(...)`` calls directly in ``scope`` whose default is
+    a config path, when ``parser`` is made there once by ``argparse.ArgumentParser(...)``."""
+    made = [s for s in scope if isinstance(s, ast.Assign) and parser in A.bound_names(s)]
+    if len(made) != 1 or not isinstance(made[0].value, ast.Call) or \
+            A.resolve(A.dotted(made[0].value.func) or "", aliases) != "argparse.ArgumentParser":
+        return set()
+    dests: set[str] = set()
+    for stmt in scope:
+        call = stmt.value if isinstance(stmt, ast.Expr) else None
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+                and call.func.attr == "add_argument" and isinstance(call.func.value, ast.Name)
+                and call.func.value.id == parser):
+            continue
+        keywords = {k.arg: k.value for k in call.keywords if k.arg}
+        default = keywords.get("default")
+        if default is None or not config_path(default, aliases, paths) or "action" in keywords or "nargs" in keywords:
+            continue
+        flags = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        dest = keywords.get("dest")
+        if isinstance(dest, ast.Constant) and isinstance(dest.value, str):
+            dests.add(dest.value)
+        elif flags:
+            long = [f for f in flags if f.startswith("--")]
+            chosen = (long or flags)[0].lstrip("-").replace("-", "_")
+            if chosen.isidentifier():
+                dests.add(chosen)
+    return dests
 
 
 # -- comments --------------------------------------------------------------------------------
