@@ -92,6 +92,8 @@ def _functional_of(model, notes: list):
         if model._functional is None:
             _build_from_input_length(model, notes)
         if model._functional is None:
+            _build_from_inner_model(model, notes)
+        if model._functional is None:
             notes.append(
                 f"{model.name} has no known input shape, so shapes and params are unknown: "
                 "start it with keras.Input(shape=...)"
@@ -115,6 +117,36 @@ def _build_from_input_length(model, notes: list) -> None:
     if model._functional is not None:
         notes.append(f"{model.name} drawn with the input (None, {length}) of its Embedding's input_length "
                      "(Keras 3 ignores input_length and builds the model from the data at fit)")
+
+
+def _build_from_inner_model(model, notes: list) -> None:
+    """Build an unbuilt Sequential that wraps a model of fixed input shape (``keras.Sequential(
+    [layers.Rescaling(...), layers.RandomFlip(...), base, head])`` over a ``keras.applications``
+    backbone) with that model's input, when every layer before it keeps its input's shape
+    (Keras' own ``compute_output_shape`` says so): that is the only input the Sequential accepts.
+    Keras itself builds it from the data at ``fit``, which NetViz never runs."""
+    import keras
+
+    for index, layer in enumerate(model.layers):
+        if isinstance(layer, keras.Model) and layer.built:
+            inputs = getattr(layer, "inputs", None) or []
+            if len(inputs) != 1:
+                return
+            shape = tuple(inputs[0].shape)
+            break
+    else:
+        return
+    try:
+        if any(tuple(before.compute_output_shape(shape)) != shape for before in model.layers[:index]):
+            return
+        model.build(shape)
+    except Exception:  # noqa: BLE001 - the model stays unbuilt and says so
+        return
+    if model._functional is not None:
+        dims = ", ".join("None" if d is None else str(d) for d in shape)
+        kept = f", which the {index} layer{'s' if index != 1 else ''} before it keep" if index else ""
+        notes.append(f"{model.name} drawn with the input ({dims}) of {layer.name}{kept} "
+                     "(Keras builds an unbuilt Sequential from the data at fit)")
 
 
 def _trace_subclassed(model, notes: list):
