@@ -253,3 +253,17 @@ def test_a_sequential_over_a_backbone_with_no_input_is_drawn_with_the_backbones_
         "mobilenetv2_1.00_160, which the 2 layers before it keep (Keras builds an unbuilt Sequential "
         "from the data at fit)")
     untouched(tmp_path, "sequential_backbone.py")
+
+
+def test_a_layer_in_front_that_could_take_other_inputs_leaves_the_sequential_unbuilt(engine, tmp_path):
+    # Dense(3) keeps (None, 160, 160, 3) but would take any number of channels: no input is known.
+    def dense_front(source: str) -> str:
+        return source.replace("keras.layers.Rescaling(1.0 / 127.5, offset=-1)", "layers.Dense(3)")
+    result, _ = build(engine, tmp_path, "sequential_backbone.py", dense_front)
+    assert result.errors == []
+    pets = model(result, "model")
+    assert pets.total_params == 2_257_984  # the backbone's own; Dense(3) and the head unbuilt
+    assert pets.build.note == (
+        "pretrained weights not loaded (shape-only); pets has no known input shape, so shapes and params are "
+        "unknown: start it with keras.Input(shape=...); head has no known input shape, so shapes and params are "
+        "unknown: start it with keras.Input(shape=...)")

@@ -122,8 +122,9 @@ def _build_from_input_length(model, notes: list) -> None:
 def _build_from_inner_model(model, notes: list) -> None:
     """Build an unbuilt Sequential that wraps a model of fixed input shape (``keras.Sequential(
     [layers.Rescaling(...), layers.RandomFlip(...), base, head])`` over a ``keras.applications``
-    backbone) with that model's input, when every layer before it keeps its input's shape
-    (Keras' own ``compute_output_shape`` says so): that is the only input the Sequential accepts.
+    backbone) with that model's input, when every layer before it keeps its input's shape,
+    whatever it is (Keras' own ``compute_output_shape`` says so): then that is the only input
+    the Sequential accepts.
     Keras itself builds it from the data at ``fit``, which NetViz never runs."""
     import keras
 
@@ -136,8 +137,12 @@ def _build_from_inner_model(model, notes: list) -> None:
             break
     else:
         return
+    # Kept for any input (a Dense(3) keeps (None, 160, 160, 3) but not (None, 161, 161, 4): it
+    # would take any number of channels, so the Sequential's input is not known).
+    other = tuple(None if d is None else d + 1 for d in shape)
     try:
-        if any(tuple(before.compute_output_shape(shape)) != shape for before in model.layers[:index]):
+        if any(tuple(before.compute_output_shape(probe)) != probe
+               for before in model.layers[:index] for probe in (shape, other)):
             return
         model.build(shape)
     except Exception:  # noqa: BLE001 - the model stays unbuilt and says so
