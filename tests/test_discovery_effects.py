@@ -130,7 +130,8 @@ def test_each_config_row_runs_its_example_and_the_same_read_of_a_data_file_never
     'config = yaml.safe_load(open(Path("conf") / "model.yaml"))\n',
     'parser.read(["defaults.ini", "train.ini"])\n',
     # A config read inside an if/try block.
-    'try:\n    with open("config.json") as f:\n        config = json.load(f)\nexcept FileNotFoundError:\n    config = {}\n',
+    ('try:\n    with open("config.json") as f:\n        config = json.load(f)\n'
+     'except FileNotFoundError:\n    config = {}\n'),
 ])
 def test_config_reads_that_run(statement):
     source = (

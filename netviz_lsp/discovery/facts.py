@@ -200,12 +200,29 @@ def _statement(parsed: Parsed, i: int, stmt: ast.stmt, aliases: dict[str, str],
     if replacement is not None:
         shown = ast.parse(replacement).body[0]
     now, later = A.reads(shown, parsed.tables)
-    return Statement(i, stmt, first, stmt.end_lineno, frozenset(A.bound_names(shown)), frozenset(A.rebinds(shown)),
+    binds = A.bound_names(shown) | set(filter(None, [_configures(shown)]))
+    return Statement(i, stmt, first, stmt.end_lineno, frozenset(binds), frozenset(A.rebinds(shown)),
                      frozenset(now), frozenset(later),
                      effect=None if replacement is not None else classify(stmt, aliases, paths),
                      replacement=replacement, bad_value=bad,
                      dataset=replacement is not None and f"= {DATASET_FUNCTION}(" in replacement
                      and not any(VALUE.match(directives.get(n, "")) for n in range(stmt.lineno, stmt.end_lineno + 1)))
+
+
+#: Methods whose top-level call fills in the object it is called on: an ``argparse`` parser's
+#: options, a ``configparser`` parser's sections. Such a statement binds the object's name, so
+#: a slice that reads the object takes it (``args.config`` needs every ``add_argument``).
+CONFIGURING_METHODS = frozenset({"add_argument", "set_defaults", "read", "read_file", "read_string", "read_dict"})
+
+
+def _configures(stmt: ast.stmt) -> Optional[str]:
+    """The name ``NAME.add_argument(...)`` or ``NAME.read("train.ini")`` (a whole top-level
+    statement) fills in; ``None`` for any other statement."""
+    call = stmt.value if isinstance(stmt, ast.Expr) else None
+    if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+            and call.func.attr in CONFIGURING_METHODS and isinstance(call.func.value, ast.Name)):
+        return call.func.value.id
+    return None
 
 
 # -- stand-ins -------------------------------------------------------------------------------
@@ -364,7 +381,8 @@ def _argparse_defaults(body: list[ast.stmt], aliases: dict[str, str], names: dic
         if len(values) != 1 or not isinstance(values[0], ast.Call) or values[0].args or values[0].keywords:
             continue
         call = values[0]
-        if isinstance(call.func, ast.Attribute) and call.func.attr == "parse_args" and isinstance(call.func.value, ast.Name):
+        if (isinstance(call.func, ast.Attribute) and call.func.attr == "parse_args"
+                and isinstance(call.func.value, ast.Name)):
             scope, parser = body, call.func.value.id
         elif isinstance(call.func, ast.Name) and call.func.id in functions:
             fn = functions[call.func.id]

@@ -9,6 +9,10 @@ inside a factory, a pretrained backbone):
 - ``Model.load_weights`` does nothing, with the same note;
 - ``keras.utils.get_file`` and every internet socket raise ``NetVizOffline`` with a clear
   message (the error lands at the user's line like any other);
+- ``config_reads`` checks the config files a top-level statement reads (the one file read
+  discovery lets run, ``discovery/effects.py``'s ``CONFIG``): each must lie inside the file's
+  folder or a workspace root and hold at most ``CONFIG_LIMIT_BYTES``; a missing one is an
+  error naming it;
 - ``dataset_stand_in`` gives ``keras.datasets.<name>.load_data()``'s arrays with the
   real shapes and dtypes and no download: images are zero-stride views (no memory),
   labels cycle through the real classes so ``len(np.unique(y))`` is right.
@@ -19,11 +23,17 @@ skipped (the build module clears it per target).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
+import os
 import socket
+import stat
 import sys
-from typing import Any
+import types
+from typing import Any, Iterator, Optional
+
+from netviz_lsp.discovery.effects import CONFIG_SUFFIXES
 
 WEIGHTS_NOTE = "pretrained weights not loaded (shape-only)"
 LOAD_WEIGHTS_NOTE = "load_weights() skipped: NetViz never loads weights"
@@ -33,6 +43,11 @@ _installed = False
 
 class NetVizOffline(PermissionError):
     """Something in a build tried to download or reach the network."""
+
+
+class ConfigFileRefused(RuntimeError):
+    """A top-level config read NetViz does not make (too big, outside the workspace). Not an
+    ``OSError``, so a reader that skips unreadable files (configparser's ``read``) cannot hide it."""
 
 
 def install() -> None:
@@ -82,6 +97,100 @@ def _refuse_get_file() -> dict:
                             "add `# netviz: value=...` on the line that needs it to stand in for the data")
 
     return {id(original): (original, get_file)}
+
+
+# -- config files ----------------------------------------------------------------------------
+
+CONFIG_LIMIT_BYTES = 1_000_000
+"""The largest config file a top-level statement may read (1 MB): configuration, not data."""
+_READERS = frozenset({"open", "load", "loads", "safe_load", "full_load", "read", "read_file", "read_text"})
+"""Names in a statement's code that may read a config file; other statements are not watched."""
+_config_folders: Optional[tuple[str, ...]] = None
+"""While a watched statement runs: the real folders its config reads must lie in."""
+_hooked = False
+
+
+@contextlib.contextmanager
+def config_reads(code: types.CodeType, path: str, roots: list[str]) -> Iterator[None]:
+    """While the top-level statement ``code`` of ``path`` runs, when it names a reader (``open``,
+    ``json.load``, ``config.read``...): every config file (``CONFIG_SUFFIXES``) it opens to read
+    outside the import system must exist, lie in the file's folder or a workspace root, and hold
+    at most ``CONFIG_LIMIT_BYTES``, or the open raises at the user's line."""
+    global _config_folders, _hooked
+    if not _names(code) & _READERS:
+        yield
+        return
+    if not _hooked:
+        sys.addaudithook(_audit)  # cannot be removed: it acts only while _config_folders is set
+        _hooked = True
+    saved = _config_folders
+    _config_folders = tuple(os.path.realpath(f) for f in [os.path.dirname(path), *roots] if f)
+    try:
+        yield
+    finally:
+        _config_folders = saved
+
+
+def _names(code: types.CodeType) -> set[str]:
+    names, stack = set(), [code]
+    while stack:
+        current = stack.pop()
+        names.update(current.co_names)
+        stack.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
+    return names
+
+
+def _audit(event: str, args: tuple) -> None:
+    if event != "open" or _config_folders is None:
+        return
+    file, mode, flags = args
+    try:
+        name = os.fsdecode(file)
+    except TypeError:  # a file descriptor
+        return
+    if not name.lower().endswith(CONFIG_SUFFIXES):
+        return
+    writes = (any(c in mode for c in "wax+") if isinstance(mode, str)
+              else bool(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)))
+    if writes or _importing():
+        return
+    check_config_file(name, _config_folders)
+
+
+def _importing() -> bool:
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def check_config_file(name: str, folders: tuple[str, ...]) -> None:
+    """Raise ``ConfigFileRefused`` unless ``name`` (relative to the working folder, the file's own
+    during a build) is a regular file of at most ``CONFIG_LIMIT_BYTES`` inside one of ``folders``
+    (real paths); ``FileNotFoundError`` naming it when it is missing (as Python would, so a
+    script's own ``except FileNotFoundError:`` fallback still works)."""
+    full = os.path.abspath(name)
+    real = os.path.realpath(full)
+    if not any(real == f or real.startswith(os.path.join(f, "")) for f in folders):
+        raise ConfigFileRefused(f"NetViz reads config files only inside the workspace or the file's folder; "
+                              f"{name!r} is {real}. Add `# netviz: value=...` to the assignment that reads "
+                              "it to stand in for what it holds")
+    try:
+        info = os.stat(real)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"config file {name!r} not found ({full}); create it, or add "
+                                "`# netviz: value=...` to the assignment that reads it to stand in for what "
+                                "it holds") from None
+    except OSError:
+        return  # the open itself says what is wrong
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigFileRefused(f"NetViz reads config files only from regular files; {name!r} is not one")
+    if info.st_size > CONFIG_LIMIT_BYTES:
+        raise ConfigFileRefused(f"config file {name!r} holds {info.st_size:,} bytes; NetViz reads config files "
+                              f"of at most {CONFIG_LIMIT_BYTES:,} bytes (1 MB) at a script's top level. Add "
+                              "`# netviz: value=...` to the assignment that reads it to stand in for what it holds")
 
 
 # -- weights ---------------------------------------------------------------------------------

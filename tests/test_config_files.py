@@ -1,0 +1,138 @@
+"""Training scripts sized from a config file, built end to end with real Keras.
+
+A config read (``discovery/effects.py``'s ``CONFIG``: json, tomllib, configparser...) of a
+config path runs, ``with open(...)`` block included; the worker checks each such read
+(``worker/offline.py``: inside the file's folder or a workspace root, at most 1 MB). Each
+fixture folder in ``tests/fixtures/configs/`` is copied to a temporary folder and built through
+``Engine.build``, as ``test_realworld.py`` does. Totals were checked against plain Keras 3
+running the same layers.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from netviz_lsp.engine import Engine
+from netviz_lsp.graph import FileResult, ModelGraph
+from netviz_lsp.settings import Settings
+
+CONFIGS = Path(__file__).resolve().parent / "fixtures" / "configs"
+
+TRANSFORMER_PARAMS = (20000 * 32 + 200 * 32                 # token and position embeddings
+                      + 3 * (32 * 2 * 32 + 2 * 32) + 2 * 32 * 32 + 32  # attention, 2 heads of 32
+                      + 2 * 64 + (32 * 32 + 32) * 2          # two layer norms, the feed-forward pair
+                      + (32 * 20 + 20) + (20 * 2 + 2))       # the head
+CONVNET_PARAMS = (3 * 3 * 3 * 32 + 32 + 4 * 32 + 3 * 3 * 32 * 32 + 32
+                  + 3 * 3 * 32 * 64 + 64 + 4 * 64 + 3 * 3 * 64 * 64 + 64
+                  + 8 * 8 * 64 * 128 + 128 + 128 * 10 + 10)
+MLP_PARAMS = (13 * 64 + 64) + (64 * 32 + 32) + (32 + 1)
+
+
+@pytest.fixture(scope="module")
+def engine(home_pool):
+    return Engine(home_pool)
+
+
+def copy(tmp_path: Path, name: str) -> Path:
+    """The fixture folder ``name`` copied into ``tmp_path``; its script's path."""
+    folder = tmp_path / name
+    shutil.copytree(CONFIGS / name, folder)
+    return folder / "train.py"
+
+
+def build(engine: Engine, path: Path) -> FileResult:
+    return engine.build(str(path), path.read_text(), Settings())
+
+
+def model(result: FileResult, name: str) -> ModelGraph:
+    found = result.model(name)
+    assert found is not None, f"{name} did not draw: {result.errors}"
+    return found
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(i for i, text in enumerate(path.read_text().splitlines(), 1) if needle in text)
+
+
+def test_a_toml_config_read_in_a_with_block_sizes_the_transformer(engine, tmp_path):
+    path = copy(tmp_path, "text_transformer")
+    result = build(engine, path)
+    assert result.errors == []
+    transformer = model(result, "model")
+    assert transformer.total_params == TRANSFORMER_PARAMS
+    assert transformer.inputs == [[None, 200]] and transformer.outputs == [[None, 2]]
+    # np.load and fit never ran: the data folder the script names does not exist, and nothing was written.
+    assert sorted(p.name for p in path.parent.iterdir()) == ["config.toml", "train.py"]
+
+
+def test_an_argparse_default_names_the_json_config_the_factory_is_built_with(engine, tmp_path):
+    path = copy(tmp_path, "cifar_convnet")
+    result = build(engine, path)
+    assert result.errors == []
+    convnet = model(result, "build_model")
+    assert convnet.total_params == CONVNET_PARAMS
+    assert convnet.inputs == [[None, 32, 32, 3]] and convnet.outputs == [[None, 10]]
+
+
+def test_configparser_reads_the_ini_beside_the_script(engine, tmp_path):
+    path = copy(tmp_path, "tabular_mlp")
+    result = build(engine, path)
+    assert result.errors == []
+    mlp = model(result, "model")
+    assert mlp.total_params == MLP_PARAMS
+    assert [layer.output_shape for layer in mlp.layers if layer.class_name == "Dense"] == [
+        [None, 64], [None, 32], [None, 1]]
+
+
+def test_a_missing_config_is_an_error_at_the_read_naming_the_file_and_a_stand_in_still_draws(engine, tmp_path):
+    path = copy(tmp_path, "cifar_convnet")
+    (path.parent / "configs" / "convnet.json").unlink()
+    result = build(engine, path)
+    assert result.models == []
+    (error,) = result.errors
+    assert (error.factory, error.kind, error.line) == ("build_model", "build", line_of(path, "with open(args.config)"))
+    assert error.message.startswith("FileNotFoundError: config file 'configs/convnet.json' not found")
+    assert str(path.parent / "configs" / "convnet.json") in error.message and "# netviz: value=" in error.message
+
+    stand_in = ('{"input_shape": [32, 32, 3], "filters": [32, 64], "dropout": 0.25, '
+                '"dense_units": 128, "num_classes": 10}')
+    path.write_text(path.read_text().replace("cfg = json.load(f)", f"cfg = json.load(f)  # netviz: value={stand_in}"))
+    result = build(engine, path)
+    assert result.errors == []
+    assert model(result, "build_model").total_params == CONVNET_PARAMS
+
+
+def test_a_config_over_1_mb_is_refused_at_the_read(engine, tmp_path):
+    path = copy(tmp_path, "text_transformer")
+    config = path.parent / "config.toml"
+    config.write_text(config.read_text() + "# padding\n" * 100_000)  # a 1 MB config is data, not configuration
+    assert config.stat().st_size > 1_000_000
+    result = build(engine, path)
+    assert result.models == []
+    (error,) = result.errors
+    assert (error.factory, error.kind, error.line) == ("model", "build",
+                                                       line_of(path, 'with open("config.toml", "rb")'))
+    assert error.message.startswith("ConfigFileRefused: config file 'config.toml' holds")
+    assert "at most 1,000,000 bytes (1 MB)" in error.message
+
+
+def test_a_config_outside_the_files_folder_and_the_workspace_is_refused_even_by_configparser(engine, tmp_path):
+    path = copy(tmp_path / "project", "tabular_mlp")
+    (path.parent / "train.ini").rename(tmp_path / "train.ini")  # beside the project, not in it
+    path.write_text(path.read_text().replace('os.path.join(HERE, "train.ini")',
+                                             'os.path.join(HERE, "..", "..", "train.ini")'))
+    result = build(engine, path)
+    assert result.models == []
+    (error,) = result.errors
+    assert (error.factory, error.kind, error.line) == ("model", "build", line_of(path, "config.read("))
+    assert error.message.startswith("ConfigFileRefused: NetViz reads config files only inside the workspace")
+    assert str(tmp_path / "train.ini") in error.message
+
+    # With the folder above as a workspace root, the same read runs (the engine's cache keys
+    # builds on the file and what it imports, not on the roots: forget the refused build).
+    engine.forget(str(path))
+    result = engine.build(str(path), path.read_text(), Settings(), roots=[str(tmp_path)])
+    assert result.errors == [] and model(result, "model").total_params == MLP_PARAMS
