@@ -107,6 +107,28 @@ def test_an_mlp_mixer_draws_the_classifier_over_its_sequential_of_mixer_blocks(e
         "sequential_8 has no known input shape, so shapes and params are unknown: start it with keras.Input(shape=...)")
 
 
+
+def test_a_triplet_siamese_model_subclass_is_traced_through_the_network_it_wraps(engine, tmp_path):
+    result, path = build(engine, tmp_path, "siamese_triplet.py")
+    assert result.errors == []
+    # ResNet50 (include_top=False) 23,587,712 + the embedding's Dense/BatchNorm head 51,580,928.
+    assert drawn(result) == {"base_cnn": ("Functional", 23_587_712), "embedding": ("Functional", 75_168_640),
+                             "siamese_network": ("Functional", 75_168_640),
+                             "siamese_model": ("SiameseModel", 75_168_640)}
+    network = model(result, "siamese_network")
+    assert network.outputs == [[None], [None]]  # DistanceLayer's two distances
+    assert [layer.class_name for layer in network.layers].count("Functional") == 1  # one shared embedding
+    # SiameseModel(siamese_network) is never called before fit: its call() is traced on the
+    # wrapped network's three inputs.
+    wrapper = model(result, "siamese_model")
+    assert top_level(wrapper) == ["InputLayer", "InputLayer", "InputLayer", "Functional"]
+    assert [layer.id for layer in wrapper.layers if layer.parent is None][:3] == ["anchor", "positive", "negative"]
+    assert wrapper.build.note == (
+        "pretrained weights not loaded (shape-only); siamese_model (SiameseModel) was never built: its call() is "
+        "traced with the inputs of the model it wraps, self.siamese_network (Keras builds it on its first call)")
+    untouched(tmp_path, "siamese_triplet.py")  # no download, no folder listing, no training
+
+
 # -- several inputs, several outputs, shared towers --------------------------------------------
 
 def test_a_siamese_notebook_draws_the_shared_tower_once_between_its_two_inputs_and_the_distance(engine, tmp_path):

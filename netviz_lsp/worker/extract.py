@@ -167,6 +167,9 @@ def _trace_subclassed(model, notes: list):
         return None
     shapes = getattr(model, "_build_shapes_dict", None)
     if not shapes:
+        traced = _trace_through_inner_model(model, notes)
+        if traced is not None:
+            return traced
         notes.append(
             f"{model.name} ({type(model).__name__}) was never built, so its layers cannot be traced: "
             "call model.build(input_shape), or call the model on keras.Input(...)"
@@ -185,6 +188,30 @@ def _trace_subclassed(model, notes: list):
     except Exception as error:  # a call we cannot trace still yields its layer list
         notes.append(f"could not trace {model.name}.call on symbolic inputs ({type(error).__name__}: {error})")
         return None
+
+
+def _trace_through_inner_model(model, notes: list):
+    """A never-built subclass that wraps one built model (keras.io's ``SiameseModel(siamese_network)``
+    whose ``call`` is ``return self.siamese_network(inputs)``, next to its own ``train_step``): trace
+    ``call`` on inputs shaped as that model's. Only a trace that succeeds is drawn, with a note;
+    otherwise the model says it was never built, as before."""
+    import keras
+
+    inner = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+    if len(inner) != 1 or not inner[0].built or not getattr(inner[0], "inputs", None):
+        return None
+    wrapped = inner[0]
+    try:
+        inputs = keras.tree.map_structure(lambda t: keras.Input(
+            batch_shape=tuple(t.shape), dtype=t.dtype, name=t._keras_history[0].name), wrapped.input)
+        outputs = model.call(inputs)
+        traced = keras.Model(inputs, outputs, name=f"{model.name}_traced")
+    except Exception:  # noqa: BLE001 - not that input: the model stays never built and says so
+        return None
+    held = next((f"self.{name}" for name, value in vars(model).items() if value is wrapped), wrapped.name)
+    notes.append(f"{model.name} ({type(model).__name__}) was never built: its call() is traced with the "
+                 f"inputs of the model it wraps, {held} (Keras builds it on its first call)")
+    return traced
 
 
 def _layer_id(op, parent: Optional[str]) -> str:
