@@ -227,6 +227,28 @@ def test_a_model_rebuilt_from_its_json_architecture_draws(engine, tmp_path):
         ("hidden_1", [None, 512]), ("dropout", [None, 512]), ("hidden_2", [None, 256]), ("predictions", [None, 10])]
 
 
+def test_json_read_in_a_with_block_gets_a_stand_in_inside_the_block_and_then_draws(engine, tmp_path):
+    literal = next(line for line in (TUTORIALS / "model_from_json.py").read_text().splitlines()
+                   if line.startswith("json_string = "))
+
+    def from_file(source: str) -> str:
+        return source.replace(literal, 'with open("mnist_mlp.json") as f:\n    json_string = f.read()')
+    result, path = build(engine, tmp_path, "model_from_json.py", from_file)
+    block, read = line_of(path, 'with open("mnist_mlp.json") as f:'), line_of(path, "json_string = f.read()")
+    assert [(e.kind, e.factory, e.message) for e in result.errors] == [(
+        "arguments", "model",
+        f"`json_string` is set in the `with` block at line {block}; NetViz does not run it. "
+        f"Add `# netviz: value=...` at the end of line {read}, in the block, to stand in for it.")]
+    assert discover(path.read_text(), str(path), {}).stand_ins == {"model": [("json_string", read)]}
+
+    def stood_in(source: str) -> str:
+        value = literal.removeprefix("json_string = ")
+        return from_file(source).replace("json_string = f.read()", f"json_string = f.read()  # netviz: value={value}")
+    result, _ = build(engine, tmp_path, "model_from_json.py", stood_in)
+    assert result.errors == []
+    assert drawn(result) == {"model": ("Sequential", 535_818)}
+
+
 @pytest.mark.parametrize("spelling, kind", [
     ("from keras.models import model_from_json\nnet = model_from_json(spec)", "variable"),
     ("import tensorflow as tf\nnet = tf.keras.models.model_from_config(spec)", "variable"),

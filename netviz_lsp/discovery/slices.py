@@ -149,6 +149,13 @@ def _blocked(spec: Spec, graph: "_Graph", facts: Facts, out: Slices) -> Optional
             text += f" Add `# netviz: value=...` at the end of line {line}, in the loop, to stand in for it."
             if st.bad_value:
                 text += f" ({st.bad_value}.)"
+        elif bad.effect == "with block" and at == block.at and _with_binding(st.node, name) is not None:
+            line = _with_binding(st.node, name)
+            if (name, line) not in fixes:
+                fixes.append((name, line))
+            text += f" Add `# netviz: value=...` at the end of line {line}, in the block, to stand in for it."
+            if st.bad_value:
+                text += f" ({st.bad_value}.)"
         elif bad.effect == "loop":
             text += f" Give `{name}` a value before the loop to preview this model."
         if text not in (m for _, m in messages):
@@ -160,6 +167,18 @@ def _blocked(spec: Spec, graph: "_Graph", facts: Facts, out: Slices) -> Optional
     if fixes:
         out.stand_ins[spec.name] = fixes
     return BuildError("arguments", first, line=spec.line, factory=spec.name)
+
+
+def _with_binding(stmt: ast.stmt, name: str) -> Optional[int]:
+    """The line where a ``# netviz: value=`` comment stands in for ``name`` set by a top-level
+    ``with`` block whose body is that one assignment (``with open("model.json") as f:`` then
+    ``json_string = f.read()``; ``facts._with_stand_in`` runs the block as it)."""
+    if not isinstance(stmt, (ast.With, ast.AsyncWith)) or len(stmt.body) != 1:
+        return None
+    child = stmt.body[0]
+    if isinstance(child, ast.Assign) and name in A.bound_names(child):
+        return child.end_lineno
+    return None
 
 
 #: Calls whose result depends on an array's values, not its shape: with a dataset stood in
