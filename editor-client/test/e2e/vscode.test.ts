@@ -3,7 +3,9 @@
  * One code-server for the whole file (`before`): the packaged .vsix installed, a copy of
  * examples/seed_cnns.py and multi_io.py open, the preview beside them; a copy of
  * tests/fixtures/notebooks/fashion_classifier.ipynb waits in the workspace for the
- * notebook test, which opens it in VS Code's own notebook editor (no kernel). Each test then
+ * notebook test, which opens it in VS Code's own notebook editor (no kernel), and copies of
+ * examples/train_script.py (typed in without saving) and of the article's Keras 2 code
+ * (tests/fixtures/server/article_original.py, its input_shape= warnings) wait for theirs. Each test then
  * checks one behaviour, so a failure names it. The language server is the real one, run
  * from the .vsix's bundled/libs with the repo's .venv Python (which has TensorFlow).
  *
@@ -45,7 +47,13 @@ const FIRST_BUILD_MS = Number(process.env.NETVIZ_E2E_FIRST_BUILD_MS ?? 240_000);
 const BUILD_MS = 120_000;
 const LOG_LEVEL = process.env.NETVIZ_E2E_LOG;
 const NOTEBOOK = "fashion_classifier.ipynb";
+/** A copy of examples/train_script.py, for the test that types without saving. */
+const TYPED = "train_script.py";
+/** The article's code as the article writes it (Keras 2: `input_shape=`, `Adam(lr=...)`). */
+const KERAS2 = "plant_seedlings.py";
 const SETTINGS = {
+  // VS Code in a browser saves after a second by default (desktop VS Code does not): the typing test needs unsaved text.
+  "files.autoSave": "off",
   "editor.minimap.enabled": false,
   "editor.hover.delay": 200,
   "workbench.colorTheme": "Default Dark Modern",
@@ -86,6 +94,8 @@ class Session {
     copyFileSync(join(REPO_ROOT, "examples", "seed_cnns.py"), this.file);
     copyFileSync(join(REPO_ROOT, "examples", "multi_io.py"), join(this.workspace, "multi_io.py"));
     copyFileSync(join(REPO_ROOT, "tests", "fixtures", "notebooks", "fashion_classifier.ipynb"), join(this.workspace, NOTEBOOK));
+    copyFileSync(join(REPO_ROOT, "examples", "train_script.py"), join(this.workspace, TYPED));
+    copyFileSync(join(REPO_ROOT, "tests", "fixtures", "server", "article_original.py"), join(this.workspace, KERAS2));
     this.server = await CodeServer.create(app, this.root, { ...SETTINGS, "netviz.python": PYTHON }, LOG_LEVEL);
     await timed("install the .vsix", async () => this.server.installExtension(VSIX));
     await timed("start code-server", () => this.server.start(this.workspace));
@@ -136,6 +146,22 @@ class Session {
     await this.page.locator(".tabs-container .tab", { hasText: "seed_cnns.py" }).first().click();
     await this.page.waitForSelector(".editor-instance .monaco-editor.focused", { timeout: 15_000 });
     await this.page.keyboard.press("Escape");
+  }
+
+  /** Open a workspace file from the Explorer and put its editor in front, focused, the side bar closed again. */
+  async openFile(name: string): Promise<void> {
+    await runCommand(this.page, "View: Show Explorer");
+    await openFromExplorer(this.page, name);
+    await runCommand(this.page, "View: Close Primary Side Bar");
+    await this.page.locator(`.tabs-container .tab[aria-label^="${name}"]`).first().click();
+    await this.page.waitForSelector(".editor-instance .monaco-editor.focused", { timeout: 15_000 });
+    await this.page.keyboard.press("Escape");
+  }
+
+  /** Whether the editor tab of `name` is marked dirty (unsaved changes). */
+  async dirty(name: string): Promise<boolean> {
+    const classes = await this.page.locator(`.tabs-container .tab[aria-label^="${name}"]`).first().getAttribute("class");
+    return (classes ?? "").split(/\s+/).includes("dirty");
   }
 
   async pickFactory(factory: string): Promise<void> {
@@ -328,6 +354,63 @@ describe("NetViz in real VS Code", { skip: !existsSync(PYTHON) && `no Python at 
     await page.locator(".tabs-container .tab", { hasText: "seed_cnns.py" }).first().click();
     await panel.waitForSelector('.nv-canvas g.layer[id="conv2d"]');
     assert.equal(await panel.$eval(".nv-canvas", (el) => (el as HTMLElement).style.transform), seedView);
+  }));
+
+  test("typing without saving redraws the panel, and an undo draws the saved text again", { timeout: FIRST_BUILD_MS + 2 * BUILD_MS + 60_000 }, () => s.check("typing", async () => {
+    const { page, panel } = { page: s.page, panel: s.panel };
+    const path = join(s.workspace, TYPED);
+    await s.openFile(TYPED);
+    await page.locator(".tab-label", { hasText: `NetViz: ${TYPED}` }).first().waitFor({ timeout: 15_000 });
+    // One model, mnist_mlp (no picker): HIDDEN = 256 feeds its first Dense, 784 x 256 + 256 = 200,960 params, 203,530 in all.
+    await waitForText(panel, '.nv-canvas g.layer[id="dense"]', /\(None, 256\)[\s\S]*200,960 params/, FIRST_BUILD_MS);
+    assert.match(await panel.textContent(".nv-summary") ?? "", /203\.5K params/);
+    const at = await tokenPosition(page, "HIDDEN = 256", "256");
+    await page.mouse.dblclick(at.x, at.y);
+    await waitFor(async () => /Ln 11, Col \d+ \(3 selected\)/.test(await selection(page)), 10_000,
+      'the double click to select "256" on line 11', async () => `the status bar says ${await selection(page)}`);
+    const logged = s.log().length;
+    await page.keyboard.type("128");
+    // No save: the server builds the text as typed once the editor is idle (build.onType).
+    await waitForText(panel, '.nv-canvas g.layer[id="dense"]', /\(None, 128\)[\s\S]*100,480 params/, BUILD_MS);
+    const built = await s.logEntry(/^Built train_script\.py \(typed, unsaved, version \d+\)/, logged, 15_000);
+    assert.doesNotMatch(built.text, /held back/, "the typed text's diagram is shown");
+    assert.match(await panel.textContent(".nv-summary") ?? "", /101\.8K params/, "784 x 128 + 128 + 128 x 10 + 10");
+    assert.match(await panel.textContent(".nv-details") ?? "", /Params\s*101,770 \(101\.8K\)/);
+    assert.equal(await s.dirty(TYPED), true, "the editor still holds unsaved changes");
+    assert.ok(readFileSync(path, "utf8").includes("HIDDEN = 256\n"), "nothing was saved to disk");
+    await page.screenshot({ path: join(ARTIFACTS, "e2e-typed-unsaved.png") });
+
+    // Undo: the editor is back at the saved text (clean), and the panel draws it again.
+    const undone = s.log().length;
+    await page.keyboard.press("Control+Z");
+    await waitFor(async () => !(await s.dirty(TYPED)), 15_000, "the undo to bring back the saved text (the tab clean)");
+    await waitForText(panel, '.nv-canvas g.layer[id="dense"]', /\(None, 256\)[\s\S]*200,960 params/, BUILD_MS);
+    assert.match(await panel.textContent(".nv-summary") ?? "", /203\.5K params/);
+    assert.ok(s.log().slice(undone).every((e) => !/^Built train_script\.py \(saved/.test(e.text)), "the undo saved nothing");
+    await s.focusEditor();  // seed_cnns.py in front again, as the other tests expect
+    await panel.waitForSelector('.nv-canvas g.layer[id="conv2d"]', { timeout: 15_000 });
+  }));
+
+  test("Keras 2's input_shape= is a Warning squiggle with Keras' text, and Ctrl+. offers the quick fix", { timeout: BUILD_MS + 90_000 }, () => s.check("input_shape warning", async () => {
+    const page = s.page;
+    const line = 'model.add(Conv2D(64, (3, 3), activation="relu", input_shape=(128, 128, 1)))';
+    const logged = s.log().length;
+    await s.openFile(KERAS2);
+    await s.logEntry(/^Built plant_seedlings\.py \(opened, version \d+\)/, logged, BUILD_MS);
+    await page.locator(".editor-instance .squiggly-warning").first().waitFor({ timeout: 30_000 });
+    await hoverUntil(page, line, "input_shape", /Do not pass an .input_shape.\/.input_dim. argument to a layer/);
+    await page.keyboard.press("Escape");
+    const at = await tokenPosition(page, line, "input_shape");
+    await page.mouse.click(at.x, at.y);
+    await waitFor(async () => (await cursorLine(page)) === 22, 10_000, "the cursor on line 22", async () => `the status bar says ${await selection(page)}`);
+    await page.keyboard.press("Control+Period");
+    // actions.py's title for a first model.add(...): the Input in the file's own alias (`import keras`).
+    const fix = page.locator(".action-widget .monaco-list-row",
+      { hasText: /^Add .model\.add\(keras\.Input\(shape=\(128, 128, 1\)\)\). before this layer, without .input_shape=. \(Keras 3\)$/ });
+    await fix.first().waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: join(ARTIFACTS, "e2e-input-shape-quick-fix.png") });
+    await page.keyboard.press("Escape");
+    await s.focusEditor();
   }));
 
   test("a notebook in the notebook editor: its diagram, a hover in a cell, and a click and an error reveal lines in their cells",
