@@ -10,6 +10,7 @@ running the same layers.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -136,3 +137,14 @@ def test_a_config_outside_the_files_folder_and_the_workspace_is_refused_even_by_
     engine.forget(str(path))
     result = engine.build(str(path), path.read_text(), Settings(), roots=[str(tmp_path)])
     assert result.errors == [] and model(result, "model").total_params == MLP_PARAMS
+
+
+def test_editing_the_config_rebuilds_the_model_and_the_config_is_a_dependency(engine, tmp_path):
+    path = copy(tmp_path, "text_transformer")
+    config = path.parent / "config.toml"
+    assert model(build(engine, path), "model").outputs == [[None, 2]]
+    assert str(config) in engine.dependencies(str(path), path.read_text(), [])
+    config.write_text(config.read_text().replace("num_classes = 2", "num_classes = 5"))
+    os.utime(config, ns=(config.stat().st_atime_ns, config.stat().st_mtime_ns + 1_000_000_000))
+    # Same script text: the build cache keys on the config file's modification time, not only on the script.
+    assert model(build(engine, path), "model").outputs == [[None, 5]]

@@ -205,3 +205,25 @@ def test_a_stand_in_inside_a_config_with_block_replaces_the_block():
     )
     found = discover(source)
     assert found.replacements == {1: 'config = {"units": 64}'} and found.skipped == {}
+
+
+def test_config_files_are_the_paths_the_config_reads_name():
+    from netviz_lsp.discovery.facts import config_files
+    from netviz_lsp.discovery.parse import parse
+
+    source = (
+        "import argparse, configparser, json, os\n"
+        "from pathlib import Path\n"
+        "ROOT = Path(__file__).parent\n"
+        "parser = argparse.ArgumentParser()\n"
+        "parser.add_argument('--config', default='configs/base.json')\n"
+        "args = parser.parse_args()\n"
+        "with open(args.config) as f:\n    config = json.load(f)\n"
+        "model_config = json.loads((ROOT / 'configs' / 'model.json').read_text())\n"
+        "ini = configparser.ConfigParser()\n"
+        "ini.read(os.path.join(os.path.dirname(__file__), 'train.ini'))\n"
+        "data = json.load(open('data.csv'))\n"               # never runs: not a config file
+        "if __name__ == '__main__':\n    extra = json.load(open('extra.json'))\n"
+    )
+    assert config_files(parse(source, "/work/project/train.py")) == [
+        "configs/base.json", "/work/project/configs/model.json", "/work/project/train.ini"]

@@ -28,7 +28,8 @@ How a row matches a call, after import aliases are resolved (``plt.plot`` is
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from typing import Optional
 
 from netviz_lsp.discovery.astutil import LOOPS, WITHS, dotted, is_main_guard, last, module_level, resolve
@@ -322,6 +323,8 @@ class ConfigPaths:
     """Names (``CONFIG_PATH``, or ``args.config`` for an ``argparse`` default) holding a config path."""
     folders: frozenset = frozenset()
     """Names holding a folder (``ROOT = Path(__file__).parent``, ``CONFIG_DIR = "configs"``)."""
+    values: dict = field(default_factory=dict, compare=False, hash=False)
+    """Name -> the expression it holds, for the names bound once (``config_path_value``)."""
 
 
 def config_row(call: ast.Call, known: dict[str, str]) -> Optional[ConfigRow]:
@@ -408,44 +411,55 @@ def _read_mode(call: ast.Call, first: int) -> bool:
     return all(isinstance(m, ast.Constant) and m.value in READ_MODES for m in modes)
 
 
-def opens_config(node: ast.AST, known: dict[str, str], paths: ConfigPaths) -> bool:
-    """``open(P)``, ``open(P, "rb", encoding=...)`` or ``Path(P).open()`` of a config path, to read."""
+def opens_config(node: ast.AST, known: dict[str, str], paths: ConfigPaths,
+                 found: Optional[list] = None) -> bool:
+    """``open(P)``, ``open(P, "rb", encoding=...)`` or ``Path(P).open()`` of a config path, to read
+    (``P`` is appended to ``found``)."""
     if not isinstance(node, ast.Call):
         return False
     if resolve(dotted(node.func) or "", known) in ("open", "io.open"):
-        return bool(node.args) and config_path(node.args[0], known, paths) and _read_mode(node, 1)
-    return (isinstance(node.func, ast.Attribute) and node.func.attr == "open"
-            and config_path(node.func.value, known, paths) and _read_mode(node, 0))
+        path = node.args[0] if node.args else None
+        ok = path is not None and config_path(path, known, paths) and _read_mode(node, 1)
+    else:
+        path = node.func.value if isinstance(node.func, ast.Attribute) and node.func.attr == "open" else None
+        ok = path is not None and config_path(path, known, paths) and _read_mode(node, 0)
+    if ok and found is not None:
+        found.append(path)
+    return ok
 
 
 def _parsed_input(row: ConfigRow, arg: ast.AST, known: dict[str, str], paths: ConfigPaths,
-                  handles: frozenset) -> Optional[set[int]]:
-    """The ids of the nodes that make ``arg`` a config input ``row`` takes, or ``None``."""
+                  handles: frozenset, found: list) -> Optional[set[int]]:
+    """The ids of the nodes that make ``arg`` a config input ``row`` takes, or ``None``; the
+    config paths it reads are appended to ``found``."""
     if PATH in row.takes and config_path(arg, known, paths):
+        found.append(arg)
         return set()
     if PATH in row.takes and isinstance(arg, (ast.List, ast.Tuple)) and arg.elts and all(
             config_path(e, known, paths) for e in arg.elts):
+        found.extend(arg.elts)
         return set()
     if FILE in row.takes:
         if isinstance(arg, ast.Name) and arg.id in handles:
             return {id(arg)}
-        if opens_config(arg, known, paths):
+        if opens_config(arg, known, paths, found):
             return {id(arg)}
     if TEXT in row.takes and isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute):
         receiver, method = arg.func.value, arg.func.attr
         if method == "read" and not arg.args and not arg.keywords:
             if isinstance(receiver, ast.Name) and receiver.id in handles:
                 return {id(arg), id(receiver)}
-            if opens_config(receiver, known, paths):
+            if opens_config(receiver, known, paths, found):
                 return {id(arg), id(receiver)}
         if (method == "read_text" and not arg.args and all(k.arg in ("encoding", "errors") for k in arg.keywords)
                 and config_path(receiver, known, paths)):
+            found.append(receiver)
             return {id(arg)}
     return None
 
 
 def config_call(call: ast.Call, known: dict[str, str], paths: ConfigPaths,
-                handles: frozenset = frozenset()) -> Optional[set[int]]:
+                handles: frozenset = frozenset(), found: Optional[list] = None) -> Optional[set[int]]:
     """When ``call`` parses a config file (a ``CONFIG`` row, its input a config path, an open
     config file or its text; ``handles`` are the names of ``with``-opened config files): the
     ids of ``call`` and of the nodes making its input. Else ``None``."""
@@ -458,17 +472,21 @@ def config_call(call: ast.Call, known: dict[str, str], paths: ConfigPaths,
             return None
     elif any(k.arg not in ("encoding",) for k in call.keywords) or len(call.args) > 1:
         return None
-    made = _parsed_input(row, call.args[0], known, paths, handles)
+    read: list = []
+    made = _parsed_input(row, call.args[0], known, paths, handles, read)
+    if made is not None and found is not None:
+        found.extend(read)
     return None if made is None else {id(call), *made}
 
 
-def _config_with(stmt: ast.With, known: dict[str, str], paths: ConfigPaths) -> set[int]:
+def _config_with(stmt: ast.With, known: dict[str, str], paths: ConfigPaths, found: list) -> set[int]:
     """A ``with open(P) as f:`` (each item a config file opened to read) whose body is simple
     statements that use ``f`` only as the input of a config parser, at least once: the ids of
     ``stmt``, its ``open`` calls and its config parses. Else nothing."""
     if not isinstance(stmt, ast.With) or not stmt.items:
         return set()
-    if not all(isinstance(i.optional_vars, ast.Name) and opens_config(i.context_expr, known, paths)
+    opened: list = []
+    if not all(isinstance(i.optional_vars, ast.Name) and opens_config(i.context_expr, known, paths, opened)
                for i in stmt.items):
         return set()
     handles = frozenset(i.optional_vars.id for i in stmt.items)
@@ -486,16 +504,58 @@ def _config_with(stmt: ast.With, known: dict[str, str], paths: ConfigPaths) -> s
             if isinstance(n, ast.Name) and n.id in handles]
     if not parses or any(id(n) not in allowed for n in uses):
         return set()
+    found.extend(opened)
     return allowed
 
 
-def config_reads(stmt: ast.stmt, known: dict[str, str], paths: ConfigPaths) -> set[int]:
+def config_reads(stmt: ast.stmt, known: dict[str, str], paths: ConfigPaths,
+                 found: Optional[list] = None) -> set[int]:
     """The ids of the nodes of ``stmt`` (module level) that read config files and may run: each
-    ``config_call`` and its input, and each ``with`` block of ``_config_with``."""
+    ``config_call`` and its input, and each ``with`` block of ``_config_with``. The path
+    expressions read are appended to ``found``."""
     allowed: set[int] = set()
+    found = [] if found is None else found
     for node in module_level([stmt]):
         if isinstance(node, WITHS):
-            allowed |= _config_with(node, known, paths)
+            allowed |= _config_with(node, known, paths, found)
         elif isinstance(node, ast.Call) and id(node) not in allowed:
-            allowed |= config_call(node, known, paths) or set()
+            allowed |= config_call(node, known, paths, found=found) or set()
     return allowed
+
+
+def config_path_value(node: ast.AST, known: dict[str, str], paths: ConfigPaths, file: str,
+                      depth: int = 0) -> Optional[str]:
+    """The path a ``config_path`` (or ``folder``) expression names, relative to the folder of
+    ``file`` (where the worker runs the script), or ``None`` when ``paths`` lacks a name's value."""
+    if depth > 20:
+        return None
+    again = lambda n: config_path_value(n, known, paths, file, depth + 1)  # noqa: E731
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name) and node.id == "__file__":
+        return file
+    name = dotted(node)
+    if name is not None:
+        value = paths.values.get(name)
+        return None if value is None else again(value)
+    if isinstance(node, ast.Attribute) and node.attr == "parent":
+        inner = again(node.value)
+        return None if inner is None else os.path.dirname(inner)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        left, right = again(node.left), again(node.right)
+        return None if left is None or right is None else os.path.join(left, right)
+    if not isinstance(node, ast.Call) or node.keywords:
+        return None
+    if isinstance(node.func, ast.Attribute) and node.func.attr in ("resolve", "absolute") and not node.args:
+        return again(node.func.value)
+    full = resolve(dotted(node.func) or "", known)
+    parts = [again(a) for a in node.args]
+    if not parts or None in parts:
+        return None
+    if full in ("os.path.join", "posixpath.join", "pathlib.Path", "pathlib.PurePath"):
+        return os.path.join(*parts)
+    if full in ("os.path.abspath", "os.path.realpath", "os.path.normpath") and len(parts) == 1:
+        return parts[0]
+    if full == "os.path.dirname" and len(parts) == 1:
+        return os.path.dirname(parts[0])
+    return None

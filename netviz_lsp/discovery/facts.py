@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from netviz_lsp.discovery import astutil as A
-from netviz_lsp.discovery.effects import ConfigPaths, call_reason, classify, config_path, folder, placement_only
+from netviz_lsp.discovery.effects import (ConfigPaths, call_reason, classify, config_path, config_path_value,
+                                          config_reads, folder, placement_only)
 from netviz_lsp.discovery.parse import Parsed
 
 #: Constructors whose call builds a model, under any prefix (``tf.keras.models.Model``).
@@ -366,16 +367,35 @@ def config_paths(body: list[ast.stmt], aliases: dict[str, str]) -> ConfigPaths:
             elif name not in folders and all(folder(v, aliases, current) for v in values):
                 folders.add(name)
                 changed = True
+    values = {n: v[0] for n, v in names.items() if len(v) == 1}
     defaults = _argparse_defaults(body, aliases, names, ConfigPaths(frozenset(files), frozenset(folders)))
-    return ConfigPaths(frozenset(files | defaults), frozenset(folders))
+    return ConfigPaths(frozenset(files | set(defaults)), frozenset(folders), {**values, **defaults})
+
+
+def config_files(parsed: Parsed) -> list[str]:
+    """The config files the file's top-level statements read (``effects.config_reads``), as paths
+    relative to the file's folder or absolute, for the names whose value is known by ``ast``
+    (the build cache and the server's watcher follow them). Nothing is read or run."""
+    body = parsed.body
+    running = [s for s in body if not A.is_main_guard(s)]
+    imports = sorted((n for n in A.module_level(running) if isinstance(n, (ast.Import, ast.ImportFrom))),
+                     key=lambda n: n.lineno)
+    aliases = A.aliases(imports)
+    paths = config_paths(body, aliases)
+    found: list = []
+    for stmt in running:
+        config_reads(stmt, aliases, paths, found)
+    values = (config_path_value(node, aliases, paths, parsed.path) for node in found)
+    return list(dict.fromkeys(v for v in values if v))
 
 
 def _argparse_defaults(body: list[ast.stmt], aliases: dict[str, str], names: dict[str, list[ast.expr]],
-                       paths: ConfigPaths) -> set[str]:
+                       paths: ConfigPaths) -> dict[str, ast.expr]:
     """``args.config`` for ``parser.add_argument("--config", default="configs/base.yaml")`` and
     ``args = parser.parse_args()``, at the top level or in a top-level function that returns
-    ``parser.parse_args()`` (``args = get_args()``): the options whose default is a config path."""
-    found: set[str] = set()
+    ``parser.parse_args()`` (``args = get_args()``): the options whose default is a config path,
+    each with its default."""
+    found: dict[str, ast.expr] = {}
     functions = {s.name: s for s in body if isinstance(s, ast.FunctionDef)}
     for name, values in names.items():
         if len(values) != 1 or not isinstance(values[0], ast.Call) or values[0].args or values[0].keywords:
@@ -394,19 +414,20 @@ def _argparse_defaults(body: list[ast.stmt], aliases: dict[str, str], names: dic
             scope, parser = fn.body, returned[0].func.value.id
         else:
             continue
-        for dest in _config_options(scope, parser, aliases, paths):
-            found.add(f"{name}.{dest}")
+        for dest, default in _config_options(scope, parser, aliases, paths).items():
+            found[f"{name}.{dest}"] = default
     return found
 
 
-def _config_options(scope: list[ast.stmt], parser: str, aliases: dict[str, str], paths: ConfigPaths) -> set[str]:
+def _config_options(scope: list[ast.stmt], parser: str, aliases: dict[str, str],
+                    paths: ConfigPaths) -> dict[str, ast.expr]:
     """The destinations of ``parser.add_argument(...)`` calls directly in ``scope`` whose default is
     a config path, when ``parser`` is made there once by ``argparse.ArgumentParser(...)``."""
     made = [s for s in scope if isinstance(s, ast.Assign) and parser in A.bound_names(s)]
     if len(made) != 1 or not isinstance(made[0].value, ast.Call) or \
             A.resolve(A.dotted(made[0].value.func) or "", aliases) != "argparse.ArgumentParser":
-        return set()
-    dests: set[str] = set()
+        return {}
+    dests: dict[str, ast.expr] = {}
     for stmt in scope:
         call = stmt.value if isinstance(stmt, ast.Expr) else None
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
@@ -420,12 +441,12 @@ def _config_options(scope: list[ast.stmt], parser: str, aliases: dict[str, str],
         flags = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
         dest = keywords.get("dest")
         if isinstance(dest, ast.Constant) and isinstance(dest.value, str):
-            dests.add(dest.value)
+            dests[dest.value] = default
         elif flags:
             long = [f for f in flags if f.startswith("--")]
             chosen = (long or flags)[0].lstrip("-").replace("-", "_")
             if chosen.isidentifier():
-                dests.add(chosen)
+                dests[chosen] = default
     return dests
 
 

@@ -1,4 +1,5 @@
-"""Which workspace files a file imports, directly or through other workspace modules.
+"""Which workspace files a file imports, directly or through other workspace modules, and the
+config files its top level reads.
 
 The engine's one answer to "what does this file depend on": the server's watcher
 rebuilds an open file when one of these changes on disk (the worker re-imports
@@ -91,7 +92,25 @@ def workspace_dependencies(path: str, source: str, roots: Iterable[str]) -> froz
                 if prefix is not None and not is_ignored(real[len(prefix):]):
                     found.add(real)
                     todo.append((real, None))
+    found |= _config_files(path, source, allowed)
     return frozenset(found)
+
+
+def _config_files(path: str, source: str, allowed: list[str]) -> set[str]:
+    """Real paths of the config files ``path``'s top level reads (``discovery.facts.config_files``:
+    the one file read a build makes), inside the allowed folders, whether they exist yet or not."""
+    from netviz_lsp.discovery.facts import config_files
+    from netviz_lsp.discovery.parse import Parsed, parse
+
+    parsed = parse(source, path)
+    if not isinstance(parsed, Parsed):
+        return set()
+    found = set()
+    for name in config_files(parsed):
+        real = os.path.realpath(os.path.join(os.path.dirname(path), name))
+        if any(real.startswith(a) for a in allowed):
+            found.add(real)
+    return found
 
 
 def _read(path: str) -> str:

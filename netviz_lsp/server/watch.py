@@ -20,6 +20,8 @@ from typing import Callable, Iterable
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from netviz_lsp.discovery.effects import CONFIG_SUFFIXES  # a script's config files are dependencies too
+
 log = logging.getLogger(__name__)
 
 _CHANGES = frozenset({"created", "modified", "moved", "deleted", "closed"})
@@ -33,7 +35,7 @@ class _Forward(FileSystemEventHandler):
         if event.is_directory or event.event_type not in _CHANGES:
             return
         paths = {os.fsdecode(p) for p in (event.src_path, getattr(event, "dest_path", "")) if p}
-        paths = {os.path.realpath(p) for p in paths if p.endswith(".py")}
+        paths = {os.path.realpath(p) for p in paths if p.endswith((".py", *CONFIG_SUFFIXES))}
         if paths:
             try:
                 self._on_change(paths)
