@@ -148,3 +148,20 @@ def test_editing_the_config_rebuilds_the_model_and_the_config_is_a_dependency(en
     os.utime(config, ns=(config.stat().st_atime_ns, config.stat().st_mtime_ns + 1_000_000_000))
     # Same script text: the build cache keys on the config file's modification time, not only on the script.
     assert model(build(engine, path), "model").outputs == [[None, 5]]
+
+
+def test_a_config_loader_function_runs_and_the_worker_checks_the_read_it_makes(engine, tmp_path):
+    path = copy(tmp_path, "text_transformer")
+    helper = ('def load_config(path):\n    with open(path, "rb") as f:\n        return tomllib.load(f)\n\n\n'
+              'config = load_config("config.toml")\n')
+    path.write_text(path.read_text().replace(
+        'with open("config.toml", "rb") as f:\n    config = tomllib.load(f)\n', helper))
+    assert model(build(engine, path), "model").total_params == TRANSFORMER_PARAMS
+
+    config = path.parent / "config.toml"
+    config.write_text(config.read_text() + "# padding\n" * 100_000)
+    result = build(engine, path)
+    (error,) = result.errors
+    assert (error.factory, error.line) == ("model", line_of(path, 'with open(path, "rb")'))
+    assert error.call_lines == [line_of(path, 'with open(path, "rb")'), line_of(path, 'config = load_config(')]
+    assert error.message.startswith("ConfigFileRefused: config file 'config.toml' holds")

@@ -227,3 +227,15 @@ def test_config_files_are_the_paths_the_config_reads_name():
     )
     assert config_files(parse(source, "/work/project/train.py")) == [
         "configs/base.json", "/work/project/configs/model.json", "/work/project/train.ini"]
+
+
+def test_a_top_level_call_of_a_config_loader_function_runs_with_a_config_path_only():
+    source = (
+        "import json, yaml\n"
+        "def load_config(path):\n    with open(path) as f:\n        return yaml.safe_load(f)\n"
+        "def load_labels(path):\n    return open(path).read().splitlines()\n"
+        'config = load_config("configs/base.yaml")\n'     # 3: runs
+        'other = load_config("data/train.csv")\n'         # 4: a data file
+        'labels = load_labels("labels.json")\n'           # 5: reads more than config
+    )
+    assert discover(source).skipped == {4: "reads files", 5: "reads files"}

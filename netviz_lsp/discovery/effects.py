@@ -490,7 +490,7 @@ def _config_with(stmt: ast.With, known: dict[str, str], paths: ConfigPaths, foun
                for i in stmt.items):
         return set()
     handles = frozenset(i.optional_vars.id for i in stmt.items)
-    if not all(isinstance(s, (ast.Assign, ast.AnnAssign, ast.Expr)) for s in stmt.body):
+    if not all(isinstance(s, (ast.Assign, ast.AnnAssign, ast.Expr, ast.Return)) for s in stmt.body):
         return set()
     allowed = {id(stmt), *(id(i.context_expr) for i in stmt.items)}
     parses = 0

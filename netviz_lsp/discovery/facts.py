@@ -108,10 +108,12 @@ def facts(parsed: Parsed) -> Facts:
     classes = {s.name: i for i, s in enumerate(body) if isinstance(s, ast.ClassDef)}
     model_classes = _model_classes(body, aliases)
     loaders = _loaders(body, functions, aliases, model_classes)
+    config_loaders = _config_loaders(body, functions, aliases, paths, loaders)
     for st in statements:
         if loaders and st.effect is None and st.replacement is None:
             st.effect = next((loaders[n.func.id] for n in A.module_level([st.node]) if isinstance(n, ast.Call)
-                              and isinstance(n.func, ast.Name) and n.func.id in loaders), None)
+                              and isinstance(n.func, ast.Name) and n.func.id in loaders
+                              and not (n.func.id in config_loaders and _config_arguments(n, aliases, paths))), None)
     return Facts(
         parsed, statements, aliases, directives, comment_lines, binders,
         functions, classes, model_classes,
@@ -177,6 +179,31 @@ def _loaders(body: list[ast.stmt], functions: dict[str, int], aliases: dict[str,
                 found[name] = reason
                 changed = True
     return found
+
+
+def _config_loaders(body: list[ast.stmt], functions: dict[str, int], aliases: dict[str, str],
+                    paths: ConfigPaths, loaders: dict[str, str]) -> set[str]:
+    """The ``_loaders`` whose every file read is a config read of a parameter (``def
+    load_config(path): with open(path) as f: return yaml.safe_load(f)``) and that call no other
+    loader: a top-level call of one with config paths for arguments (``_config_arguments``) runs."""
+    found = set()
+    for name, reason in loaders.items():
+        fn = body[functions[name]]
+        if reason != "reads files" or not isinstance(fn, ast.FunctionDef):
+            continue
+        inner = ConfigPaths(paths.files | {a.arg for a in A.all_args(fn.args)}, paths.folders, paths.values)
+        calls = [n for n in ast.walk(fn) if isinstance(n, ast.Call)]
+        if any(isinstance(c.func, ast.Name) and c.func.id in loaders for c in calls):
+            continue
+        if all(classify(stmt, aliases, inner) is None for stmt in fn.body):
+            found.add(name)
+    return found
+
+
+def _config_arguments(call: ast.Call, aliases: dict[str, str], paths: ConfigPaths) -> bool:
+    """Every argument of ``call`` (one at least) is a config path."""
+    given = [*call.args, *(k.value for k in call.keywords)]
+    return bool(given) and all(config_path(a, aliases, paths) for a in given)
 
 
 def _builds_model(calls: list[ast.Call], aliases: dict[str, str], model_classes: set[str]) -> bool:
@@ -382,9 +409,16 @@ def config_files(parsed: Parsed) -> list[str]:
                      key=lambda n: n.lineno)
     aliases = A.aliases(imports)
     paths = config_paths(body, aliases)
+    functions = {s.name: i for i, s in enumerate(body) if isinstance(s, ast.FunctionDef)}
+    loaders = _loaders(body, functions, aliases, _model_classes(body, aliases))
+    config_loaders = _config_loaders(body, functions, aliases, paths, loaders)
     found: list = []
     for stmt in running:
         config_reads(stmt, aliases, paths, found)
+        for node in A.module_level([stmt]):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in config_loaders
+                    and _config_arguments(node, aliases, paths)):
+                found.extend([*node.args, *(k.value for k in node.keywords)])
     values = (config_path_value(node, aliases, paths, parsed.path) for node in found)
     return list(dict.fromkeys(v for v in values if v))
 

@@ -100,7 +100,8 @@ class Program:
         caught: list = []
         try:
             with capturing_warnings(self.path) as caught, recording_calls(self.log), \
-                    recording_sites(self.path), scope, offline.config_reads(code, self.path, self.request.roots):
+                    recording_sites(self.path), scope, \
+                    offline.config_reads(code, self.path, self.request.roots, self.namespace):
                 exec(code, self.namespace)
         except BaseException as error:  # user code: report, never escape
             if isinstance(error, KeyboardInterrupt):

@@ -111,13 +111,15 @@ _hooked = False
 
 
 @contextlib.contextmanager
-def config_reads(code: types.CodeType, path: str, roots: list[str]) -> Iterator[None]:
+def config_reads(code: types.CodeType, path: str, roots: list[str],
+                 namespace: Optional[dict] = None) -> Iterator[None]:
     """While the top-level statement ``code`` of ``path`` runs, when it names a reader (``open``,
-    ``json.load``, ``config.read``...): every config file (``CONFIG_SUFFIXES``) it opens to read
+    ``json.load``, ``config.read``...), itself or through the file's own functions it calls (found
+    in ``namespace``: ``config = load_config("config.yaml")``): every config file (``CONFIG_SUFFIXES``) it opens to read
     outside the import system must exist, lie in the file's folder or a workspace root, and hold
     at most ``CONFIG_LIMIT_BYTES``, or the open raises at the user's line."""
     global _config_folders, _hooked
-    if not _names(code) & _READERS:
+    if not _names(code, path, namespace or {}) & _READERS:
         yield
         return
     if not _hooked:
@@ -131,12 +133,22 @@ def config_reads(code: types.CodeType, path: str, roots: list[str]) -> Iterator[
         _config_folders = saved
 
 
-def _names(code: types.CodeType) -> set[str]:
-    names, stack = set(), [code]
+def _names(code: types.CodeType, path: str, namespace: dict) -> set[str]:
+    """The names ``code`` uses, and those of the functions of ``path`` it names, transitively."""
+    names: set[str] = set()
+    stack, seen = [code], set()
     while stack:
         current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
         names.update(current.co_names)
         stack.extend(c for c in current.co_consts if isinstance(c, types.CodeType))
+        for name in current.co_names:
+            function = namespace.get(name)
+            inner = getattr(function, "__code__", None)
+            if isinstance(inner, types.CodeType) and inner.co_filename == path:
+                stack.append(inner)
     return names
 
 
