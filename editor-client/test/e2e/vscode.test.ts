@@ -376,6 +376,8 @@ describe("NetViz in real VS Code", { skip: !existsSync(PYTHON) && `no Python at 
     assert.doesNotMatch(built.text, /held back/, "the typed text's diagram is shown");
     assert.match(await panel.textContent(".nv-summary") ?? "", /101\.8K params/, "784 x 128 + 128 + 128 x 10 + 10");
     assert.match(await panel.textContent(".nv-details") ?? "", /Params\s*101,770 \(101\.8K\)/);
+    // The inlay hint at the end of the Dense line follows the typed build too (the server asks VS Code to refresh).
+    await waitForLine(page, 'layers.Dense(hidden, activation="relu"),', /\(None, 128\) · 100,480 params/);
     assert.equal(await s.dirty(TYPED), true, "the editor still holds unsaved changes");
     assert.ok(readFileSync(path, "utf8").includes("HIDDEN = 256\n"), "nothing was saved to disk");
     await page.screenshot({ path: join(ARTIFACTS, "e2e-typed-unsaved.png") });
@@ -386,6 +388,7 @@ describe("NetViz in real VS Code", { skip: !existsSync(PYTHON) && `no Python at 
     await waitFor(async () => !(await s.dirty(TYPED)), 15_000, "the undo to bring back the saved text (the tab clean)");
     await waitForText(panel, '.nv-canvas g.layer[id="dense"]', /\(None, 256\)[\s\S]*200,960 params/, BUILD_MS);
     assert.match(await panel.textContent(".nv-summary") ?? "", /203\.5K params/);
+    await waitForLine(page, 'layers.Dense(hidden, activation="relu"),', /\(None, 256\) · 200,960 params/);
     assert.ok(s.log().slice(undone).every((e) => !/^Built train_script\.py \(saved/.test(e.text)), "the undo saved nothing");
     await s.focusEditor();  // seed_cnns.py in front again, as the other tests expect
     await panel.waitForSelector('.nv-canvas g.layer[id="conv2d"]', { timeout: 15_000 });
@@ -516,6 +519,14 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: s
 async function waitForText(frame: Frame, selector: string, pattern: RegExp, timeoutMs: number): Promise<void> {
   await waitFor(async () => pattern.test((await frame.textContent(selector)) ?? ""), timeoutMs, `${selector} to match ${pattern}`,
     async () => `it says ${JSON.stringify((await frame.textContent(selector).catch(() => null)) ?? null)}`);
+}
+
+/** Wait until the text editor's line containing `lineText`, as drawn (inlay hints included), matches `pattern`. */
+async function waitForLine(page: Page, lineText: string, pattern: RegExp, timeoutMs = 15_000): Promise<void> {
+  const drawn = async () => ((await page.locator(".editor-instance .view-lines .view-line", { hasText: lineText }).first()
+    .textContent({ timeout: 1000 })) ?? "").replace(/\u00a0/g, " ");
+  await waitFor(async () => pattern.test(await drawn()), timeoutMs, `the line "${lineText}" to show ${pattern}`,
+    async () => `it shows ${JSON.stringify(await drawn())}`);
 }
 
 /** The text of the line the focused editor's selection is on (its selection's, else its current line's highlight). */
