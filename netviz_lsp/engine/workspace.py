@@ -105,8 +105,12 @@ def _config_files(path: str, source: str, allowed: list[str]) -> set[str]:
     parsed = parse(source, path)
     if not isinstance(parsed, Parsed):
         return set()
+    try:
+        names = config_files(parsed)
+    except (RecursionError, MemoryError):  # a pathologically nested file: discovery says so itself
+        return set()
     found = set()
-    for name in config_files(parsed):
+    for name in names:
         real = os.path.realpath(os.path.join(os.path.dirname(path), name))
         if any(real.startswith(a) for a in allowed):
             found.add(real)
