@@ -676,3 +676,13 @@ def test_slice_module_runs_only_the_slice_with_original_lines():
 def test_slice_module_rejects_a_slice_of_another_version():
     with pytest.raises(ValueError):
         slice_module("x = 1\n", [0, 3], "f.py")
+
+
+def test_what_ast_accepts_but_compile_rejects_is_a_syntax_error_at_its_line():
+    # found by test_mutated_sources_never_raise: ast.parse takes a starred return, compile does not
+    source = "import keras\n\n\ndef build():\n    x = keras.Input((4,))\n    return *keras.layers.Dense(2)(x)\n"
+    found = discover(source, "m.py")
+    assert [(e.kind, e.line) for e in found.errors] == [("syntax", 6)]
+    assert found.factories == []
+    # a notebook's top-level await is no syntax error (IPython runs it)
+    assert discover("import asyncio\nawait asyncio.sleep(0)\n", "m.py").errors == []

@@ -44,8 +44,10 @@ def parse(source: str, path: str) -> Union[Parsed, BuildError]:
         with warnings.catch_warnings():  # "invalid escape sequence" is the worker's to report
             warnings.simplefilter("ignore")
             tree = ast.parse(source, path)
-            # symtable finds what ast accepts but compile rejects (``nonlocal`` at module level).
+            # symtable finds some of what ast accepts but compile rejects (``nonlocal`` at module
+            # level); compiling the tree finds the rest (``return *x``, ``x: int = *y``).
             table = symtable.symtable(source, path, "exec")
+            compile(tree, path, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
     except SyntaxError as error:
         column = error.offset - 1 if error.offset else None
         return BuildError("syntax", error.msg or "invalid syntax", line=error.lineno, column=column)
