@@ -132,9 +132,8 @@ def test_a_config_outside_the_files_folder_and_the_workspace_is_refused_even_by_
     assert error.message.startswith("ConfigFileRefused: NetViz reads config files only inside the workspace")
     assert str(tmp_path / "train.ini") in error.message
 
-    # With the folder above as a workspace root, the same read runs (the engine's cache keys
-    # builds on the file and what it imports, not on the roots: forget the refused build).
-    engine.forget(str(path))
+    # With the folder above as a workspace root, the same read runs (the roots are part of the
+    # build cache's key: the refused build is not reused).
     result = engine.build(str(path), path.read_text(), Settings(), roots=[str(tmp_path)])
     assert result.errors == [] and model(result, "model").total_params == MLP_PARAMS
 

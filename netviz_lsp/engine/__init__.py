@@ -237,10 +237,12 @@ class Engine:
         return outcome
 
     def _stamp(self, path: str, source: str, roots: list[str]) -> str:
-        """Modification times of the workspace modules ``path`` imports, as a cache-key part."""
+        """The workspace roots (in order: they decide how imports resolve and which config files
+        the worker may read) and the modification times of the workspace modules ``path``
+        imports, as a cache-key part."""
         found = workspace_dependencies(path, source, roots)
         self._last_dependencies = ((os.path.abspath(path), source, tuple(roots)), found)
-        stamps = []
+        stamps = [repr([os.path.abspath(root) for root in roots])]
         for dependency in sorted(found):
             try:
                 stamps.append(f"{dependency}:{os.stat(dependency).st_mtime_ns}")

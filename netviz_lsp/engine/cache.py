@@ -1,8 +1,8 @@
 """What the engine reuses between builds: each target's last outcome, and each model's last drawing.
 
 ``BuildCache`` keeps a target's graph (or deterministic error) while its key holds: the
-exact text and lines of its slice, its arguments, ``shapeOnly``, and the modification
-times of the workspace modules the file imports. ``RenderCache`` keeps a drawing while
+exact text and lines of its slice, its arguments, ``shapeOnly``, the backend, the workspace
+roots, and the modification times of the workspace modules the file imports. ``RenderCache`` keeps a drawing while
 its graph is the same object (a reused graph shares its ``layers`` list) and the options
 are equal, so no layout runs twice. Both are thread-safe.
 """
