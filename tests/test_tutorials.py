@@ -97,6 +97,10 @@ def test_image_classification_from_scratch_draws_make_model_from_its_constant_ca
     result, path = build(engine, tmp_path, "image_classification_scratch.py")
     assert result.errors == []
     assert drawn(result) == {"data_augmentation": ("Sequential", 0), "make_model": ("Functional", 2_731_065)}
+    # data_augmentation has no Input: Keras builds it when make_model calls it, so it draws with that shape.
+    augmentation = model(result, "data_augmentation")
+    assert [layer.output_shape for layer in augmentation.layers] == [[None, 180, 180, 3]] * 2
+    assert augmentation.build.note is None
     net = model(result, "make_model")
     assert net.kind == "factory"  # make_model(input_shape=image_size + (3,), num_classes=2), evaluated
     assert net.layers[0].output_shape == [None, 180, 180, 3]

@@ -4,8 +4,9 @@ Every outcome is an event (``messages.py``): a graph, or an error with the line 
 user's file. The statements of the targets' slices run one by one, in source order, in
 one module namespace; a statement that raises costs only the targets whose slices hold it.
 A variable target (``model = keras.Sequential(...)`` at module level) is read right after
-the last statement it needs, before later code can rebind its name; factory targets are
-called after every statement ran. Nothing the user's code raises escapes ``run_build``;
+the last statement it needs, before later code can rebind its name (a model not built yet
+there, a ``Sequential`` with no ``Input`` that a factory calls, is drawn after the factories ran,
+with the shape it was called with); factory targets are called after every statement ran. Nothing the user's code raises escapes ``run_build``;
 only the death of the whole process (``os._exit``, a segfault) or a hang does, and the
 parent (``pool``) turns those into ``crash`` and ``timeout`` errors.
 """
@@ -170,6 +171,7 @@ def run_build(request: BuildRequest, emit: Emit,
         variables = sorted((t for t in request.targets if t.after is not None), key=lambda t: t.after)
         starts = {t.start for t in variables if t.start is not None}
         open_targets: set[str] = set()
+        held: list[tuple[TargetSpec, Any]] = []
         for index, code in codes.items():
             if index in starts and not open_targets:
                 _clear_session()  # stable layer names per model
@@ -181,6 +183,10 @@ def run_build(request: BuildRequest, emit: Emit,
             finished = [t for t in variables if t.after == index]
             for target in finished:
                 open_targets.discard(target.name)
+                model = _unbuilt(program, target)
+                if model is not None:  # built when something calls it: read it again at the end
+                    held.append((target, model))
+                    continue
                 emit(_evaluate(program, target, finish, request.shape_only))
             if finished and not open_targets:
                 program.log = CallLog()  # what the finished targets called is no longer needed
@@ -188,6 +194,8 @@ def run_build(request: BuildRequest, emit: Emit,
             if target.after is None:
                 _clear_session()
                 emit(_evaluate(program, target, finish, request.shape_only))
+        for target, model in held:  # the factories (and later statements) that call it have run
+            emit(_evaluate(program, target, finish, request.shape_only, held=model))
 
 
 _CONFIGURATION: Optional[tuple] = None
@@ -224,20 +232,36 @@ def _clear_session() -> None:
     global_state.set_global_attribute("dtype_policy", policy)
 
 
-def _evaluate(program: Program, target: TargetSpec, finish, shape_only: bool) -> Event:
-    """Evaluate one target's expression (its statements have run) and make its event."""
+def _unbuilt(program: Program, target: TargetSpec) -> Any:
+    """The model a variable target holds after its statements when it is not built yet (a
+    ``keras.Sequential([...])`` with no ``Input`` that a factory calls later: Keras builds it on
+    that call); None when it is built, failed, or is not a model."""
+    if program.blame(target) is not None:
+        return None
+    try:
+        value = eval(compile(target.expr, "<netviz target>", "eval"), program.namespace)
+    except Exception:  # noqa: BLE001 - _evaluate reports it
+        return None
+    import keras
+
+    return value if isinstance(value, keras.Model) and not value.built else None
+
+
+def _evaluate(program: Program, target: TargetSpec, finish, shape_only: bool, held: Any = None) -> Event:
+    """Evaluate one target's expression (its statements have run) and make its event; ``held``:
+    a variable's model read at its last statement, evaluated once everything else ran."""
     program.emit(Stage("target", target=target.name))
     blamed = program.blame(target)
     if blamed is not None:
         return blamed
     started = time.perf_counter()
     offline.notes.clear()
-    log = CallLog() if target.after is None else program.log  # a variable's statements already ran
+    log = CallLog() if target.after is None or held is not None else program.log  # a variable's statements ran
     caught: list = []
     try:
         with capturing_warnings(program.path) as caught:
             try:
-                value = _value(program, target, shape_only, log)
+                value = held if held is not None else _value(program, target, shape_only, log)
             except Exception as error:
                 retry = (target.kind == "factory" and shape_only and "stateless scope" in str(error).lower())
                 if not retry:

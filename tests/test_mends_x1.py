@@ -1,0 +1,44 @@
+"""Discovery and build mends from real scripts: each fixture in ``tests/fixtures/mends/`` is built
+for real through ``Engine.build`` (or read by ``discover``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from netviz_lsp.discovery import discover
+from netviz_lsp.engine import Engine
+from netviz_lsp.graph import FileResult
+from netviz_lsp.settings import Settings
+
+MENDS = Path(__file__).resolve().parent / "fixtures" / "mends"
+
+
+@pytest.fixture(scope="module")
+def engine(home_pool):
+    return Engine(home_pool)
+
+
+def build(engine: Engine, tmp_path: Path, name: str, edit=None) -> tuple[FileResult, Path]:
+    path = tmp_path / name
+    source = (MENDS / name).read_text(encoding="utf-8")
+    path.write_text(edit(source) if edit else source, encoding="utf-8")
+    return engine.build(str(path), path.read_text(encoding="utf-8"), Settings()), path
+
+
+def line_of(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def test_a_sequential_without_input_that_a_factory_calls_draws_with_the_shape_it_was_called_with(engine, tmp_path):
+    result, _ = build(engine, tmp_path, "shared_projection_head.py")
+    assert result.errors == []
+    projection = result.model("projection")
+    assert projection is not None
+    assert projection.total_params == 128 * 64 + 64 + 64 * 32 + 32
+    assert [layer.output_shape for layer in projection.layers] == [[None, 64], [None, 64], [None, 32]]
+    assert projection.build.note is None
+    # One nothing calls stays unbuilt, and says so.
+    unused = result.model("unused_head")
+    assert unused is not None and "no known input shape" in (unused.build.note or "")
