@@ -3,11 +3,15 @@ for real through ``Engine.build`` (or read by ``discover``)."""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
 
 from netviz_lsp.discovery import discover
+from netviz_lsp.discovery.effects import classify
+from netviz_lsp.discovery.facts import facts
+from netviz_lsp.discovery.parse import parse
 from netviz_lsp.engine import Engine
 from netviz_lsp.graph import FileResult
 from netviz_lsp.settings import Settings
@@ -42,3 +46,27 @@ def test_a_sequential_without_input_that_a_factory_calls_draws_with_the_shape_it
     # One nothing calls stays unbuilt, and says so.
     unused = result.model("unused_head")
     assert unused is not None and "no known input shape" in (unused.build.note or "")
+
+
+def test_a_files_own_load_data_is_judged_by_its_body_not_as_a_keras_download(tmp_path):
+    path = MENDS / "tabular_churn.py"
+    found = discover(path.read_text(), str(path), {})
+    (error,) = found.errors
+    read, needs = line_of(path, 'df = load_data("churn.csv")'), line_of(path, "n_features = features.shape[1]")
+    assert (error.factory, error.line) == ("build_classifier", line_of(path, "def build_classifier("))
+    assert error.message == (
+        f"`n_features` (line {needs}) needs `df`, which comes from a file read at line {read}; NetViz does not "
+        f"run that. Add `# netviz: value=...` on line {needs} to stand in for it.")
+    assert found.stand_ins == {"build_classifier": [("n_features", needs)]}
+
+
+@pytest.mark.parametrize("imports, call", [
+    ("import keras", "keras.datasets.mnist.load_data()"),
+    ("from tensorflow.keras.datasets import mnist", "mnist.load_data()"),
+    ("import tensorflow as tf\nmnist = tf.keras.datasets.mnist", "mnist.load_data()"),
+    ("from keras.datasets.imdb import load_data", "load_data(num_words=10000)"),
+])
+def test_keras_dataset_loaders_still_download_under_any_alias(imports, call):
+    source = f"{imports}\ndata = {call}\n"
+    known = facts(parse(source, "t.py")).aliases
+    assert classify(ast.parse(source).body[-1], known) == "downloads"

@@ -22,12 +22,17 @@ How a row matches a call, after import aliases are resolved (``plt.plot`` is
 - ``method``: the last part of the name, or the attribute called on any value
   (``Path(p).read_text()``, ``model.fit(...)``), equals ``pattern``;
 - ``argument``: as ``method``, for a call given an argument (``config.read("train.ini")``,
-  ``soundfile.read(path)``; not ``f.read()``, whose file was opened by an earlier call).
+  ``soundfile.read(path)``; not ``f.read()``, whose file was opened by an earlier call);
+- ``keras``: the dotted name, ``tensorflow.keras.``/``tf_keras.`` read as ``keras.``, matches the
+  glob ``pattern`` (``keras.datasets.*.load_data``: ``mnist.load_data()`` after ``from
+  tensorflow.keras.datasets import mnist``, never a file's own ``def load_data(path)``, which
+  ``facts._loaders`` judges by its body).
 """
 
 from __future__ import annotations
 
 import ast
+import fnmatch
 import os
 from dataclasses import dataclass, field
 from typing import Optional
@@ -53,7 +58,7 @@ REASONS = {
 @dataclass(frozen=True)
 class Row:
     match: str
-    """``name``, ``prefix``, ``method`` or ``argument``."""
+    """``name``, ``prefix``, ``method``, ``argument`` or ``keras``."""
     pattern: str
     reason: str
     example: tuple[str, str]
@@ -68,8 +73,9 @@ CALLS: tuple[Row, ...] = tuple([
     # Downloads (the network).
     *_rows("downloads", "method",
            ("get_file", "import keras", 'path = keras.utils.get_file("a.zip", URL)'),
-           ("load_data", "import keras", "train = keras.datasets.mnist.load_data()[0]"),
            ("load_dataset", "from datasets import load_dataset", 'ds = load_dataset("imdb")')),
+    *_rows("downloads", "keras",
+           ("keras.datasets.*.load_data", "import keras", "train = keras.datasets.mnist.load_data()[0]")),
     *_rows("downloads", "prefix",
            ("urllib.", "import urllib.request", "urllib.request.urlretrieve(URL, 'a.csv')"),
            ("requests.", "import requests", "text = requests.get(URL).text"),
@@ -206,11 +212,21 @@ def call_reason(call: ast.Call, known: dict[str, str]) -> Optional[tuple[str, st
             continue
         elif row.match == "name":
             hit = full == row.pattern
+        elif row.match == "keras":
+            hit = fnmatch.fnmatchcase(keras_name(full), row.pattern)
         else:
             hit = full.startswith(row.pattern)
         if hit:
             return row.reason, row.pattern
     return None
+
+
+def keras_name(full: str) -> str:
+    """``tensorflow.keras.X`` and ``tf_keras.X`` as ``keras.X``; any other name as it is."""
+    for prefix in ("tensorflow.keras.", "tf_keras."):
+        if full.startswith(prefix):
+            return "keras." + full[len(prefix):]
+    return full
 
 
 def classify(stmt: ast.stmt, known: dict[str, str], paths: Optional["ConfigPaths"] = None) -> Optional[str]:
