@@ -368,9 +368,7 @@ def extract_partial(log, error: BaseException, factory: str, line: int, path: st
         for source in call.sources:
             op = source.op if hasattr(source, "sources") else source
             if id(op) not in nodes and not hasattr(source, "sources") and id(op) not in hidden:
-                nodes[id(op)] = {"op": op, "parent": parent_id(call), "shape": _input_layer_shape(op),
-                                 "sources": [], "failed": False}
-                order.append(id(op))
+                _add_history(op, log.history_nodes.get(id(op), 0), parent_id(call), nodes, order, hidden)
         node = nodes.get(id(call.op))
         if node is None:
             node = nodes[id(call.op)] = {"op": call.op, "parent": parent_id(call), "shape": None,
@@ -421,6 +419,35 @@ def extract_partial(log, error: BaseException, factory: str, line: int, path: st
         inputs=inputs, outputs=[], build=build, layers=layers, edges=edges,
         weights_bytes=0, memory=None,
     )
+
+
+def _add_history(op, index: int, parent: Optional[str], nodes: dict, order: list, hidden: set) -> None:
+    """Add ``op`` (an input's maker known only from its Keras history: ``keras.Input``'s layer, the
+    ``subtract`` of ``preprocess_input``) and, before it, what made its inputs at its node ``index``,
+    back to the ``keras.Input`` layers: their shapes from the nodes, as a good build reads them."""
+    stack = [(op, index, False)]
+    while stack:
+        op, index, ready = stack.pop()
+        if id(op) in nodes and not ready:
+            continue
+        inbound = getattr(op, "_inbound_nodes", None) or []
+        node = inbound[index] if 0 <= index < len(inbound) else None
+        makers = []
+        for tensor in (node.input_tensors if node is not None else []):
+            history = getattr(tensor, "_keras_history", None)
+            if history is not None and id(history.operation) not in hidden:
+                makers.append((history.operation, history.node_index))
+        if not ready:
+            stack.append((op, index, True))
+            stack.extend((maker, i, False) for maker, i in reversed(makers) if id(maker) not in nodes)
+            continue
+        shape = _outputs_shape(node.outputs) if node is not None else None
+        nodes[id(op)] = {"op": op, "parent": parent, "shape": shape if shape is not None else _input_layer_shape(op),
+                         "sources": [], "failed": False}
+        order.append(id(op))
+        for maker, _ in makers:
+            if id(maker) in nodes and id(maker) not in nodes[id(op)]["sources"]:
+                nodes[id(op)]["sources"].append(id(maker))
 
 
 def _unbuilt_sequential(log, factory: str, line: int, path: str, build: BuildInfo) -> Optional[ModelGraph]:

@@ -6,7 +6,9 @@ previewed file: the innermost one is the layer's ``line``, the whole chain its
 ``call_lines`` (a Conv2D made in ``conv_block`` and called from ``unet`` records
 [helper line, call line]). A custom layer's own ``__init__`` is skipped, so a
 ``class Block(Layer)`` records the line that created the block, not its
-``super().__init__()`` line.
+``super().__init__()`` line. A Keras operation that is no layer (the ``subtract`` that
+``preprocess_input`` makes on a symbolic tensor) records its line the same way, through
+``Operation.__init__``.
 
 The wrapper is transparent to warnings. Keras warns from inside ``Layer.__init__``
 with a ``stacklevel`` that counts frames, so the wrapper's own frame would be named
@@ -114,6 +116,7 @@ def recording_sites(path: str) -> Iterator[None]:
     """Within this context, every Keras layer built records its creation site in ``path``."""
     import keras
     from keras.src.layers.layer import Layer
+    from keras.src.ops.operation import Operation
 
     original = Layer.__init__
     keras_dir = os.path.dirname(keras.__file__) + os.sep
@@ -152,11 +155,21 @@ def recording_sites(path: str) -> Iterator[None]:
         finally:
             warnings.showwarning = show_placed
 
+    def init_operation_site(self, *args, **kwargs):
+        """A Keras operation that is no layer (``ops.subtract`` on a symbolic tensor, as
+        ``preprocess_input`` does) records the line that made it, as a layer does."""
+        if not isinstance(self, Layer) and SITE_ATTR not in self.__dict__:
+            object.__setattr__(self, SITE_ATTR, _site_from_stack(self, path))
+        operation_init(self, *args, **kwargs)
+
+    operation_init = Operation.__init__
     Layer.__init__ = init_recording_site
+    Operation.__init__ = init_operation_site
     try:
         yield
     finally:
         Layer.__init__ = original
+        Operation.__init__ = operation_init
 
 
 # -- layer calls, for the partial graph of a build that fails -------------------------------
@@ -189,6 +202,9 @@ class CallLog:
         self.calls: list[Call] = []
         self.models: list = []
         """Keras models constructed, in order (a Sequential's implicit ``InputLayer`` is hidden, as in a good build)."""
+        self.history_nodes: dict[int, int] = {}
+        """For each operation a call's input came from by its Keras history (no recorded call: an
+        ``InputLayer``, an op of ``preprocess_input``), the index of the node that made the input."""
         self._producers: dict[int, Call] = {}
         self._open: list[Call] = []
 
@@ -199,6 +215,8 @@ class CallLog:
             if made is None:
                 history = getattr(leaf, "_keras_history", None)
                 made = history[0] if history is not None else None
+                if made is not None:
+                    self.history_nodes[id(made)] = history[1]
             if made is not None and made not in sources:
                 sources.append(made)
         call = Call(op, self._open[-1] if self._open else None, sources)
