@@ -70,3 +70,37 @@ def test_keras_dataset_loaders_still_download_under_any_alias(imports, call):
     source = f"{imports}\ndata = {call}\n"
     known = facts(parse(source, "t.py")).aliases
     assert classify(ast.parse(source).body[-1], known) == "downloads"
+
+
+def test_a_with_block_binding_a_value_in_one_assignment_of_several_says_where_its_stand_in_goes(engine, tmp_path):
+    path = MENDS / "intent_classifier.py"
+    found = discover(path.read_text(), str(path), {})
+    (error,) = found.errors
+    block, binding = line_of(path, "with open(\"artifacts/tokenizer_export.txt\""), line_of(path, "vocabulary = [")
+    assert (error.factory, error.line) == ("model", line_of(path, "model = keras.Sequential("))
+    assert error.message == (
+        f"`vocabulary` is set in the `with` block at line {block}; NetViz does not run it. Add "
+        f"`# netviz: value=...` at the end of line {binding}, in the block, to stand in for it.")
+    assert found.stand_ins == {"model": [("vocabulary", binding)]}
+
+    # The comment it asks for makes the block run as that assignment; the intents config read runs.
+    (tmp_path / "artifacts").mkdir()
+    (tmp_path / "artifacts" / "intents.json").write_text('{"intents": ["refund", "delivery", "login"]}')
+    result, _ = build(engine, tmp_path, "intent_classifier.py", lambda source: source.replace(
+        "for line in handle]", 'for line in handle]  # netviz: value=["[PAD]"] * 19_999'))
+    assert result.errors == []
+    model = result.model("model")
+    assert model is not None and model.layers[-1].output_shape == [None, 3]
+    embedding = next(layer for layer in model.layers if layer.class_name == "Embedding")
+    assert embedding.params == 20_000 * 64
+
+
+def test_comments_on_two_assignments_of_a_with_block_run_it_as_one_assignment_of_both():
+    path = MENDS / "intent_classifier.py"
+    source = path.read_text().replace(
+        "for line in handle]", "for line in handle]  # netviz: value=['[PAD]'] * 99").replace(
+        '    print(f"{len(vocabulary)} tokens")', "    oov_index = vocabulary.index('[UNK]')  # netviz: value=1")
+    found = discover(source, str(path), {})
+    assert found.errors == []
+    (text,) = [t for t in found.replacements.values() if "vocabulary" in t]
+    assert text == "(vocabulary), (oov_index) = (['[PAD]'] * 99), (1)"

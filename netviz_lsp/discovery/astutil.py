@@ -113,6 +113,9 @@ def reads(stmt: ast.stmt, tables: dict) -> tuple[set[str], set[str]]:
             local |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
         elif isinstance(node, ast.Lambda):
             local |= {a.arg for a in all_args(node.args)}
+        elif isinstance(node, (ast.With, ast.AsyncWith)):  # ``as f`` is bound before the body reads ``f``
+            local |= {n.id for item in node.items if item.optional_vars is not None
+                      for n in ast.walk(item.optional_vars) if isinstance(n, ast.Name)}
         stack.extend(ast.iter_child_nodes(node))
     loads.discard("")
     return loads - local, later

@@ -302,21 +302,43 @@ def _stand_in(parsed: Parsed, stmt: ast.stmt, aliases: dict[str, str],
 
 def _with_stand_in(parsed: Parsed, stmt: ast.With,
                    directives: dict[int, str]) -> tuple[Optional[str], Optional[str]]:
-    """A ``with`` block whose body is one assignment (``with open("config.json") as f:`` then
-    ``config = json.load(f)``) runs as that assignment with the value of a ``# netviz: value=``
-    comment on it: the stand-in for a config file that is missing."""
-    if len(stmt.body) != 1 or not isinstance(stmt.body[0], ast.Assign):
+    """A ``with`` block (``with open("config.json") as f:`` then ``config = json.load(f)``, or
+    ``with h5py.File(path) as f:`` then ``x = f["x"][:]`` and ``y = f["y"][:]``) runs as the
+    assignments in its body that carry a ``# netviz: value=`` comment, with those values: the
+    stand-in for a file that is missing. Only a name the body binds in one plain assignment
+    (``with_assignment``) takes a comment; several run as one assignment of a tuple."""
+    targets, values = [], []
+    for child in stmt.body:
+        if not isinstance(child, ast.Assign) or len(child.targets) != 1:
+            continue
+        if any(with_assignment(stmt, name) is not child for name in A.bound_names(child)):
+            continue
+        for line in range(child.lineno, child.end_lineno + 1):
+            match = VALUE.match(directives.get(line, ""))
+            if match:
+                value = match.group(1).strip()
+                problem = _one_assignment(f"_ = {value}")
+                if problem is not None:
+                    return None, f"`# netviz: {directives[line]}` on line {line} is not a Python expression ({problem})"
+                targets.append(parsed.segment(child.targets[0]))
+                values.append(value)
+                break
+    if not targets:
         return None, None
-    child = stmt.body[0]
-    for line in range(child.lineno, child.end_lineno + 1):
-        match = VALUE.match(directives.get(line, ""))
-        if match:
-            text = f"{' = '.join(parsed.segment(t) for t in child.targets)} = {match.group(1).strip()}"
-            problem = _one_assignment(text)
-            if problem is None:
-                return text, None
-            return None, f"`# netviz: {directives[line]}` on line {line} is not a Python expression ({problem})"
-    return None, None
+    if len(targets) == 1:
+        return f"{targets[0]} = {values[0]}", None
+    return f"{', '.join(f'({t})' for t in targets)} = {', '.join(f'({v})' for v in values)}", None
+
+
+def with_assignment(stmt: ast.stmt, name: str) -> Optional[ast.Assign]:
+    """The one plain single-target assignment directly in a top-level ``with`` block's body that
+    binds ``name``, when no other statement of the body binds it; else None."""
+    if not isinstance(stmt, (ast.With, ast.AsyncWith)):
+        return None
+    binding = [child for child in stmt.body if name in A.bound_names(child)]
+    if len(binding) != 1 or not isinstance(binding[0], ast.Assign) or len(binding[0].targets) != 1:
+        return None
+    return binding[0]
 
 
 def loop_target(loop: ast.For | ast.While, line: int) -> Optional[ast.expr]:

@@ -20,7 +20,7 @@ from typing import Optional
 from netviz_lsp.discovery import astutil as A
 from netviz_lsp.discovery.arguments import Args, Arguments
 from netviz_lsp.discovery.effects import PASSABLE, REASONS
-from netviz_lsp.discovery.facts import Facts, loop_binding
+from netviz_lsp.discovery.facts import Facts, loop_binding, with_assignment
 from netviz_lsp.discovery.result import Factory
 from netviz_lsp.discovery.targets import Spec, Targets
 from netviz_lsp.graph import BuildError
@@ -171,14 +171,10 @@ def _blocked(spec: Spec, graph: "_Graph", facts: Facts, out: Slices) -> Optional
 
 def _with_binding(stmt: ast.stmt, name: str) -> Optional[int]:
     """The line where a ``# netviz: value=`` comment stands in for ``name`` set by a top-level
-    ``with`` block whose body is that one assignment (``with open("model.json") as f:`` then
+    ``with`` block in one assignment of its body (``with open("model.json") as f:`` then
     ``json_string = f.read()``; ``facts._with_stand_in`` runs the block as it)."""
-    if not isinstance(stmt, (ast.With, ast.AsyncWith)) or len(stmt.body) != 1:
-        return None
-    child = stmt.body[0]
-    if isinstance(child, ast.Assign) and name in A.bound_names(child):
-        return child.end_lineno
-    return None
+    child = with_assignment(stmt, name)
+    return child.end_lineno if child is not None else None
 
 
 #: Calls whose result depends on an array's values, not its shape: with a dataset stood in
