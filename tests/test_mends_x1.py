@@ -104,3 +104,16 @@ def test_comments_on_two_assignments_of_a_with_block_run_it_as_one_assignment_of
     assert found.errors == []
     (text,) = [t for t in found.replacements.values() if "vocabulary" in t]
     assert text == "(vocabulary), (oov_index) = (['[PAD]'] * 99), (1)"
+
+
+def test_a_siamese_network_draws_one_tower_fed_by_both_inputs_and_feeding_the_distance(engine, tmp_path):
+    result, _ = build(engine, tmp_path, "siamese_signatures.py")
+    assert result.errors == []
+    siamese = result.model("make_siamese")
+    assert siamese is not None and siamese.total_params == 21_936 + 2
+    assert [layer.id for layer in siamese.layers if layer.parent is None] == [
+        "left", "right", "tower", "distance", "dense_1"]
+    edges = [tuple(edge) for edge in siamese.edges]
+    assert {("left", "tower"), ("right", "tower"), ("tower", "distance"), ("distance", "dense_1")} <= set(edges)
+    # The contract's edges are pairs without repeats: the tower's two calls into the distance are one pair.
+    assert edges.count(("tower", "distance")) == 1
