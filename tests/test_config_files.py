@@ -15,9 +15,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from real_builds import build_file, line_of, model
 
 from netviz_lsp.engine import Engine
-from netviz_lsp.graph import FileResult, ModelGraph
 from netviz_lsp.settings import Settings
 
 CONFIGS = Path(__file__).resolve().parent / "fixtures" / "configs"
@@ -44,18 +44,7 @@ def copy(tmp_path: Path, name: str) -> Path:
     return folder / "train.py"
 
 
-def build(engine: Engine, path: Path) -> FileResult:
-    return engine.build(str(path), path.read_text(), Settings())
-
-
-def model(result: FileResult, name: str) -> ModelGraph:
-    found = result.model(name)
-    assert found is not None, f"{name} did not draw: {result.errors}"
-    return found
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, text in enumerate(path.read_text().splitlines(), 1) if needle in text)
+build = build_file
 
 
 def test_a_toml_config_read_in_a_with_block_sizes_the_transformer(engine, tmp_path):

@@ -7,6 +7,7 @@ import ast
 from pathlib import Path
 
 import pytest
+from real_builds import copy_and_build
 
 from netviz_lsp.discovery import discover
 from netviz_lsp.discovery.effects import classify
@@ -14,7 +15,6 @@ from netviz_lsp.discovery.facts import facts
 from netviz_lsp.discovery.parse import parse
 from netviz_lsp.engine import Engine
 from netviz_lsp.graph import FileResult
-from netviz_lsp.settings import Settings
 
 MENDS = Path(__file__).resolve().parent / "fixtures" / "mends"
 
@@ -25,10 +25,7 @@ def engine(home_pool):
 
 
 def build(engine: Engine, tmp_path: Path, name: str, edit=None) -> tuple[FileResult, Path]:
-    path = tmp_path / name
-    source = (MENDS / name).read_text(encoding="utf-8")
-    path.write_text(edit(source) if edit else source, encoding="utf-8")
-    return engine.build(str(path), path.read_text(encoding="utf-8"), Settings()), path
+    return copy_and_build(engine, MENDS / name, tmp_path, edit)
 
 
 def line_of(path: Path, text: str) -> int:

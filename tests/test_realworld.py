@@ -12,10 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from real_builds import copy_and_build, line_of, model
 
 from netviz_lsp.engine import Engine
-from netviz_lsp.graph import FileResult, ModelGraph
-from netviz_lsp.settings import Settings
+from netviz_lsp.graph import FileResult
 
 REALWORLD = Path(__file__).resolve().parent / "fixtures" / "realworld"
 
@@ -27,20 +27,7 @@ def engine(home_pool):
 
 
 def build(engine: Engine, tmp_path: Path, name: str, edit=None) -> tuple[FileResult, Path]:
-    path = tmp_path / name
-    source = (REALWORLD / name).read_text()
-    path.write_text(edit(source) if edit else source)
-    return engine.build(str(path), path.read_text(), Settings()), path
-
-
-def model(result: FileResult, name: str) -> ModelGraph:
-    found = result.model(name)
-    assert found is not None, f"{name} did not draw: {result.errors}"
-    return found
-
-
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, text in enumerate(path.read_text().splitlines(), 1) if needle in text)
+    return copy_and_build(engine, REALWORLD / name, tmp_path, edit)
 
 
 def test_a_training_script_draws_its_module_level_model_and_runs_no_data_or_training(engine, tmp_path, home):

@@ -15,14 +15,13 @@ import json
 from pathlib import Path
 
 import pytest
+from real_builds import copy_and_build, drawn, model
 
-from netviz_lsp import notebook
 from netviz_lsp.discovery import discover
 from netviz_lsp.discovery.facts import facts
 from netviz_lsp.discovery.parse import parse
 from netviz_lsp.engine import Engine
 from netviz_lsp.graph import BuildError, FileResult, ModelGraph
-from netviz_lsp.settings import Settings
 
 TUTORIALS = Path(__file__).resolve().parent / "fixtures" / "tutorials"
 
@@ -34,27 +33,7 @@ def engine(home_pool):
 
 
 def build(engine: Engine, tmp_path: Path, name: str, edit=None) -> tuple[FileResult, Path]:
-    path = tmp_path / name
-    source = (TUTORIALS / name).read_text(encoding="utf-8")
-    path.write_text(edit(source) if edit else source, encoding="utf-8")
-    text = path.read_text(encoding="utf-8")
-    if path.suffix != ".ipynb":
-        return engine.build(str(path), text, Settings()), path
-    cells, problem = notebook.from_ipynb(text)
-    assert problem is None
-    joined = notebook.join(cells)
-    return notebook.map_result(engine.build(str(path), joined.source, Settings()), joined), path
-
-
-def drawn(result: FileResult) -> dict[str, tuple[str, int]]:
-    """Each model drawn: its class and total params."""
-    return {m.factory: (m.class_name, m.total_params) for m in result.models}
-
-
-def model(result: FileResult, name: str) -> ModelGraph:
-    found = result.model(name)
-    assert found is not None, f"{name} did not draw: {result.errors}"
-    return found
+    return copy_and_build(engine, TUTORIALS / name, tmp_path, edit)
 
 
 def only_error(result: FileResult) -> BuildError:
