@@ -23,7 +23,7 @@ from typing import Optional
 
 from netviz_lsp.discovery.arguments import arguments
 from netviz_lsp.discovery.facts import facts
-from netviz_lsp.discovery.parse import parse, too_deep
+from netviz_lsp.discovery.parse import parse, parse_module, too_deep
 from netviz_lsp.discovery.result import Discovery, Factory, Target
 from netviz_lsp.discovery.slices import slices
 from netviz_lsp.discovery.targets import targets
@@ -74,7 +74,7 @@ def slice_module(source: str, indexes: list[int], path: str,
     (``discover`` reported the former and never hands out the latter) and ``ValueError`` for an
     index outside the body (a slice of another version).
     """
-    body = ast.parse(source, path).body
+    body = parse_module(source, path).body
     keep = sorted(set(indexes))
     if keep and not (0 <= keep[0] and keep[-1] < len(body)):
         raise ValueError(f"slice {keep} does not fit a module of {len(body)} statements")

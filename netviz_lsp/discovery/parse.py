@@ -38,8 +38,57 @@ class Parsed:
         return "\n".join([head, *self.lines[first + 1:last], tail])
 
 
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+#: How many IPython lines ``without_shell_lines`` blanks at most (each costs a parse).
+MAX_SHELL_LINES = 200
+
+
+def without_shell_lines(source: str, path: str = "<file>") -> str:
+    """``source`` with the IPython lines it trips over blanked, line for line.
+
+    A script downloaded from Colab or Jupyter (File > Download .py) keeps its shell and magic
+    lines as they were (``!pip install -q wandb``, ``%tensorflow_version 2.x``), which no Python
+    parses. Each line the parser stops at whose text starts with ``!`` or ``%`` becomes empty,
+    so lines never shift; any other syntax error leaves the text as it was, to be reported.
+    A file that parses is returned unchanged (a ``!=`` or ``%`` inside code never trips it).
+    """
+    lines = None
+    for _ in range(MAX_SHELL_LINES):
+        text = source if lines is None else "".join(lines)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ast.parse(text, path)
+            return text
+        except SyntaxError as error:
+            if lines is None:
+                lines = _LINE.findall(source)  # as Python counts lines: \r\n, \r, \n
+            number = (error.lineno or 0) - 1
+            if not (0 <= number < len(lines)) or not lines[number].lstrip().startswith(("!", "%")):
+                return source
+            ending = lines[number][len(lines[number].rstrip("\r\n")):]
+            lines[number] = ending
+        except (ValueError, RecursionError, MemoryError):
+            return source
+    return source
+
+
+def parse_module(source: str, path: str) -> ast.Module:
+    """``ast.parse(source)``, with the IPython lines of a downloaded notebook blanked when it
+    trips over them (``without_shell_lines``): the tree ``parse`` read. Raises as ``ast.parse``."""
+    try:
+        return ast.parse(source, path)
+    except SyntaxError:
+        blanked = without_shell_lines(source, path)
+        if blanked == source:
+            raise
+        return ast.parse(blanked, path)
+
+
 def parse(source: str, path: str) -> Union[Parsed, BuildError]:
-    """The parsed file, or the ``syntax`` error that stops it from compiling."""
+    """The parsed file, or the ``syntax`` error that stops it from compiling. IPython shell and
+    magic lines of a downloaded notebook are blank lines here (``without_shell_lines``)."""
     try:
         with warnings.catch_warnings():  # "invalid escape sequence" is the worker's to report
             warnings.simplefilter("ignore")
@@ -49,6 +98,9 @@ def parse(source: str, path: str) -> Union[Parsed, BuildError]:
             table = symtable.symtable(source, path, "exec")
             compile(tree, path, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
     except SyntaxError as error:
+        blanked = without_shell_lines(source, path)
+        if blanked != source:
+            return parse(blanked, path)
         column = error.offset - 1 if error.offset else None
         return BuildError("syntax", error.msg or "invalid syntax", line=error.lineno, column=column)
     except ValueError as error:  # null bytes, lone surrogates (UnicodeEncodeError)

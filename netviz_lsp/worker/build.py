@@ -25,6 +25,7 @@ import types
 from typing import Any, Callable, Iterator, Optional
 
 from netviz_lsp.discovery import slice_module
+from netviz_lsp.discovery.parse import parse_module
 from netviz_lsp.graph import BuildError, BuildInfo, BuildWarning
 from netviz_lsp.worker import offline
 from netviz_lsp.worker.extract import extract_model, extract_partial
@@ -73,7 +74,7 @@ class Program:
         """
         request = self.request
         try:
-            body = ast.parse(request.source, self.path).body
+            body = parse_module(request.source, self.path).body  # a Colab download's `!pip` lines blank
             flags = _future_flags(body)  # each statement is its own unit: carry the file's __future__
             codes = {}
             for index in request.statements():
