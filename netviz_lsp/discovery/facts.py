@@ -224,6 +224,8 @@ def _statement(parsed: Parsed, i: int, stmt: ast.stmt, aliases: dict[str, str],
                directives: dict[int, str], paths: Optional[ConfigPaths] = None) -> Statement:
     first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
     replacement, bad = _stand_in(parsed, stmt, aliases, directives)
+    if replacement is None and bad is None and isinstance(stmt, A.TRY):
+        replacement = _try_fallback(parsed, stmt, aliases, paths)
     shown = stmt
     if replacement is not None:
         shown = ast.parse(replacement).body[0]
@@ -298,6 +300,38 @@ def _stand_in(parsed: Parsed, stmt: ast.stmt, aliases: dict[str, str],
             if "\n" not in text and _one_assignment(text) is None:
                 return text, None
     return None, None
+
+
+def _try_fallback(parsed: Parsed, stmt: ast.stmt, aliases: dict[str, str],
+                  paths: Optional[ConfigPaths]) -> Optional[str]:
+    """A top-level ``try`` whose body cannot run here (it downloads, mounts a drive, reads a
+    file) runs as its first ``except`` handler that can, then its ``finally``: the fallback the
+    file itself gives for when the try part fails (``except ValueError: strategy =
+    tf.distribute.get_strategy()``, ``except Exception: NUM_CLASSES = 10``). ``None`` when the
+    try part may run, or no handler can. The text is ``if True:`` over the handler's own lines,
+    blank lines keeping them where they are once moved to the ``try``'s first line."""
+    if classify(stmt, aliases, paths) is None:
+        return None
+    handler = next((h for h in stmt.handlers if h.name is None and h.body
+                    and all(classify(s, aliases, paths) is None for s in h.body)), None)
+    if handler is None or not all(classify(s, aliases, paths) is None for s in stmt.finalbody):
+        return None
+    first = handler.body[0].lineno
+    parts = [(first, handler.body[-1].end_lineno)]
+    if stmt.finalbody:
+        parts.append((stmt.finalbody[0].lineno, stmt.finalbody[-1].end_lineno))
+    lines = ["if True:"] + [""] * (first - stmt.lineno - 1)
+    for start, end in parts:
+        lines += [""] * (start - stmt.lineno - len(lines))
+        lines += [parsed.lines[n - 1] for n in range(start, end + 1)]
+    text = "\n".join(lines) + "\n"
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # a body whose lines do not stand alone (a string less indented than its block)
+    if len(tree.body) != 1 or tree.body[0].body[0].lineno != first - stmt.lineno + 1:
+        return None
+    return text
 
 
 def _with_stand_in(parsed: Parsed, stmt: ast.With,
