@@ -50,10 +50,10 @@ def without_shell_lines(source: str, path: str = "<file>") -> str:
     A script downloaded from Colab or Jupyter (File > Download .py) keeps its shell and magic
     lines as they were (``!pip install -q wandb``, ``%tensorflow_version 2.x``), which no Python
     parses. Each line the parser stops at whose text starts with ``!`` or ``%`` becomes empty,
-    so lines never shift; any other syntax error leaves the text as it was, to be reported.
+    so lines never shift; the first other syntax error stops it there, to be reported.
     A file that parses is returned unchanged (a ``!=`` or ``%`` inside code never trips it).
     """
-    lines = None
+    lines, blanked = None, set()
     for _ in range(MAX_SHELL_LINES):
         text = source if lines is None else "".join(lines)
         try:
@@ -65,8 +65,11 @@ def without_shell_lines(source: str, path: str = "<file>") -> str:
             if lines is None:
                 lines = _LINE.findall(source)  # as Python counts lines: \r\n, \r, \n
             number = (error.lineno or 0) - 1
-            if not (0 <= number < len(lines)) or not lines[number].lstrip().startswith(("!", "%")):
+            if number in blanked:  # the shell line was a block's body (`def f():` then `!ls`)
                 return source
+            if not (0 <= number < len(lines)) or not lines[number].lstrip().startswith(("!", "%")):
+                return text  # a real syntax error: reported at its own line, past the shell lines
+            blanked.add(number)
             ending = lines[number][len(lines[number].rstrip("\r\n")):]
             lines[number] = ending
         except (ValueError, RecursionError, MemoryError):
