@@ -68,7 +68,8 @@ def test_tfds_num_classes_is_an_arguments_error_whose_stand_in_draws_the_model(e
     assert (error.kind, error.factory, error.cell, error.line) == ("arguments", "model", 6, 1)
     assert error.message == (
         "`num_classes` (cell 5, line 2) needs `info`, which comes from a download at cell 5, line 1; "
-        "NetViz does not run that. Add `# netviz: value=...` on cell 5, line 2 to stand in for it.")
+        "NetViz does not run that. Add `# netviz: value=...` on cell 5, line 2 to stand in for it. "
+        "It is the dataset's number of classes (`# netviz: value=10` for ten).")
 
     stood_in, _ = build(engine, tmp_path, "tfds_wandb.ipynb", lambda text: text.replace(NUM_CLASSES_LINE, NUM_CLASSES_LINE + "  # netviz: value=10"))
     assert stood_in.errors == []
@@ -84,7 +85,12 @@ def test_a_script_downloaded_from_colab_keeps_its_pip_line_and_still_parses():
     # Only the tfds value blocks it; the error's lines are the file's own (nothing shifted).
     [error] = found.errors
     assert error.kind == "arguments" and error.line == line_of(COLAB / "colab_export.py", "    model = build_model(")
-    assert "`NUM_CLASSES` (line 35) needs `info`, which comes from a download at line 34" in error.message
+    assert error.message == (
+        "`NUM_CLASSES` (line 35) needs `info`, which comes from a download at line 34; NetViz does not run "
+        "that. Add `# netviz: value=...` on line 35 to stand in for it. It is the dataset's number of "
+        "classes (`# netviz: value=10` for ten).")
+    # The quick fix puts `# netviz: value=` at the end of line 35.
+    assert found.stand_ins == {"model": [("NUM_CLASSES", 35)]}
 
 
 def test_a_shell_line_inside_code_is_still_a_syntax_error_at_its_line():
@@ -131,6 +137,12 @@ def test_a_try_fallback_runs_at_its_own_lines_and_a_handler_that_cannot_run_is_n
     assert found.errors == [] and found.skipped == {}
     replacement = found.replacements[2]
     assert ast.parse(replacement).body[0].body[0].lineno + 2 == 7  # `N = 10` stays on line 7
+
+    # `except Exception as error:` is a fallback unless its body reads `error`.
+    named = source.replace("except Exception:\n", "except Exception as error:\n")
+    assert discover(named, "fallback.py").errors == []
+    reads_it = named.replace("    N = 10\n", "    print(error)\n    N = 10\n")
+    assert discover(reads_it, "fallback.py").skipped == {2: "downloads"}
 
     downloads_again = source.replace("    N = 10\n", "    ds, info = tfds.load('mnist', data_dir='/content')\n"
                                                       "    N = info.features['label'].num_classes\n")

@@ -307,12 +307,12 @@ def _try_fallback(parsed: Parsed, stmt: ast.stmt, aliases: dict[str, str],
     """A top-level ``try`` whose body cannot run here (it downloads, mounts a drive, reads a
     file) runs as its first ``except`` handler that can, then its ``finally``: the fallback the
     file itself gives for when the try part fails (``except ValueError: strategy =
-    tf.distribute.get_strategy()``, ``except Exception: NUM_CLASSES = 10``). ``None`` when the
-    try part may run, or no handler can. The text is ``if True:`` over the handler's own lines,
+    tf.distribute.get_strategy()``, ``except Exception: NUM_CLASSES = 10``); a handler that
+    reads its ``as e`` is none. ``None`` when the try part may run, or no handler can. The text is ``if True:`` over the handler's own lines,
     blank lines keeping them where they are once moved to the ``try``'s first line."""
     if classify(stmt, aliases, paths) is None:
         return None
-    handler = next((h for h in stmt.handlers if h.name is None and h.body
+    handler = next((h for h in stmt.handlers if h.body and not _reads_name(h.body, h.name)
                     and all(classify(s, aliases, paths) is None for s in h.body)), None)
     if handler is None or not all(classify(s, aliases, paths) is None for s in stmt.finalbody):
         return None
@@ -332,6 +332,12 @@ def _try_fallback(parsed: Parsed, stmt: ast.stmt, aliases: dict[str, str],
     if len(tree.body) != 1 or tree.body[0].body[0].lineno != first - stmt.lineno + 1:
         return None
     return text
+
+
+def _reads_name(body: list[ast.stmt], name: Optional[str]) -> bool:
+    """``except ... as name:`` whose body reads ``name`` (the exception, which never exists here)."""
+    return name is not None and any(isinstance(n, ast.Name) and n.id == name
+                                    for s in body for n in ast.walk(s))
 
 
 def _with_stand_in(parsed: Parsed, stmt: ast.With,

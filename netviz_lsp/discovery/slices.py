@@ -110,6 +110,13 @@ def _own_problem(spec: Spec, facts: Facts) -> Optional[BuildError]:
 
 # -- blame -----------------------------------------------------------------------------------
 
+def _class_count(stmt: ast.stmt) -> bool:
+    """``n = info.features["label"].num_classes`` (tfds ``with_info=True``) or any other
+    ``X.num_classes`` read from data NetViz does not load: its stand-in is a class count."""
+    value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
+    return isinstance(value, ast.Attribute) and value.attr == "num_classes"
+
+
 def _blocked(spec: Spec, graph: "_Graph", facts: Facts, out: Slices) -> Optional[BuildError]:
     """One error for everything that blocks ``spec``; the stand-in lines go to ``out.stand_ins``.
 
@@ -140,6 +147,8 @@ def _blocked(spec: Spec, graph: "_Graph", facts: Facts, out: Slices) -> Optional
             else:
                 where = "on that line" if at == block.at and block.text is None else f"on line {st.last}"
             text += f" Add `# netviz: value=...` {where} to stand in for it."
+            if _class_count(st.node):
+                text += " It is the dataset's number of classes (`# netviz: value=10` for ten)."
             if st.bad_value:
                 text += f" ({st.bad_value}.)"
         elif bad.effect == "loop" and at == block.at and loop_binding(st.node, name) is not None:
