@@ -148,3 +148,14 @@ def test_a_try_fallback_runs_at_its_own_lines_and_a_handler_that_cannot_run_is_n
                                                       "    N = info.features['label'].num_classes\n")
     found = discover(downloads_again, "fallback.py")
     assert found.skipped == {2: "downloads"} and [e.kind for e in found.errors] == ["arguments"]
+
+
+def test_the_server_and_the_engine_read_a_colab_export_as_discovery_does():
+    from netviz_lsp.engine.workspace import imported_names
+    from netviz_lsp.server import actions, diagnostics
+
+    source = "!pip install -q wandb\n%load_ext tensorboard\nimport blocks\n\n\ndef residual(x):\n    return x\n"
+    assert (0, "blocks") in imported_names(source)  # a workspace module it imports is still watched
+    assert diagnostics.enclosing_functions(source)(7) == "residual"  # the call chain names the helper
+    assert actions.parse(source) is not None  # quick fixes find their calls
+    assert actions.parse("def broken(:\n") is None

@@ -17,6 +17,8 @@ import ast
 import os
 from typing import Iterable, Iterator, Optional
 
+from netviz_lsp.discovery.parse import parse_module
+
 IGNORED_DIRS = frozenset({".venv", "venv", "node_modules", "__pycache__", ".git", "site-packages"})
 MAX_FILES = 200
 """A bound on the files followed, so a huge workspace cannot stall the build thread."""
@@ -30,7 +32,7 @@ def is_ignored(path: str) -> bool:
 def imported_names(source: str) -> list[tuple[int, str]]:
     """``(level, dotted name)`` for every module ``source`` may import, submodule candidates included."""
     try:
-        tree = ast.parse(source)
+        tree = parse_module(source, "<file>")  # a Colab export's !pip lines blanked, as discovery reads it
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
     names: list[tuple[int, str]] = []

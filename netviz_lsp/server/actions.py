@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
 from lsprotocol import types
 
+from netviz_lsp.discovery.parse import parse_module
 from netviz_lsp.server import notebooks
 from netviz_lsp.server.diagnostics import SOURCE
 from netviz_lsp.server.positions import LineMap, map_line_1based
@@ -178,7 +179,7 @@ _KERAS_MODULES = ("keras", "tensorflow.keras", "tf.keras", "tensorflow.python.ke
 
 def parse(text: str) -> Optional[ast.Module]:
     try:
-        return ast.parse(text)
+        return parse_module(text, "<file>")  # as discovery reads it (a Colab export's !pip lines blanked)
     except (SyntaxError, ValueError):
         return None
 

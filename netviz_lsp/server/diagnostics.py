@@ -28,6 +28,7 @@ from urllib.parse import unquote
 
 from lsprotocol import types
 
+from netviz_lsp.discovery.parse import parse_module
 from netviz_lsp.graph import BuildError, BuildWarning
 from netviz_lsp.server.positions import LineMap, utf16_width
 
@@ -99,7 +100,7 @@ def enclosing_functions(text: str) -> Callable[[int], Optional[str]]:
     """1-based line of ``text`` -> the name of the innermost function whose body holds it (kept for
     the last few built texts: diagnostics are published again after every edit)."""
     try:
-        tree = ast.parse(text)
+        tree = parse_module(text, "<file>")  # as discovery reads it
     except (SyntaxError, ValueError):
         return lambda line: None
     spans = sorted(((node.lineno, node.end_lineno or node.lineno, node.name) for node in ast.walk(tree)
