@@ -151,18 +151,11 @@ def _blocked(spec: Spec, graph: "_Graph", facts: Facts, out: Slices) -> Optional
                 text += " It is the dataset's number of classes (`# netviz: value=10` for ten)."
             if st.bad_value:
                 text += f" ({st.bad_value}.)"
-        elif bad.effect == "loop" and at == block.at and loop_binding(st.node, name) is not None:
-            line = loop_binding(st.node, name)
+        elif at == block.at and (line := _inner_binding(bad.effect, st.node, name)) is not None:
             if (name, line) not in fixes:
                 fixes.append((name, line))
-            text += f" Add `# netviz: value=...` at the end of line {line}, in the loop, to stand in for it."
-            if st.bad_value:
-                text += f" ({st.bad_value}.)"
-        elif bad.effect == "with block" and at == block.at and _with_binding(st.node, name) is not None:
-            line = _with_binding(st.node, name)
-            if (name, line) not in fixes:
-                fixes.append((name, line))
-            text += f" Add `# netviz: value=...` at the end of line {line}, in the block, to stand in for it."
+            where = "in the loop" if bad.effect == "loop" else "in the block"
+            text += f" Add `# netviz: value=...` at the end of line {line}, {where}, to stand in for it."
             if st.bad_value:
                 text += f" ({st.bad_value}.)"
         elif bad.effect == "loop":
@@ -176,6 +169,16 @@ def _blocked(spec: Spec, graph: "_Graph", facts: Facts, out: Slices) -> Optional
     if fixes:
         out.stand_ins[spec.name] = fixes
     return BuildError("arguments", first, line=spec.line, factory=spec.name)
+
+
+def _inner_binding(effect: Optional[str], stmt: ast.stmt, name: str) -> Optional[int]:
+    """The line inside a top-level loop or ``with`` block where a ``# netviz: value=`` comment
+    stands in for ``name``; ``None`` for other statements, or when no one assignment binds it."""
+    if effect == "loop":
+        return loop_binding(stmt, name)
+    if effect == "with block":
+        return _with_binding(stmt, name)
+    return None
 
 
 def _with_binding(stmt: ast.stmt, name: str) -> Optional[int]:
