@@ -10,16 +10,16 @@
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { after, before, describe, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
+import { describe, test } from "node:test";
+import type { Page } from "playwright-core";
 import { DiagramStore } from "../../src/core/diagramStore";
 import type { DiagramParams, FromPreview, ToPreview } from "../../src/core/protocol";
 import { CLIENT_ROOT, REPO_ROOT } from "../support/fixtures";
-import { launchChromium, PageServer, PreviewPage } from "../support/previewPage";
+import { chromiumSession, PreviewPage } from "../support/previewPage";
 import { THEMES, type ThemeName } from "../support/themes";
 
 const ARTIFACTS = join(CLIENT_ROOT, "test-artifacts");
@@ -45,22 +45,10 @@ function documentMessage(...payloads: DiagramParams[]): ToPreview {
   };
 }
 
-let browser: Browser;
-const server = new PageServer();
-
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await server.start();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server.stop();
-});
+const session = chromiumSession(ARTIFACTS);
 
 async function openWith(theme: ThemeName, message: ToPreview): Promise<PreviewPage> {
-  const page = await PreviewPage.open(browser, server, theme, { width: 1360, height: 500 });
+  const page = await PreviewPage.open(session.browser, session.server, theme, { width: 1360, height: 500 });
   await page.send(message);
   return page;
 }
@@ -221,7 +209,7 @@ describe("a failed build", () => {
 
   test("in a narrow panel, and in high contrast, the bar wraps and its button stays in view", async () => {
     for (const theme of ["dark", "high-contrast"] as const) {
-      const page0 = await PreviewPage.open(browser, server, theme, { width: 420, height: 640 });
+      const page0 = await PreviewPage.open(session.browser, session.server, theme, { width: 420, height: 640 });
       try {
         await page0.send(documentMessage(good, failed));
         const { page } = page0;
@@ -267,7 +255,7 @@ describe("netviz render --format html of a failed build", () => {
         status = (failure as { status: number }).status;
       }
       assert.equal(status, 1, "the build failed, so the command does, page or not");
-      const offline = await browser.newContext({ viewport: { width: 1200, height: 560 }, offline: true });
+      const offline = await session.browser.newContext({ viewport: { width: 1200, height: 560 }, offline: true });
       const page = await offline.newPage();
       const requested: string[] = [];
       const problems: string[] = [];

@@ -8,16 +8,15 @@
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { after, before, describe, test } from "node:test";
-import type { Browser } from "playwright-core";
+import { describe, test } from "node:test";
 import { DiagramStore } from "../../src/core/diagramStore";
 import type { DiagramParams, FromPreview, ToPreview } from "../../src/core/protocol";
 import { CLIENT_ROOT, REPO_ROOT } from "../support/fixtures";
-import { launchChromium, PageServer, PreviewPage } from "../support/previewPage";
+import { chromiumSession, PreviewPage } from "../support/previewPage";
 
 const ARTIFACTS = join(CLIENT_ROOT, "test-artifacts");
 
@@ -44,22 +43,10 @@ function documentMessage(params: DiagramParams, store = new DiagramStore()): ToP
   };
 }
 
-let browser: Browser;
-const server = new PageServer();
-
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await server.start();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server.stop();
-});
+const session = chromiumSession(ARTIFACTS);
 
 async function open(fixture: GroupsFixture, size = { width: 1100, height: 760 }, store = new DiagramStore()): Promise<PreviewPage> {
-  const preview = await PreviewPage.open(browser, server, "dark", size);
+  const preview = await PreviewPage.open(session.browser, session.server, "dark", size);
   await preview.send(documentMessage(fixture.diagram, store));
   return preview;
 }
@@ -268,7 +255,7 @@ describe("what changed", () => {
     const before = load("changes.before");
     const after = load("changes");
     const store = new DiagramStore();
-    const preview = await PreviewPage.open(browser, server, "light");
+    const preview = await PreviewPage.open(session.browser, session.server, "light");
     const { page } = preview;
     try {
       await preview.send(documentMessage(before, store));
@@ -293,7 +280,7 @@ describe("the HTML export", () => {
       execFileSync(join(REPO_ROOT, ".venv", "bin", "netviz"), ["render", join(REPO_ROOT, "examples", "applications.py"),
         "--factory", "resnet50", "--format", "html", "--output", dir], { env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: "3" }, stdio: "pipe" });
       const file = join(dir, "applications.resnet50.html");
-      const offline = await browser.newContext({ viewport: { width: 1100, height: 760 }, offline: true });
+      const offline = await session.browser.newContext({ viewport: { width: 1100, height: 760 }, offline: true });
       const page = await offline.newPage();
       const requested: string[] = [];
       const problems: string[] = [];

@@ -8,15 +8,13 @@
  */
 
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import type { Browser } from "playwright-core";
+import { describe, test } from "node:test";
 import { DiagramStore } from "../../src/core/diagramStore";
 import { formatMacs, formatMs } from "../../src/core/format";
 import type { DiagramParams, FromPreview, RenderedView, ToPreview } from "../../src/core/protocol";
 import { CLIENT_ROOT, graphOf, loadDiagram, loadViews } from "../support/fixtures";
-import { launchChromium, PageServer, PreviewPage } from "../support/previewPage";
+import { chromiumSession, PreviewPage } from "../support/previewPage";
 import type { ThemeName } from "../support/themes";
 
 const ARTIFACTS = join(CLIENT_ROOT, "test-artifacts");
@@ -37,22 +35,10 @@ function documentMessage(params: DiagramParams, store = new DiagramStore(), fact
   };
 }
 
-let browser: Browser;
-const server = new PageServer();
-
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  await server.start();
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server.stop();
-});
+const session = chromiumSession(ARTIFACTS);
 
 async function openWith(theme: ThemeName, message: ToPreview, size?: { width: number; height: number }): Promise<PreviewPage> {
-  const page = await PreviewPage.open(browser, server, theme, size);
+  const page = await PreviewPage.open(session.browser, session.server, theme, size);
   await page.send(message);
   return page;
 }

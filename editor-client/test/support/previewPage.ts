@@ -7,10 +7,12 @@
  */
 
 import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { extname, join, normalize } from "node:path";
+import { after, before } from "node:test";
 import { type Browser, chromium, type Page } from "playwright-core";
 import type { FromPreview, ToPreview } from "../../src/core/protocol";
 import { makeNonce, previewHtml } from "../../src/preview/html";
@@ -25,6 +27,29 @@ export const CHROMIUM_ARGS = [
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** One Chromium and one page server for a test file: started before its tests (with the
+ * screenshot folder `artifacts` made), closed after them. */
+export function chromiumSession(artifacts: string): { readonly browser: Browser; readonly server: PageServer } {
+  const server = new PageServer();
+  let browser: Browser | undefined;
+  before(async () => {
+    mkdirSync(artifacts, { recursive: true });
+    await server.start();
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await server.stop();
+  });
+  return {
+    server,
+    get browser(): Browser {
+      if (!browser) throw new Error("Chromium is not started: use the session inside a test");
+      return browser;
+    },
+  };
 }
 
 const TYPES: Record<string, string> = { ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".map": "application/json" };
