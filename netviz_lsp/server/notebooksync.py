@@ -42,7 +42,7 @@ def register(server: "NetVizServer") -> None:
         view = notebooks.read(ls, held)
         document = ls.documents.open(notebook.uri, path, view.joined.source, held.version)
         document.notebook = view
-        ls.request_build(document, "open")
+        textsync.opened_or_saved(ls, document, "open")
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
     @server.guarded
@@ -63,7 +63,7 @@ def register(server: "NetVizServer") -> None:
         document = ls.documents.get(params.notebook_document.uri)
         if document is None:
             return
-        ls.request_build(document, "save")
+        textsync.opened_or_saved(ls, document, "save")
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
     @server.guarded
@@ -72,8 +72,7 @@ def register(server: "NetVizServer") -> None:
         document = ls.documents.close(params.notebook_document.uri)
         if document is None:
             return
-        ls.scheduler.discard(document.uri)
         for cell_uri, published in document.published_cells.items():
             if published:
                 diagnostics.clear(ls, cell_uri)
-        ls.update_watches()
+        textsync.closed(ls, document)

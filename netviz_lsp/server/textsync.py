@@ -53,6 +53,21 @@ def text_changed(ls: "NetVizServer", document, text: str, version: Optional[int]
     build_when_idle(ls, document)
 
 
+def opened_or_saved(ls: "NetVizServer", document, why: str) -> None:
+    """The editor's text is the file's now (``why``: ``open`` or ``save``): remember it as such
+    (the watcher's own-save check, ``changes``' baseline) and build it. A file's and a notebook's."""
+    document.disk_text = document.text
+    ls.request_build(document, why)
+
+
+def closed(ls: "NetVizServer", document) -> None:
+    """The editor closed it: no typed build fires, its queued build is dropped, its imports unwatched.
+    (Its diagnostics are the caller's: a file's or each of a notebook's cells'.)"""
+    document.stop_typing()
+    ls.scheduler.discard(document.uri)
+    ls.update_watches()
+
+
 def build_when_idle(ls: "NetVizServer", document) -> None:
     """(Re)start the document's idle timer; it builds the text as typed (``build.onType``)."""
     document.stop_typing()
@@ -91,8 +106,7 @@ def register(server: "NetVizServer") -> None:
         if path is None:
             return
         document = ls.documents.open(item.uri, path, item.text, item.version)
-        document.disk_text = item.text
-        ls.request_build(document, "open")
+        opened_or_saved(ls, document, "open")
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     @server.guarded
@@ -111,8 +125,7 @@ def register(server: "NetVizServer") -> None:
         document = ls.documents.get(params.text_document.uri)
         if document is None:
             return
-        document.disk_text = document.text
-        ls.request_build(document, "save")
+        opened_or_saved(ls, document, "save")
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     @server.guarded
@@ -121,8 +134,6 @@ def register(server: "NetVizServer") -> None:
         document = ls.documents.close(params.text_document.uri)
         if document is None:
             return
-        document.stop_typing()
-        ls.scheduler.discard(document.uri)
         if document.published_diagnostics:
             diagnostics.clear(ls, document.uri)
-        ls.update_watches()
+        closed(ls, document)
