@@ -107,7 +107,7 @@ async def test_an_engine_failure_is_a_crash_error_and_the_server_keeps_serving(c
     diagram = await doc.diagram(version=1)
     (error,) = diagram["errors"]
     assert error["kind"] == "crash" and "NetViz failed internally: RuntimeError" in error["message"]
-    assert [s["state"] for s in doc.statuses()][-1] == "failed"
+    await eventually(lambda: [s["state"] for s in doc.statuses()][-1] == "failed", "status failed")
     doc.replace(MODEL + "# fake-params: 5\n")
     doc.save()
     diagram = await doc.diagram(version=doc.version)

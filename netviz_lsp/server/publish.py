@@ -5,7 +5,8 @@ request for the file exists) and a build of a file closed meanwhile are dropped
 unseen. Otherwise the build becomes the document's last one; its ``netviz/diagram`` is
 sent only when it was made from exactly the editor's current text (else it is held,
 and sent if the editor's text comes back to it: an outside edit the editor reloads),
-diagnostics are published for the current version, ``netviz/buildStatus`` says done or
+diagnostics are published for the current version (before the diagram, so a client
+holding a diagram holds its diagnostics too), ``netviz/buildStatus`` says done or
 failed, and the client is asked to refresh code lenses and inlay hints.
 
 Each outcome is also said in the client's log (``window/logMessage``): at Info what a
@@ -58,13 +59,13 @@ def finish_build(server: "NetVizServer", job: Job, built: Built, dependencies: f
     document.dependencies = dependencies
     server.update_watches()
     line = build_line(built, _why(job))
+    diagnostics.publish(server, document)  # before the diagram: a client that has the diagram has its diagnostics
     if document.shows_current_text():
         say(server, types.MessageType.Info, line)
         send_diagram(server, document)
     else:
         say(server, types.MessageType.Info, f"{line} Its diagram is held back: the editor's text is no longer the "
             "text it was built from; it is shown if the editor's text comes back to it, else the next save rebuilds.")
-    diagnostics.publish(server, document)
     failed = bool(built.errors)
     send_status(server, document.uri, "failed" if failed else "done", status_message(built, document))
     server.refresh_views()
@@ -82,9 +83,9 @@ def finish_render(server: "NetVizServer", job: Job, built: Built, svgs: dict[str
     for name, good in document.good.items():
         if good.snapshot is built.snapshot:
             good.svg = svgs.get(name)
+    diagnostics.publish(server, document)
     if document.shows_current_text():
         send_diagram(server, document)
-    diagnostics.publish(server, document)
 
 
 def held_diagram(server: "NetVizServer", document: Document) -> None:
