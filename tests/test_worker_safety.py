@@ -60,6 +60,30 @@ def test_a_pretrained_backbone_builds_shape_only_without_weights(pool, tmp_path,
     assert not (home / ".keras").exists(), "the worker wrote under ~/.keras"
 
 
+def test_a_factory_that_trains_and_saves_draws_and_writes_nothing(pool, tmp_path):
+    """A factory marked for preview that fits on a batch it makes and saves before it returns
+    (a user's `train_and_export()`): fit trains nothing, save and save_weights write nothing."""
+    source = ("import numpy as np\nimport keras\n\n\n"
+              "def train_and_export():  # netviz: preview\n"
+              "    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation='relu'),\n"
+              "                              keras.layers.Dense(1)])\n"
+              "    model.compile('adam', 'mse')\n"
+              "    history = model.fit(np.ones((32, 8)), np.ones((32, 1)), epochs=3, verbose=0)\n"
+              "    model.train_on_batch(np.ones((4, 8)), np.ones((4, 1)))\n"
+              "    model.save('trained.keras')\n"
+              "    model.save_weights('trained.weights.h5')\n"
+              "    model.export('saved_model')\n"
+              "    assert history.history == {} and history.model is model\n"
+              "    return model\n")
+    outcome = pool.build(request(tmp_path, source, factory("train_and_export", source)), 60)
+    model = graph(outcome, "train_and_export")
+    assert model.total_params == 8 * 16 + 16 + 16 + 1
+    for note in ("fit() skipped", "train_on_batch() skipped", "save() skipped", "save_weights() skipped",
+                 "export() skipped"):
+        assert note in model.build.note
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["user.py"]
+
+
 def test_get_file_and_sockets_are_refused_at_the_users_line(pool, tmp_path):
     source = ("import keras\nimport urllib.request\n\n\n"
               "def downloads():\n"

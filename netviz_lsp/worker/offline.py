@@ -7,6 +7,10 @@ inside a factory, a pretrained backbone):
 - ``keras.applications.*(weights="imagenet" | "path.h5")`` builds with ``weights=None`` and
   says so in the graph's note;
 - ``Model.load_weights`` does nothing, with the same note;
+- ``Model.fit`` (and ``train_on_batch``) trains nothing and ``Model.save``/``save_weights``/``export``
+  write nothing, each with a note: a factory that trains or saves before it returns its model
+  (one marked ``# netviz: preview``, or one that saves, which discovery allows) still draws,
+  and the user's folder is never written;
 - ``keras.utils.get_file`` and every internet socket raise ``NetVizOffline`` with a clear
   message (the error lands at the user's line like any other);
 - ``config_reads`` checks the config files a top-level statement reads (the one file read
@@ -37,6 +41,14 @@ from netviz_lsp.discovery.effects import CONFIG_SUFFIXES
 
 WEIGHTS_NOTE = "pretrained weights not loaded (shape-only)"
 LOAD_WEIGHTS_NOTE = "load_weights() skipped: NetViz never loads weights"
+#: Model methods that train or write files -> the note a build that called one carries.
+SKIPPED_METHODS = {
+    "fit": "fit() skipped: NetViz never trains",
+    "train_on_batch": "train_on_batch() skipped: NetViz never trains",
+    "save": "save() skipped: NetViz never writes files",
+    "save_weights": "save_weights() skipped: NetViz never writes files",
+    "export": "export() skipped: NetViz never writes files",
+}
 notes: list[str] = []
 _installed = False
 
@@ -60,6 +72,7 @@ def install() -> None:
     replacements = {**_refuse_get_file(), **_no_pretrained_weights()}
     _rebind(replacements)
     _no_load_weights()
+    _no_training_or_saving()
 
 
 # -- network ---------------------------------------------------------------------------------
@@ -252,6 +265,27 @@ def _no_load_weights() -> None:
             notes.append(LOAD_WEIGHTS_NOTE)
 
     Model.load_weights = load_weights
+
+
+def _no_training_or_saving() -> None:
+    from keras.src.callbacks.history import History
+    from keras.src.models.model import Model
+
+    def skipped(name: str, note: str):
+        def method(self, *args, **kwargs):
+            if note not in notes:
+                notes.append(note)
+            if name == "fit":  # what fit returns, holding no epochs: `history.history["loss"]` raises at its line
+                history = History()
+                history.set_model(self)
+                return history
+            return None
+
+        method.__name__ = method.__qualname__ = name
+        return method
+
+    for name, note in SKIPPED_METHODS.items():
+        setattr(Model, name, skipped(name, note))
 
 
 def _rebind(replacements: dict) -> None:
