@@ -19,6 +19,12 @@ line is in the cell is offered there, and its edit goes to the cell that binds t
   ``model.add(...)``, a ``model.add(Input(shape=...))`` line before it. Either way the
   argument and its comma go, and ``Input`` is said as the module says Keras (``keras.Input``,
   ``tf.keras.Input``, or ``Input`` when imported). Found with ``ast`` in the current text.
+- Keras 3 removed Keras 2's layer and utility submodules (``keras.layers.core``,
+  ``keras.utils.np_utils``; the table is ``netviz_lsp/keras2.py``). The error at such an import
+  says where the names went, and its fix rewrites the module on the import line
+  (``from keras.layers.core import Dense`` -> ``from keras.layers import Dense``, the user's
+  ``tensorflow.keras`` spelling kept; an ``import M as m`` too, not a bare ``import M``,
+  whose uses spell the old path).
 - A factory that needs arguments (an ``arguments`` diagnostic at its ``def``) gets a
   ``# netviz: args=(...)`` comment above it (above its decorators, where discovery reads it)
   with its required parameters' names to replace: snippet placeholders for a client that
@@ -35,6 +41,7 @@ from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 from lsprotocol import types
 
 from netviz_lsp.discovery.parse import parse_module
+from netviz_lsp.keras2 import moved_module
 from netviz_lsp.server import notebooks
 from netviz_lsp.server.diagnostics import SOURCE
 from netviz_lsp.server.positions import LineMap, map_line_1based
@@ -388,6 +395,37 @@ def is_input_warning(diagnostic: types.Diagnostic) -> bool:
         any(f"`{word}`" in diagnostic.message for word in INPUT_KEYWORDS)
 
 
+def is_moved_module(diagnostic: types.Diagnostic) -> bool:
+    return diagnostic.source == SOURCE and "Keras 2 code: Keras 3 has no `" in diagnostic.message \
+        and "; import from `" in diagnostic.message
+
+
+def moved_module_fixes(lines: Sequence[str], failing: Iterable[int], tree: Optional[ast.Module]) -> list[Fix]:
+    """``from keras.layers.core import X`` -> ``from keras.layers import X`` on each failing line
+    (0-based) that imports a module Keras 3 removed (``keras2.MOVED_MODULES``)."""
+    wanted = set(failing)
+    fixes: list[Fix] = []
+    if tree is None or not wanted:
+        return fixes
+    for node in ast.walk(tree):
+        if not isinstance(node, (ast.Import, ast.ImportFrom)) or node.lineno - 1 not in wanted:
+            continue
+        if isinstance(node, ast.ImportFrom):
+            names = [node.module] if node.level == 0 and node.module else []
+        else:  # a bare `import keras.layers.core` is used by its full path: moving it alone breaks the uses
+            names = [alias.name for alias in node.names if alias.asname]
+        line = node.lineno - 1
+        text = lines[line] if line < len(lines) else ""
+        for name in names:
+            new = moved_module(name)
+            at = re.search(r"(?<![\w.])%s(?![\w.])" % re.escape(name), text)
+            if new is None or at is None:
+                continue
+            fixes.append(Fix(line, f"Import from `{new}` (Keras 3)",
+                             [Edit(line, at.start(), line, at.end(), new)]))
+    return fixes
+
+
 def is_needs_arguments(diagnostic: types.Diagnostic) -> bool:
     return diagnostic.source == SOURCE and diagnostic.code == "arguments" and "needs arguments" in diagnostic.message
 
@@ -399,7 +437,7 @@ def text_actions(document: "Document", cell: Optional[str], diagnostics: Sequenc
     view = document.notebook if cell is not None else None
     wanted: dict[int, types.Diagnostic] = {}
     for diagnostic in diagnostics:
-        if is_input_warning(diagnostic) or is_needs_arguments(diagnostic):
+        if is_input_warning(diagnostic) or is_needs_arguments(diagnostic) or is_moved_module(diagnostic):
             line: Optional[int] = diagnostic.range.start.line
             if view is not None and cell is not None:
                 line = view.to_joined(cell, diagnostic.range.start.line)
@@ -412,7 +450,9 @@ def text_actions(document: "Document", cell: Optional[str], diagnostics: Sequenc
     tree = parse(text)
     warned = [line for line, d in wanted.items() if is_input_warning(d)]
     needing = [line for line, d in wanted.items() if is_needs_arguments(d)]
-    fixes = input_fixes(text, lines, warned, tree) + args_fixes(text, lines, needing, snippets, tree)
+    moved = [line for line, d in wanted.items() if is_moved_module(d)]
+    fixes = input_fixes(text, lines, warned, tree) + args_fixes(text, lines, needing, snippets, tree) + \
+        moved_module_fixes(lines, moved, tree)
     actions = []
     for fix in fixes:
         placed = [_place(edit, document.uri, view, shown, width) for edit in fix.edits]
@@ -461,7 +501,8 @@ def register(server: "NetVizServer") -> None:
                     types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
     @server.guarded
     def code_action(ls: "NetVizServer", params: types.CodeActionParams) -> Optional[list[types.CodeAction]]:
-        """Quick fixes: Keras 2's ``lr=`` renamed and ``input_shape=`` made an ``Input``, the
+        """Quick fixes: Keras 2's ``lr=`` renamed, ``input_shape=`` made an ``Input`` and removed
+        modules' imports moved, the
         ``# netviz: args=`` comment of a factory that needs arguments, and stand-ins for models
         that need a value."""
         here = ls.workspace.get_text_document(params.text_document.uri)
