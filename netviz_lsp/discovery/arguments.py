@@ -5,6 +5,12 @@ own top-level call (the first whose arguments are constant expressions: literals
 of top-level values, arithmetic, tuple concatenation, subscripts, attributes, a few pure
 builtins), then the defaults. Otherwise the factory needs arguments, and says so.
 Variables need none: their assignment is the call.
+
+A KerasTuner hypermodel (``hypermodels.py``) gets a fresh ``HyperParameters()`` for its
+hyperparameters parameter: in place of whatever the file's call passes there, and added to
+arguments from the settings or a comment that leave it out (no positional arguments, and no
+keyword names it). Only its other required parameters can be missing. A ``HyperModel``
+subclass's arguments are its constructor's, and its expression calls ``build`` on the instance.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ class Args:
     """Top-level names the arguments read (their bindings join the slice)."""
     error: Optional[BuildError] = None
     missing: list[str] = field(default_factory=list)
+    expr: Optional[str] = None
+    """What the worker evaluates, when it is not ``name(text)`` (a ``HyperModel`` subclass)."""
 
 
 @dataclass
@@ -43,7 +51,23 @@ def arguments(facts: Facts, found: Targets, settings: dict) -> Arguments:
 
 
 def _args(spec: Spec, facts: Facts, settings: dict) -> Args:
+    given = _given(spec, facts, settings)
+    hyper = spec.hyper
+    if hyper is None or given.text is None:
+        return given
+    if hyper.method is not None:
+        given.expr = f"{spec.name}({given.text}).{hyper.method}({hyper.text})"
+    elif given.origin in ("settings", "comment") and _leaves_out(given.text, hyper.param):
+        given.text = ", ".join(filter(None, [given.text, f"{hyper.param}={hyper.text}"]))
+    else:
+        return given
+    given.names = sorted({*given.names, *hyper.names})
+    return given
+
+
+def _given(spec: Spec, facts: Facts, settings: dict) -> Args:
     name, fn = spec.name, spec.fn
+    function_hyper = spec.hyper if spec.hyper is not None and spec.hyper.method is None else None
     if settings.get(name) is not None:
         return Args(_settings_text(settings[name]), "settings")
     for line, text in spec.directives:
@@ -55,13 +79,27 @@ def _args(spec: Spec, facts: Facts, settings: dict) -> Args:
             message = f"`# netviz: {text}` on {name}() is not a list of literal arguments: {problem}."
             return Args(error=BuildError("arguments", message, line=line, factory=name))
     for call in spec.calls:
-        found = call_args(call, fn, facts)
+        found = call_args(call, fn, facts, function_hyper)
         if found:
             return Args(found[0], "call", found[1])
-    missing = A.required(fn)
+    missing = [p for p in A.required(fn) if function_hyper is None or p != function_hyper.param]
     if not missing:
-        return Args("", "defaults")
+        if function_hyper is None:
+            return Args("", "defaults")
+        first = [a.arg for a in fn.args.posonlyargs + fn.args.args][:1] == [function_hyper.param]
+        text = function_hyper.text if first else f"{function_hyper.param}={function_hyper.text}"
+        return Args(text, "defaults", list(function_hyper.names))
     return Args(error=needs_arguments(name, fn, missing), missing=missing)
+
+
+def _leaves_out(text: str, param: str) -> bool:
+    """Arguments ``text`` (settings or a comment: literals) give no positional argument and
+    no ``param=``."""
+    try:
+        call = ast.parse(f"_({text})", mode="eval").body
+    except A.LITERAL_ERRORS:
+        return False
+    return not call.args and all(k.arg != param for k in call.keywords)
 
 
 def _settings_text(values) -> str:

@@ -11,6 +11,7 @@ from typing import Optional
 
 from netviz_lsp.discovery import astutil as A
 from netviz_lsp.discovery.facts import Facts
+from netviz_lsp.discovery.hypermodels import Hyper
 
 #: Builtins a constant argument expression may call: pure, cheap, no I/O.
 PURE_BUILTINS = frozenset({"len", "int", "float", "str", "bool", "tuple", "list", "dict", "set", "frozenset",
@@ -34,10 +35,15 @@ def constant_names(node: ast.AST) -> Optional[set[str]]:
     return names - PURE_BUILTINS
 
 
-def call_args(call: ast.Call, fn: ast.FunctionDef, facts: Facts) -> Optional[tuple[str, list[str]]]:
+def call_args(call: ast.Call, fn: ast.FunctionDef, facts: Facts,
+              hyper: Optional[Hyper] = None) -> Optional[tuple[str, list[str]]]:
     """The source of ``call``'s arguments and the names they read, if every argument is a
     constant expression over names some top-level statement that runs binds, and together
-    they supply every required parameter."""
+    they supply every required parameter.
+
+    ``hyper``: ``fn`` is a KerasTuner hypermodel; whatever the call passes for its
+    hyperparameters (``best_hps[0]``, a tuner's result) is replaced by a fresh
+    ``HyperParameters()``, which is also supplied when the call leaves that parameter out."""
     args = fn.args
     positional = [a.arg for a in args.posonlyargs + args.args]
     by_keyword = {a.arg for a in args.args + args.kwonlyargs}
@@ -47,16 +53,30 @@ def call_args(call: ast.Call, fn: ast.FunctionDef, facts: Facts) -> Optional[tup
         return None
     if any(k.arg is None or (k.arg not in by_keyword and not args.kwarg) for k in call.keywords):
         return None
-    if set(A.required(fn)) - set(positional[:len(call.args)]) - {k.arg for k in call.keywords}:
+    given = set(positional[:len(call.args)]) | {k.arg for k in call.keywords}
+    if set(A.required(fn)) - given - ({hyper.param} if hyper else set()):
         return None
+    seg = facts.parsed.segment
     names: set[str] = set()
-    for value in [*call.args, *(k.value for k in call.keywords)]:
+    parts: list[str] = []
+    pairs = [(positional[i] if i < len(positional) else None, None, a) for i, a in enumerate(call.args)]
+    pairs += [(k.arg, k.arg, k.value) for k in call.keywords]
+    for param, keyword, value in pairs:
+        prefix = f"{keyword}=" if keyword else ""
+        if hyper is not None and param == hyper.param:
+            parts.append(prefix + hyper.text)
+            continue
         found = constant_names(value)
         if found is None:
             return None
         names |= found
+        parts.append(prefix + seg(value))
     if any(not any(facts.runs(i) for i in facts.binders.get(n, ())) for n in names):
         return None  # a name only a loop, a download or the like binds
-    seg = facts.parsed.segment
-    parts = [seg(a) for a in call.args] + [f"{k.arg}={seg(k.value)}" for k in call.keywords]
+    if hyper is not None:
+        if hyper.param not in given and positional[:1] == [hyper.param]:
+            parts.insert(0, hyper.text)  # nothing else is positional: the call gave hp no value
+        elif hyper.param not in given:
+            parts.append(f"{hyper.param}={hyper.text}")
+        names |= set(hyper.names)
     return ", ".join(parts), sorted(names)

@@ -26,6 +26,7 @@ from netviz_lsp.discovery import astutil as A
 from netviz_lsp.discovery.calls import call_args
 from netviz_lsp.discovery.effects import excluded_from_factories
 from netviz_lsp.discovery.facts import ARGS, MODEL_CLASSES, PREVIEW, Facts, function_directives
+from netviz_lsp.discovery.hypermodels import Hyper, Tuning, constructor, tuning
 
 #: Methods whose top-level call on a model variable is part of building it.
 TOUCH_METHODS = frozenset({"add", "build", "compile", "pop"})
@@ -63,6 +64,9 @@ class Spec:
     """Variables: a statement that never runs yet changes the model (a loop adding layers)."""
     variable: str = ""
     """Variables: the name assigned (``name`` may be ``model@LINE``)."""
+    hyper: Optional[Hyper] = None
+    """KerasTuner hypermodels: where a fresh ``HyperParameters()`` goes (``hypermodels.py``);
+    for a ``HyperModel`` subclass, ``fn`` is its constructor and the target is named after it."""
 
 
 @dataclass
@@ -96,7 +100,8 @@ def targets(facts: Facts, settings: dict) -> Targets:
                 if name in explicit or _returns_model(facts.body[fns[name]], facts.aliases, classes)}
 
     variables = _variables(facts, candidates, declared)
-    variables = _keep_single_calls_as_factories(facts, variables)
+    tuned = tuning(facts)
+    variables = _keep_single_calls_as_factories(facts, variables, tuned)
     assigned = {spec.fn.name for spec in variables if spec.fn is not None}
     calls: dict[str, list[ast.Call]] = {}
     for node in A.module_level(facts.body):
@@ -110,7 +115,8 @@ def targets(facts: Facts, settings: dict) -> Targets:
         own = sorted(calls.get(name, ()), key=lambda c: (c.lineno, c.col_offset))
         specs.append(Spec("factory", name, fn.lineno, fn.end_lineno, fns[name], fn, name in explicit,
                           name in declared, directives[name], own,
-                          helper=name in inner_calls and bool(A.required(fn))))
+                          helper=name in inner_calls and bool(A.required(fn)), hyper=tuned.functions.get(name)))
+    specs += _hypermodel_classes(facts, tuned)
     taken = {s.name for s in specs if s.kind == "factory"}
     for spec in specs:
         if spec.kind == "variable" and spec.name in taken:
@@ -182,14 +188,33 @@ def _candidates(facts: Facts, scans: dict[str, _Scan], explicit: set[str]) -> li
     return sorted(found, key=facts.functions.__getitem__)
 
 
+def _hypermodel_classes(facts: Facts, tuned: Tuning) -> list[Spec]:
+    """``class MyHyperModel(kt.HyperModel)`` with a ``build(self, hp)``: a target named after the
+    class, its constructor's arguments taken from the file's own calls of it (anywhere at the
+    top level, ``kt.RandomSearch(MyHyperModel(num_classes=10), ...)`` included)."""
+    specs = []
+    for name, hyper in tuned.classes.items():
+        i = facts.classes[name]
+        node = facts.body[i]
+        calls = [n for n in A.module_level(facts.body) if isinstance(n, ast.Call)
+                 and isinstance(n.func, ast.Name) and n.func.id == name]
+        calls.sort(key=lambda c: (c.lineno, c.col_offset))
+        specs.append(Spec("factory", name, node.lineno, node.end_lineno, i, constructor(facts, name),
+                          declared=True, directives=function_directives(facts, i), calls=calls, hyper=hyper))
+    return specs
+
+
 # -- variables -------------------------------------------------------------------------------
 
-def _keep_single_calls_as_factories(facts: Facts, variables: list[Spec]) -> list[Spec]:
+def _keep_single_calls_as_factories(facts: Facts, variables: list[Spec], tuned: Tuning) -> list[Spec]:
     """A factory assigned once at the top level (``model = cconstruct_model(0.001)``) stays a
     factory target, named by the function and called with that call's arguments, unless the
     arguments are not constant expressions (``len(class_names)``) or later top-level code
     changes the model (``model.add(...)``): the diagram then has the name the user wrote the
-    model under. A factory assigned twice or more is previewed per variable."""
+    model under. A factory assigned twice or more is previewed per variable. A KerasTuner
+    hypermodel is always previewed as the factory, with default hyperparameters: what its
+    assignments pass (``build_model(best_hps[0])``) comes from tuning, which never runs."""
+    variables = [spec for spec in variables if spec.fn is None or spec.fn.name not in tuned.functions]
     per_factory: dict[str, list[Spec]] = {}
     for spec in variables:
         if spec.fn is not None:
@@ -229,8 +254,9 @@ def _variables(facts: Facts, candidates: list[str], declared: set[str]) -> list[
             if made is None:
                 continue
             fn = facts.body[facts.functions[value.func.id]] if made == "factory" else None
-            name = target.id if target.id not in seen else f"{target.id}@{stmt.lineno}"
-            seen.add(target.id)
+            shown = f"{st.scope}.{target.id}" if st.scope else target.id  # ``main.model`` in a lifted main()
+            name = shown if shown not in seen else f"{shown}@{stmt.lineno}"
+            seen.add(shown)
             touches, changed_by = ([], None) if inside else _construction(facts, st.index, target.id)
             after = touches[-1] if touches else st.index
             specs.append(Spec("variable", name, stmt.lineno, stmt.end_lineno if inside else facts.statements[after].last,
@@ -260,8 +286,8 @@ def _construction(facts: Facts, start: int, name: str) -> tuple[list[int], Optio
     touches: list[int] = []
     changed_by = None
     for st in facts.statements[start + 1:]:
-        if name in st.rebinds:
-            break
+        if name in st.rebinds or st.scope != facts.statements[start].scope:
+            break  # bound again, or the end of the lifted function body it was built in
         if st.effect is None:
             if _touches(st.node, name) or name in st.binds:
                 touches.append(st.index)
