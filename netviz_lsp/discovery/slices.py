@@ -61,7 +61,7 @@ def slices(facts: Facts, found: Targets, args: Arguments) -> Slices:
 def _target(spec: Spec, given: Args, facts: Facts, resolver: "_Resolver", out: Slices) -> Factory:
     if spec.kind == "factory":
         roots, horizon = [spec.index], len(facts.body)
-        expr = f"{spec.name}({given.text})" if given.text is not None else ""
+        expr = (given.expr or f"{spec.name}({given.text})") if given.text is not None else ""
     else:
         roots, horizon = [spec.index, *spec.touches], spec.after + 1
         expr = spec.variable
