@@ -33,6 +33,7 @@ from netviz_lsp.worker.messages import (BuildRequest, Dropped, ErrorEvent, Event
                                         TargetSpec, WarningEvent)
 from netviz_lsp.worker.shape_only import shape_only_scope
 from netviz_lsp.worker.sites import CallLog, capturing_warnings, recording_calls, recording_sites
+from netviz_lsp.worker.tuner import noting_hyperparameters
 
 Emit = Callable[[Event], None]
 MODULE_NAME = "__netviz_main__"
@@ -305,7 +306,7 @@ def _value(program: Program, target: TargetSpec, shape_only: bool, log: CallLog)
     """
     code = compile(target.expr, "<netviz target>", "eval")
     scope = shape_only_scope() if shape_only else contextlib.nullcontext()
-    with recording_calls(log), recording_sites(program.path), scope:
+    with recording_calls(log), recording_sites(program.path), scope, noting_hyperparameters():
         return eval(code, program.namespace)
 
 
