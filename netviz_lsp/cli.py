@@ -39,8 +39,12 @@ import threading
 from typing import Callable, Iterable, Optional
 
 from netviz_lsp.graph import BuildWarning, FileResult, ModelGraph, format_count
+from netviz_lsp.render.collapse import COLLAPSE_OVER
 from netviz_lsp.render.views import VIEWS
 from netviz_lsp.settings import RANKDIRS, Settings
+
+#: ``--groups``: how the graph view draws a model's groups (blocks, repeats, nested models).
+GROUP_MODES = ("auto", "open", "closed")
 
 FORMATS = ("svg", "png", "pdf", "dot", "json", "md", "html", "tensorboard")
 
@@ -112,6 +116,10 @@ def _parser() -> argparse.ArgumentParser:
     shown.add_argument("--show-trainable", action="store_true", help="mark trainable and frozen layers")
     shown.add_argument("--hide-params", action="store_true", help="no parameter counts")
     shown.add_argument("--dpi", type=int, default=None, metavar="N", help="PNG resolution (default 96)")
+    shown.add_argument("--groups", choices=GROUP_MODES, default="auto",
+                       help="graph view: auto (default: a model over %d layers drawn as its top-level blocks and "
+                            "stages, a smaller one whole), open (every layer, whatever the size) or closed (the "
+                            "top-level groups only)" % COLLAPSE_OVER)
     views = render.add_argument_group("layered, neuron and repeated blocks")
     repeats = views.add_mutually_exclusive_group()
     repeats.add_argument("--collapse-repeats", dest="repeats", action="store_const", const=True,
@@ -224,7 +232,6 @@ def _build_file(engine, file: str, settings: Settings, factories) -> FileResult:
 def _draw_diff(engine, args: argparse.Namespace, result, settings: Settings, views, viewer) -> list[str]:
     """The working copy's diagrams with added and changed layers highlighted; the paths written."""
     from netviz_lsp import diff as differ
-    from netviz_lsp.render.collapse import COLLAPSE_OVER
 
     drawn = [d for d in result.models if d.after is not None]
     single = args.output and len(drawn) == 1 and args.output.endswith("." + args.format)
@@ -404,6 +411,7 @@ def _render_file(engine, file: str, args: argparse.Namespace, settings: Settings
         return bool(result.errors)
     else:
         result = engine.build(file, source, settings, only=args.factory)
+        settings = _with_groups(settings, args.groups, result.models)
     if notebook is not None:
         from netviz_lsp.notebook import map_result
 
@@ -435,6 +443,15 @@ def _render_file(engine, file: str, args: argparse.Namespace, settings: Settings
     partials = _write_partials(result, args, settings, stem, suffix) if args.view == "graph" else {}
     _report(result, written, partials)
     return bool(result.errors)
+
+
+def _with_groups(settings: Settings, mode: str, models: list[ModelGraph]) -> Settings:
+    """``--groups``: ``auto`` leaves the default (``render/collapse.py``); ``open`` expands every
+    group of every model drawn, ``closed`` none."""
+    if mode == "auto":
+        return settings
+    expanded = tuple(sorted({group.id for model in models for group in model.groups})) if mode == "open" else ()
+    return dataclasses.replace(settings, render=dataclasses.replace(settings.render, expand_groups=expanded))
 
 
 def _write_partials(result: FileResult, args: argparse.Namespace, settings: Settings, stem: str,

@@ -65,6 +65,24 @@ def test_resnet50_and_efficientnet_render_to_svg_and_png(tmp_path):
         assert (tmp_path / f"applications.{name}.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
+def test_groups_open_draws_every_layer_of_a_big_model_and_closed_only_the_top_groups(tmp_path):
+    data = json.loads(netviz("render", "examples/applications.py", "--factory", "resnet50", "--format", "json").stdout)
+    ids = {layer["id"] for layer in data["models"][0]["layers"]}
+    groups = {g["id"]: g for g in data["models"][0]["groups"]}
+    drawn = {}
+    for mode in ("open", "closed"):
+        out = tmp_path / mode
+        done = netviz("render", "examples/applications.py", "--factory", "resnet50", "--groups", mode,
+                      "--output", str(out))
+        assert done.returncode == 0, done.stderr
+        svg = ET.parse(out / "applications.resnet50.svg").getroot()
+        drawn[mode] = {g.get("id") for g in svg.iter(f"{SVG}g") if "node" in (g.get("class") or "")}
+    assert ids <= drawn["open"] and not drawn["open"] & set(groups)  # 177 layers, no group box left closed
+    top = {g for g, group in groups.items() if group["parent"] is None}
+    grouped = {layer for g in top for layer in groups[g]["layers"]}
+    assert drawn["closed"] == top | (ids - grouped) and ids - grouped == {"input_layer"}
+
+
 @pytest.mark.parametrize("fmt,magic", [("pdf", b"%PDF"), ("dot", b"digraph")])
 def test_other_formats(tmp_path, fmt, magic):
     done = netviz("render", "examples/nested.py", "--factory", "siamese", "--format", fmt,
