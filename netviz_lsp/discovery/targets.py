@@ -25,6 +25,7 @@ from typing import Optional
 from netviz_lsp.discovery import astutil as A
 from netviz_lsp.discovery.calls import call_args
 from netviz_lsp.discovery.effects import excluded_from_factories
+from netviz_lsp.discovery.script import GUARD
 from netviz_lsp.discovery.facts import ARGS, MODEL_CLASSES, PREVIEW, Facts, function_directives
 from netviz_lsp.discovery.hypermodels import Hyper, Tuning, constructor, tuning
 
@@ -254,7 +255,7 @@ def _variables(facts: Facts, candidates: list[str], declared: set[str]) -> list[
             if made is None:
                 continue
             fn = facts.body[facts.functions[value.func.id]] if made == "factory" else None
-            shown = f"{st.scope}.{target.id}" if st.scope else target.id  # ``main.model`` in a lifted main()
+            shown = f"{st.scope}.{target.id}" if st.scope not in ("", GUARD) else target.id  # ``main.model``
             name = shown if shown not in seen else f"{shown}@{stmt.lineno}"
             seen.add(shown)
             touches, changed_by = ([], None) if inside else _construction(facts, st.index, target.id)
