@@ -23,7 +23,7 @@ from typing import Optional
 
 from netviz_lsp.discovery.arguments import arguments
 from netviz_lsp.discovery.facts import facts
-from netviz_lsp.discovery.parse import parse, parse_module, too_deep
+from netviz_lsp.discovery.parse import parse, script_module, too_deep
 from netviz_lsp.discovery.result import Discovery, Factory, Target
 from netviz_lsp.discovery.slices import slices
 from netviz_lsp.discovery.targets import targets
@@ -67,14 +67,15 @@ def discover(source: str, path: str = "<file>", factory_args: Optional[dict[str,
 
 def slice_module(source: str, indexes: list[int], path: str,
                  replacements: Optional[dict[int, str]] = None) -> ast.Module:
-    """The module made of ``body[i]`` for ``i`` in ``indexes``, in source order, original lines
+    """The module made of ``body[i]`` for ``i`` in ``indexes`` (``body`` as the script runs it:
+    the main guard and the functions it runs lifted, ``script.py``), in order, original lines
     kept; a statement in ``replacements`` is replaced by that source, moved to its first line.
 
     Raises ``SyntaxError``/``ValueError`` if ``source`` or a replacement does not parse
     (``discover`` reported the former and never hands out the latter) and ``ValueError`` for an
     index outside the body (a slice of another version).
     """
-    body = parse_module(source, path).body
+    body = script_module(source, path).body  # the statements as the script runs them
     keep = sorted(set(indexes))
     if keep and not (0 <= keep[0] and keep[-1] < len(body)):
         raise ValueError(f"slice {keep} does not fit a module of {len(body)} statements")

@@ -121,9 +121,27 @@ def reads(stmt: ast.stmt, tables: dict) -> tuple[set[str], set[str]]:
     return loads - local, later
 
 
-def table_globals(table: symtable.SymbolTable) -> set[str]:
-    """Names that ``table`` or any scope nested in it resolves as globals."""
+class LiftedTable:
+    """The symbol table of a function or class defined in the body of a function the script
+    runs (``script.py``): that body runs as module statements, so the names it reads from the
+    enclosing function (its free names) are globals too."""
+
+    def __init__(self, table: symtable.SymbolTable) -> None:
+        self.table = table
+
+
+def table_globals(table) -> set[str]:
+    """Names that ``table`` or any scope nested in it resolves as globals (a ``LiftedTable``:
+    its free names too)."""
     names: set[str] = set()
+    if isinstance(table, LiftedTable):
+        table = table.table
+        own = {s.get_name() for s in table.get_symbols() if s.is_local()}
+        stack = [table]
+        while stack:
+            scope = stack.pop()
+            names.update(s.get_name() for s in scope.get_symbols() if s.is_free() and s.get_name() not in own)
+            stack.extend(scope.get_children())
     stack = [table]
     while stack:
         scope = stack.pop()

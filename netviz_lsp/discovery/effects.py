@@ -52,6 +52,7 @@ REASONS = {
     "loop": "is set by the loop at line {line}",
     "with block": "is set in the `with` block at line {line}",
     "main guard": "is set in the `if __name__ == \"__main__\":` block at line {line}",
+    "returns": "is set at line {line}, in a block that may `return` from the function the script runs",
 }
 
 
@@ -180,6 +181,7 @@ STATEMENTS = {
     "loop": "a top-level `for`, `async for` or `while` loop",
     "with block": "a top-level `with` block",
     "main guard": 'the `if __name__ == "__main__":` block',
+    "returns": "a statement of a function the script runs (``main()``) that may `return` from it",
 }
 
 #: Context managers a top-level ``with`` may use and still run: they only choose where

@@ -18,6 +18,7 @@ from netviz_lsp.discovery import astutil as A
 from netviz_lsp.discovery.effects import (ConfigPaths, call_reason, classify, config_path, config_path_value,
                                           config_reads, folder, placement_only)
 from netviz_lsp.discovery.parse import Parsed
+from netviz_lsp.discovery.script import GUARD
 
 #: Constructors whose call builds a model, under any prefix (``tf.keras.models.Model``).
 MODEL_CLASSES = frozenset({"Sequential", "Model", "Functional"})
@@ -53,6 +54,9 @@ class Statement:
     """Source that runs instead of it, on its first line."""
     bad_value: Optional[str] = None
     """Why its ``# netviz: value=`` comment could not be used."""
+    scope: str = ""
+    """``""`` at the module level, ``"__main__"`` in the main guard, the function whose body the
+    script runs it from (``"main"``) for a statement lifted from one (``script.py``)."""
     dataset: bool = False
     """Its replacement stands in for a ``keras.datasets`` loader: arrays with the real shapes
     and dtypes, but not the real values."""
@@ -100,11 +104,18 @@ def facts(parsed: Parsed) -> Facts:
     directives, comment_lines = _comments(parsed) if "netviz" in parsed.source else ({}, set())
     paths = config_paths(body, aliases)
     statements = [_statement(parsed, i, stmt, aliases, directives, paths) for i, stmt in enumerate(body)]
+    for st, scope in zip(statements, parsed.scopes):
+        st.scope = scope
+        if scope not in ("", GUARD) and st.effect is None and any(
+                isinstance(node, ast.Return) for node in A.module_level([st.node])):
+            st.effect = "returns"  # lifted from a function the script runs: it may leave it there
     binders: dict[str, list[int]] = {}
     for st in statements:
         for name in st.binds:
             binders.setdefault(name, []).append(st.index)
-    functions = {s.name: i for i, s in enumerate(body) if isinstance(s, ast.FunctionDef)}
+    # a function the script runs is its statements, not a factory; nor is a def inside one
+    functions = {s.name: i for i, s in enumerate(body) if isinstance(s, ast.FunctionDef)
+                 and parsed.scopes[i] in ("", GUARD) and s.name not in parsed.script.lifted}
     classes = {s.name: i for i, s in enumerate(body) if isinstance(s, ast.ClassDef)}
     model_classes = _model_classes(body, aliases)
     loaders = _loaders(body, functions, aliases, model_classes)

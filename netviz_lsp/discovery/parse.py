@@ -9,6 +9,8 @@ import warnings
 from dataclasses import dataclass
 from typing import Union
 
+from netviz_lsp.discovery.astutil import LiftedTable
+from netviz_lsp.discovery.script import Script, script_body
 from netviz_lsp.graph import BuildError
 
 
@@ -22,11 +24,24 @@ class Parsed:
     lines: list[str]
     """The source's lines, split as Python splits them (``\\r\\n``, ``\\r``, ``\\n``)."""
     tables: dict[tuple[str, int], symtable.SymbolTable]
-    """Symbol tables of the top-level functions and classes, by ``(name, line)``."""
+    """Symbol tables of the top-level functions and classes, by ``(name, line)``; those defined in
+    a lifted function's body (``script``) as ``LiftedTable``: their free names are globals here."""
+    script: Script = None  # type: ignore[assignment]
+    """The statements as the script runs them: the main guard's body and the functions the
+    script runs lifted in place (``script.script_body``)."""
+
+    def __post_init__(self) -> None:
+        if self.script is None:
+            self.script = script_body(self.tree)
 
     @property
     def body(self) -> list[ast.stmt]:
-        return self.tree.body
+        """The statements as the script runs them: every statement index is an index into this."""
+        return self.script.body
+
+    @property
+    def scopes(self) -> list[str]:
+        return self.script.scopes
 
     def segment(self, node: ast.AST) -> str:
         """The exact source of ``node`` (ast offsets count UTF-8 bytes)."""
@@ -77,6 +92,12 @@ def without_shell_lines(source: str, path: str = "<file>") -> str:
     return source
 
 
+def script_module(source: str, path: str) -> ast.Module:
+    """The module of statements as the script runs them (``script_body`` of ``parse_module``):
+    what statement indexes index. Raises as ``ast.parse``."""
+    return ast.Module(body=script_body(parse_module(source, path)).body, type_ignores=[])
+
+
 def parse_module(source: str, path: str) -> ast.Module:
     """``ast.parse(source)``, with the IPython lines of a downloaded notebook blanked when it
     trips over them (``without_shell_lines``): the tree ``parse`` read. Raises as ``ast.parse``."""
@@ -111,7 +132,13 @@ def parse(source: str, path: str) -> Union[Parsed, BuildError]:
     except (RecursionError, MemoryError):
         return too_deep()
     tables = {(t.get_name(), t.get_lineno()): t for t in table.get_children()}
-    return Parsed(source, path, tree, re.split(r"\r\n|\r|\n", source), tables)
+    script = script_body(tree)
+    for name, fn in script.lifted.items():
+        own = tables.get((name, fn.lineno))
+        for child in own.get_children() if own is not None else ():
+            if child.get_type() in ("function", "class"):
+                tables[(child.get_name(), child.get_lineno())] = LiftedTable(child)
+    return Parsed(source, path, tree, re.split(r"\r\n|\r|\n", source), tables, script)
 
 
 def too_deep() -> BuildError:

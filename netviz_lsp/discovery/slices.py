@@ -22,6 +22,7 @@ from netviz_lsp.discovery.arguments import Args, Arguments
 from netviz_lsp.discovery.effects import PASSABLE, REASONS
 from netviz_lsp.discovery.facts import Facts, loop_binding, with_assignment
 from netviz_lsp.discovery.result import Factory
+from netviz_lsp.discovery.script import visible
 from netviz_lsp.discovery.targets import Spec, Targets
 from netviz_lsp.graph import BuildError
 
@@ -67,7 +68,9 @@ def _target(spec: Spec, given: Args, facts: Facts, resolver: "_Resolver", out: S
         expr = spec.variable
         if facts.statements[spec.index].effect is not None:
             roots = []  # its own statement never runs: nothing to slice
-    configuration = [i for i in facts.configuration if i < horizon]  # e.g. a mixed-precision policy set before it
+    own = facts.statements[spec.index].scope
+    configuration = [i for i in facts.configuration  # e.g. a mixed-precision policy set before it
+                     if i < horizon and visible(facts.statements[i].scope, own)]
     graph = resolver.closure([*facts.always, *configuration, *roots] if roots else [], horizon, given.names,
                              spec.index)
     _values_of_stand_ins(graph, facts)
@@ -271,18 +274,20 @@ class _Resolver:
 
     def __init__(self, facts: Facts) -> None:
         self.facts = facts
-        self._memo: dict[tuple[str, int], tuple[list[int], Optional[int]]] = {}
+        self._memo: dict[tuple[str, int, Optional[str]], tuple[list[int], Optional[int]]] = {}
 
-    def resolve(self, name: str, pos: int) -> tuple[list[int], Optional[int]]:
-        """``(statements to run, statement that blocks)`` for ``name`` read before statement ``pos``."""
-        key = (name, pos)
+    def resolve(self, name: str, pos: int, scope: Optional[str] = None) -> tuple[list[int], Optional[int]]:
+        """``(statements to run, statement that blocks)`` for ``name`` read before statement ``pos``
+        by code of ``scope`` (``None``: any), which sees the module's bindings and those of the
+        lifted function bodies it runs in (``script.py``), not the locals of a ``main()``."""
+        key = (name, pos, scope)
         if key not in self._memo:
-            self._memo[key] = self._resolve(name, pos)
+            self._memo[key] = self._resolve(name, pos, scope)
         return self._memo[key]
 
-    def _resolve(self, name: str, pos: int) -> tuple[list[int], Optional[int]]:
+    def _resolve(self, name: str, pos: int, scope: Optional[str]) -> tuple[list[int], Optional[int]]:
         facts = self.facts
-        binders = [j for j in facts.binders.get(name, ()) if j < pos]
+        binders = [j for j in facts.binders.get(name, ()) if j < pos and visible(facts.statements[j].scope, scope)]
         chosen: list[int] = []
         passed = None
         for j in reversed(binders):
@@ -306,11 +311,11 @@ class _Resolver:
         target is evaluated (after ``horizon``)."""
         graph = _Graph(list(roots))
         todo = list(roots)
-        reads = [(owner, n, horizon) for n in names]
+        reads = [(owner, n, horizon, None) for n in names]
         seen = set(roots)
         while True:
-            for reader, name, pos in reads:
-                found, block = self.resolve(name, pos)
+            for reader, name, pos, scope in reads:
+                found, block = self.resolve(name, pos, scope)
                 if block is not None:
                     graph.blocks.setdefault(reader, []).append(_Block(name, block, reader))
                 for j in found:
@@ -322,7 +327,8 @@ class _Resolver:
                 return graph
             i = todo.pop(0)
             st = self.facts.statements[i]
-            reads = [*((i, n, i) for n in sorted(st.now)), *((i, n, horizon) for n in sorted(st.later))]
+            reads = [*((i, n, i, st.scope) for n in sorted(st.now)),
+                     *((i, n, horizon, st.scope) for n in sorted(st.later))]
 
 
 @dataclass

@@ -25,7 +25,7 @@ import types
 from typing import Any, Callable, Iterator, Optional
 
 from netviz_lsp.discovery import slice_module
-from netviz_lsp.discovery.parse import parse_module
+from netviz_lsp.discovery.parse import script_module
 from netviz_lsp.graph import BuildError, BuildInfo, BuildWarning
 from netviz_lsp.worker import offline
 from netviz_lsp.worker.extract import extract_model, extract_partial
@@ -75,7 +75,9 @@ class Program:
         """
         request = self.request
         try:
-            body = parse_module(request.source, self.path).body  # a Colab download's `!pip` lines blank
+            # as discovery indexes it: a Colab download's `!pip` lines blank, the main guard's body and
+            # the functions the script runs (``main()``) lifted in place (``discovery/script.py``)
+            body = script_module(request.source, self.path).body
             flags = _future_flags(body)  # each statement is its own unit: carry the file's __future__
             codes = {}
             for index in request.statements():

@@ -1,0 +1,208 @@
+"""What a script runs: its top-level statements with the main guard's body and the bodies of
+the functions it runs (``main()``, ``train()``, ``sys.exit(main())``, ``app.run(main)``) in
+their place, in the order the script runs them.
+
+A training script often does all its work under ``if __name__ == "__main__":`` or in a
+``main()`` that the guard calls. ``script_body`` lifts those statements into the list every
+stage reads as "the top-level statements" (indexes into it are what slices hold), so they are
+judged by the same effects table, sliced, and built like top-level code. A lifted function's
+parameters become assignments at their own place in the ``def`` (to the call's arguments, or
+to their defaults); a last ``return`` is dropped; statements after an unconditional
+``return`` never run, and a statement holding a ``return`` deeper inside is a
+``"returns"`` statement (``effects``) that never runs. The worker compiles this same list
+(``worker/build.py``), so indexes and lines agree. ``ast`` only; never raises.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Optional
+
+from netviz_lsp.discovery import astutil as A
+from netviz_lsp.discovery.effects import excluded_from_factories
+
+#: The scope of the main guard's own statements.
+GUARD = "__main__"
+#: How deep lifted functions may call further lifted functions (``main()`` -> ``train()``).
+MAX_DEPTH = 4
+#: Calls that run a function as the script's entry point: ``sys.exit(main())`` and friends take
+#: the function's call as their argument; ``app.run(main)`` takes the function itself.
+EXITS = frozenset({"sys.exit", "exit", "quit", "SystemExit", "os._exit"})
+RUNNERS = frozenset({"app.run", "absl.app.run", "tf.app.run", "tf.compat.v1.app.run",
+                     "tensorflow.compat.v1.app.run", "tensorflow.app.run"})
+#: Argument expressions a lifted call may pass: constants, names, attributes and simple arithmetic.
+_SIMPLE = (ast.Constant, ast.Name, ast.Attribute, ast.Tuple, ast.List, ast.Dict, ast.Set, ast.UnaryOp,
+           ast.BinOp, ast.expr_context, ast.operator, ast.unaryop, ast.Subscript, ast.Slice)
+
+
+@dataclass
+class Script:
+    body: list[ast.stmt]
+    """The statements as the script runs them: indexes into this list are statement indexes."""
+    scopes: list[str]
+    """Per statement: ``""`` at the module level, ``GUARD`` in the main guard, else the lifted
+    function's name (``"main"``; ``"main.train"`` for a function ``main`` runs)."""
+    lifted: dict[str, ast.FunctionDef] = field(default_factory=dict)
+    """Function name -> its ``def``, for each function whose body was lifted."""
+
+
+def script_body(tree: ast.Module) -> Script:
+    """``tree``'s body with the main guard and the functions the script runs lifted in place."""
+    try:
+        functions = {s.name: s for s in tree.body if isinstance(s, ast.FunctionDef)}
+        counts: dict[str, int] = {}
+        for stmt in tree.body:
+            for part in (stmt.body if A.is_main_guard(stmt) and not stmt.orelse else [stmt]):
+                name = _entry(part, functions)
+                if name is not None:
+                    counts[name[0]] = counts.get(name[0], 0) + 1
+        imports = [n for n in A.module_level(tree.body) if isinstance(n, (ast.Import, ast.ImportFrom))]
+        known = A.aliases(imports)
+        runnable = {n: fn for n, fn in functions.items() if counts.get(n) == 1 and _liftable(fn, known)}
+        out = Script([], [])
+        for stmt in tree.body:
+            if A.is_main_guard(stmt) and not stmt.orelse:
+                _lift(stmt.body, GUARD, runnable, out, 0)
+            else:
+                _lift([stmt], "", runnable, out, 0)
+        return out
+    except (RecursionError, MemoryError):
+        return Script(list(tree.body), [""] * len(tree.body))
+
+
+def visible(binder: str, reader: Optional[str]) -> bool:
+    """Whether a binding made in scope ``binder`` is seen by code of scope ``reader`` (``None``:
+    any). Module code (a factory's body) sees the module's own bindings only, as it did before
+    anything was lifted; the guard sees the module's; a lifted function the module's, the
+    guard's, and its own (and those of the functions that run it)."""
+    if reader is None or not binder or reader == binder:
+        return True
+    if binder == GUARD:
+        return bool(reader)
+    return reader.startswith(binder + ".")
+
+
+def _lift(stmts: list[ast.stmt], scope: str, runnable: dict[str, ast.FunctionDef], out: Script, depth: int) -> None:
+    for stmt in stmts:
+        entry = _entry(stmt, runnable) if depth < MAX_DEPTH else None
+        bindings = None
+        if entry is not None and entry[0] not in out.lifted:
+            try:
+                bindings = _parameters(runnable[entry[0]], entry[1])
+            except _NotLiftable:
+                bindings = None
+        if bindings is not None:
+            name = entry[0]
+            fn = runnable[name]
+            inner = f"{scope}.{name}" if scope and scope != GUARD else name
+            out.lifted[name] = fn
+            for binding in bindings:
+                out.body.append(binding)
+                out.scopes.append(inner)
+            body = list(fn.body)
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                body = body[1:]  # the docstring
+            cut = next((k for k, s in enumerate(body) if isinstance(s, ast.Return)), None)
+            if cut is not None:
+                body = body[:cut]  # a last `return` (or dead code after one) never runs here
+            _lift(body, inner, runnable, out, depth + 1)
+            continue
+        out.body.append(stmt)
+        out.scopes.append(scope)
+
+
+def _entry(stmt: ast.stmt, functions: dict) -> Optional[tuple[str, Optional[ast.Call]]]:
+    """``(function, its call)`` when ``stmt`` runs one of ``functions`` as a statement of its own:
+    ``main()``, ``sys.exit(main())``, ``raise SystemExit(main())``, ``app.run(main)`` (call
+    ``None``: the runner passes ``argv``)."""
+    if isinstance(stmt, ast.Expr):
+        value = stmt.value
+    elif isinstance(stmt, ast.Raise) and stmt.exc is not None and stmt.cause is None:
+        value = stmt.exc
+        if not (isinstance(value, ast.Call) and A.dotted(value.func) == "SystemExit"):
+            return None
+    else:
+        return None
+    if not isinstance(value, ast.Call):
+        return None
+    name = A.dotted(value.func)
+    if isinstance(value.func, ast.Name) and name in functions:
+        return name, value
+    if name in EXITS and len(value.args) == 1 and not value.keywords:
+        inner = value.args[0]
+        if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id in functions:
+            return inner.func.id, inner
+        return None
+    if name in RUNNERS:
+        given = [*value.args[:1], *(k.value for k in value.keywords if k.arg == "main")]
+        if len(given) == 1 and isinstance(given[0], ast.Name) and given[0].id in functions:
+            return given[0].id, None
+    return None
+
+
+def _liftable(fn: ast.FunctionDef, known: dict[str, str]) -> bool:
+    """A plain function whose body can run as module statements: no decorators (``@click.command``
+    parses its own arguments), no ``yield`` nor ``await``; and not a factory: one that returns a
+    value and neither trains nor downloads is previewed as a factory, called, as before."""
+    if fn.decorator_list:
+        return False
+    nodes = list(A.module_level(fn.body))
+    if any(isinstance(node, (ast.Yield, ast.YieldFrom, ast.Await, ast.Nonlocal)) for node in nodes):
+        return False
+    returns = any(isinstance(node, ast.Return) and node.value is not None
+                  and not isinstance(node.value, ast.Constant) for node in nodes)
+    calls = [node for stmt in fn.body for node in ast.walk(stmt) if isinstance(node, ast.Call)]
+    return not returns or excluded_from_factories(calls, known)
+
+
+def _parameters(fn: ast.FunctionDef, call: Optional[ast.Call]) -> list[ast.stmt]:
+    """``param = value`` for each parameter, placed at the parameter in the ``def``: the call's
+    argument, else the default; ``argv`` for ``app.run(main)``. Raises ``_NotLiftable`` when a
+    parameter has no value, or a value that is not a plain expression (the call is kept)."""
+    args = fn.args
+    positional = [*args.posonlyargs, *args.args]
+    defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults):]], args.defaults))
+    defaults.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
+    given: dict[str, ast.expr] = {}
+    if call is None:  # app.run(main): main(argv)
+        if positional:
+            given[positional[0].arg] = ast.List(elts=[ast.Name("__file__", ast.Load())], ctx=ast.Load())
+    else:
+        if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+            raise _NotLiftable
+        for param, value in zip(positional, call.args):
+            given[param.arg] = value
+        for keyword in call.keywords:
+            given[keyword.arg] = keyword.value
+        if len(call.args) > len(positional):
+            raise _NotLiftable
+    out = []
+    for param in [*positional, *args.kwonlyargs]:
+        value = given.get(param.arg, defaults.get(param.arg))
+        if value is None or not all(isinstance(n, _SIMPLE) for n in ast.walk(value)):
+            raise _NotLiftable
+        out.append(_assign(param.arg, value, param))
+    for star, empty in ((args.vararg, ast.Tuple(elts=[], ctx=ast.Load())),
+                        (args.kwarg, ast.Dict(keys=[], values=[]))):
+        if star is not None:
+            out.append(_assign(star.arg, empty, star))
+    return out
+
+
+class _NotLiftable(Exception):
+    pass
+
+
+def _assign(name: str, value: ast.expr, where: ast.arg) -> ast.Assign:
+    target = ast.Name(name, ast.Store())
+    ast.copy_location(target, where)
+    target.end_lineno, target.end_col_offset = where.lineno, where.col_offset + len(name)
+    if getattr(value, "lineno", None) is None:
+        ast.copy_location(value, where)
+        for node in ast.walk(value):
+            ast.copy_location(node, where)
+    stmt = ast.Assign(targets=[target], value=value, lineno=where.lineno, col_offset=where.col_offset,
+                      end_lineno=where.lineno, end_col_offset=target.end_col_offset)
+    return stmt
