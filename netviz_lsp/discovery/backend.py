@@ -19,6 +19,8 @@ import ast
 from dataclasses import dataclass
 from typing import Callable, Iterable, Optional
 
+from netviz_lsp.discovery.script import script_body
+
 Dependencies = Callable[[str], Iterable[str]]
 """Import statements (as source text) -> the workspace module files they import, transitively."""
 
@@ -51,7 +53,7 @@ def direct_use(source: str, path: str, statements: Optional[Iterable[int]] = Non
     ``dependencies`` resolves them; none without it); ``None`` when the build is
     backend-neutral. Never raises; a text that does not parse is neutral (it builds nothing)."""
     try:
-        body = ast.parse(source).body
+        body = script_body(ast.parse(source)).body  # as discovery indexes it (the main guard lifted)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     chosen = body if statements is None else [body[i] for i in sorted(set(statements)) if 0 <= i < len(body)]
