@@ -52,8 +52,9 @@ def test_aliases_resolve_before_matching_and_lookalikes_do_not_match():
     ("with open('a') as handle:\n    x = handle.read()\n", "with block"),
     ("with strategy.scope():\n    model.fit([], [])\n", "trains"),
     ("with strategy.scope(), open('a') as handle:\n    x = 1\n", "with block"),
-    ("if __name__ == '__main__':\n    x = 1\n", "main guard"),
-    ("if '__main__' == __name__:\n    x = 1\n", "main guard"),
+    # (a guard with no ``else`` runs as its statements: test_script_bodies.py)
+    ("if __name__ == '__main__':\n    x = 1\nelse:\n    x = 2\n", "main guard"),
+    ("if '__main__' == __name__:\n    x = 1\nelse:\n    x = 2\n", "main guard"),
     # ``if``/``try`` blocks run only when everything in them may.
     ("if True:\n    x = open('a').read()\n", "reads files"),
     # (a ``try`` with a handler that may run runs as that handler: test_colab.py)
@@ -224,10 +225,10 @@ def test_config_files_are_the_paths_the_config_reads_name():
         "ini = configparser.ConfigParser()\n"
         "ini.read(os.path.join(os.path.dirname(__file__), 'train.ini'))\n"
         "data = json.load(open('data.csv'))\n"               # never runs: not a config file
-        "if __name__ == '__main__':\n    extra = json.load(open('extra.json'))\n"
+        "if __name__ == '__main__':\n    extra = json.load(open('extra.json'))\n"  # runs as the script's
     )
     assert config_files(parse(source, "/work/project/train.py")) == [
-        "configs/base.json", "/work/project/configs/model.json", "/work/project/train.ini"]
+        "configs/base.json", "/work/project/configs/model.json", "/work/project/train.ini", "extra.json"]
 
 
 def test_a_top_level_call_of_a_config_loader_function_runs_with_a_config_path_only():
