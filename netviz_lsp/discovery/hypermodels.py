@@ -4,7 +4,8 @@
 A function's parameter takes the hyperparameters when the file passes the function to a tuner
 (``kt.RandomSearch(hypermodel=build_model, ...)``, or first positional), calls it with
 ``kt.HyperParameters()`` at that parameter, calls ``p.Int/Float/Choice/Boolean/Fixed/
-conditional_scope`` on it, or (in a file that imports KerasTuner) names it ``hp``. Such a
+conditional_scope`` on it (even in a file that never imports KerasTuner: its hypermodels
+module), or (in a file that imports KerasTuner) names it ``hp``. Such a
 factory is built with a real, fresh ``keras_tuner.HyperParameters()``: every hyperparameter
 then takes the value KerasTuner gives it in a first trial (its default: ``min_value`` for
 ``Int``/``Float``, the first choice, ``False``). A ``HyperModel`` subclass is a target named
@@ -60,16 +61,16 @@ def tuning(facts: Facts) -> Tuning:
     nodes = list(ast.walk(facts.parsed.tree)) if _mentions(facts) else []
     imports = [n for n in nodes if isinstance(n, (ast.Import, ast.ImportFrom))]
     imported = any(_root(n) in MODULES for n in imports)
-    if not imported:
-        return Tuning(False, {}, {})
     aliases = {**A.aliases(imports), **facts.aliases}  # imports inside functions too; the top level wins
     text, names = _fresh(facts)
-    calls = [n for n in nodes if isinstance(n, ast.Call)]
+    calls = [n for n in nodes if isinstance(n, ast.Call)] if imported else []
     functions = {}
     for name, i in facts.functions.items():
-        param = _function_param(facts.body[i], calls, aliases)
+        param = _function_param(facts.body[i], calls, aliases, imported)
         if param is not None:
             functions[name] = Hyper(param, text, names)
+    if not imported:
+        return Tuning(False, functions, {})
     classes = {}
     for name in _hypermodel_classes(facts, aliases):
         build = method(facts, name, "build")
@@ -144,7 +145,8 @@ def _fresh(facts: Facts) -> tuple[str, list[str]]:
     return FALLBACK, []
 
 
-def _function_param(fn: ast.FunctionDef, calls: list[ast.Call], aliases: dict[str, str]) -> Optional[str]:
+def _function_param(fn: ast.FunctionDef, calls: list[ast.Call], aliases: dict[str, str],
+                    imported: bool) -> Optional[str]:
     positional = [a.arg for a in fn.args.posonlyargs + fn.args.args]
     named = set(positional) | {a.arg for a in fn.args.kwonlyargs}
     for call in calls:
@@ -164,7 +166,7 @@ def _function_param(fn: ast.FunctionDef, calls: list[ast.Call], aliases: dict[st
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in HP_METHODS
                 and isinstance(node.func.value, ast.Name) and node.func.value.id in named):
             return node.func.value.id
-    return "hp" if "hp" in named else None
+    return "hp" if imported and "hp" in named else None
 
 
 def _hypermodel_classes(facts: Facts, aliases: dict[str, str]) -> list[str]:
