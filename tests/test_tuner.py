@@ -200,6 +200,27 @@ def test_a_hypermodel_subclass_takes_its_constructor_arguments_from_the_tuner_ca
     assert net.expr == "FashionHyperModel(num_classes=10).build(kt.HyperParameters())"
 
 
+def test_a_hypermodel_subclass_without_a_constructor_and_one_of_it_build_with_no_arguments():
+    source = """
+        import keras
+        import keras_tuner
+
+        class Base(keras_tuner.HyperModel):
+            def build(self, hp):
+                return keras.Sequential([keras.Input((4,)), keras.layers.Dense(hp.Int("units", 2, 8))])
+
+        class Wider(Base):
+            pass
+
+        tuner = keras_tuner.GridSearch(Wider(tunable=True), objective="val_loss")
+    """
+    found = discover(textwrap.dedent(source))
+    assert found.errors == []
+    assert [(t.name, t.args, t.expr) for t in found.factories] == [
+        ("Base", "", "Base().build(keras_tuner.HyperParameters())"),
+        ("Wider", "tunable=True", "Wider(tunable=True).build(keras_tuner.HyperParameters())")]
+
+
 # -- real builds ----------------------------------------------------------------------------
 
 def test_the_keras_io_getting_started_script_draws_its_first_trial(engine, tmp_path):
@@ -303,3 +324,43 @@ def test_an_unused_hp_draws_and_says_no_hyperparameter_was_asked_for(engine, tmp
     assert model(result, "baseline").build.note == (
         "built with KerasTuner's HyperParameters(); it asked for no hyperparameter")
     untouched(tmp_path, "baseline.py")
+
+
+REFUSE_KERAS_TUNER = '''
+import sys
+
+
+class _Refuse:
+    """An interpreter without KerasTuner: its import fails as an uninstalled package's does."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("keras_tuner", "kerastuner"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, _Refuse())
+'''
+
+
+def test_without_keras_tuner_installed_the_build_fails_at_the_import_naming_the_package(tmp_path, monkeypatch):
+    from netviz_lsp.worker.pool import BuildPool
+
+    blocker = tmp_path / "interpreter"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(REFUSE_KERAS_TUNER, encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", str(blocker))
+    folder = tmp_path / "project"
+    folder.mkdir()
+    pool = BuildPool()
+    pool.start()
+    try:
+        result, path = copy_and_build(Engine(pool), TUNER / "getting_started.py", folder)
+    finally:
+        pool.close()
+    assert result.models == []
+    (error,) = result.errors
+    assert (error.kind, error.factory, error.line) == ("build", "build_model", line_of(path, "import keras_tuner"))
+    assert error.message.startswith("No module named 'keras_tuner' in ")
+    assert "pip install keras-tuner" in error.message
+    untouched(folder, "getting_started.py")
