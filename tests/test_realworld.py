@@ -178,3 +178,19 @@ def test_keras_configuration_calls_belong_to_every_slice():
     slices = {t.name: t.slice for t in found.factories}
     assert slices["build"] == [0, 1, 2, 3, 4, 6, 8]  # the factory runs after every statement
     assert slices["model"] == [0, 1, 2, 3, 4, 7]  # the variable: only what comes before it
+
+
+def test_a_subclassed_model_called_on_a_dict_is_traced_with_named_inputs_and_any_batch(engine, tmp_path):
+    """TensorFlow Recommenders' two towers: the trace's inputs carry the dict's keys (Keras then
+    matches them to the call without warning about NetViz's own tensors) and the batch is any batch,
+    not the 8 of the call that built it."""
+    result, path = build(engine, tmp_path, "two_tower_recommender.py")
+    assert result.errors == [] and result.warnings == []
+    recommender = model(result, "recommender")
+    # Plain Keras 3: 1000*32 + 32*32+32 and 500*32 + 32*32+32; the Dot has none.
+    assert recommender.total_params == 32_000 + 1_056 + 16_000 + 1_056
+    shapes = {layer.name: layer.output_shape for layer in recommender.layers if layer.parent is None}
+    assert shapes == {"user_history": [None, 20], "item_tags": [None, 5], "user_tower": [None, 32],
+                      "item_tower": [None, 32], "dot": [None, 1]}
+    assert ["user_history", "user_tower"] in recommender.edges and ["item_tags", "item_tower"] in recommender.edges
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # no data read, no training

@@ -175,19 +175,37 @@ def _trace_subclassed(model, notes: list):
             "call model.build(input_shape), or call the model on keras.Input(...)"
         )
         return None
+    shape = next(iter(shapes.values()))
+    try:  # the batch as any batch (None), as Keras draws a built model; else as it was built
+        return _traced(model, shape, any_batch=True)
+    except Exception:  # noqa: BLE001 - a call that needs its batch size: trace it with that
+        pass
     try:
-        shape = next(iter(shapes.values()))
-        if isinstance(shape, dict):
-            inputs = {k: keras.Input(batch_shape=tuple(v)) for k, v in shape.items()}
-        elif isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
-            inputs = [keras.Input(batch_shape=tuple(s)) for s in shape]
-        else:
-            inputs = keras.Input(batch_shape=tuple(shape))
-        outputs = model.call(inputs)
-        return keras.Model(inputs, outputs, name=f"{model.name}_traced")
+        return _traced(model, shape, any_batch=False)
     except Exception as error:  # a call we cannot trace still yields its layer list
         notes.append(f"could not trace {model.name}.call on symbolic inputs ({type(error).__name__}: {error})")
         return None
+
+
+def _traced(model, shape, any_batch: bool):
+    """``model.call`` on ``keras.Input``s of its build ``shape`` (a dict's named by their keys, so
+    Keras matches them to the call's structure without a warning), as a Functional."""
+    import keras
+
+    def symbolic(dims, name=None):
+        dims = tuple(dims)
+        if any_batch and dims:
+            dims = (None, *dims[1:])
+        return keras.Input(batch_shape=dims, name=name)
+
+    if isinstance(shape, dict):
+        inputs = {k: symbolic(v, k) for k, v in shape.items()}
+    elif isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple)):
+        inputs = [symbolic(s) for s in shape]
+    else:
+        inputs = symbolic(shape)
+    outputs = model.call(inputs)
+    return keras.Model(inputs, outputs, name=f"{model.name}_traced")
 
 
 def _trace_through_inner_model(model, notes: list):
