@@ -1,0 +1,230 @@
+"""Script bodies: models built under ``if __name__ == "__main__":`` or in the ``main()`` it runs.
+
+The guard's statements and the body of a function the script runs (``main()``, ``train()``,
+``sys.exit(main())``, ``app.run(main)``) are discovered and sliced as top-level statements, in the
+order the script runs them (``discovery/script.py``). The fixtures in ``tests/fixtures/scripts/``
+are whole training scripts, copied to a temporary folder and built through ``Engine.build``;
+totals are plain Keras 3's for the same layers, and nothing the scripts read, train, plot or save
+happens (the folder holds only the script afterwards).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from real_builds import copy_and_build, drawn, line_of, model
+
+from netviz_lsp.discovery import discover, slice_module
+from netviz_lsp.engine import Engine
+from netviz_lsp.graph import FileResult
+
+SCRIPTS = Path(__file__).resolve().parent / "fixtures" / "scripts"
+
+
+@pytest.fixture(scope="module")
+def engine(home_pool):
+    return Engine(home_pool)
+
+
+def build(engine: Engine, tmp_path: Path, name: str, edit=None) -> tuple[FileResult, Path]:
+    return copy_and_build(engine, SCRIPTS / name, tmp_path, edit)
+
+
+def untouched(tmp_path: Path, name: str) -> None:
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+def targets(source: str) -> dict:
+    found = discover(textwrap.dedent(source))
+    return {t.name: (t.kind, t.line, t.blocked.message if t.blocked else None) for t in found.factories}
+
+
+# -- discovery -------------------------------------------------------------------------------------
+
+def test_the_functions_a_script_runs_are_its_statements_and_name_their_models():
+    source = '''
+    import sys
+    import keras
+
+    def main(units=8):
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(units)])
+        model.fit([], [])
+
+    def train():
+        net = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+
+    train()
+    if __name__ == "__main__":
+        sys.exit(main())
+    '''
+    assert targets(source) == {"train.net": ("variable", 10, None), "main.model": ("variable", 6, None)}
+    found = discover(textwrap.dedent(source))
+    main = next(t for t in found.factories if t.name == "main.model")
+    # ``units = 8`` at the parameter, then the body; sys.exit and fit never run.
+    module = slice_module(textwrap.dedent(source), main.slice, "m.py", found.replacements)
+    assert [type(s).__name__ for s in module.body] == ["Import", "Assign", "Assign"]
+    assert module.body[1].lineno == 5 and module.body[1].targets[0].id == "units"
+
+
+def test_what_is_not_lifted_keeps_todays_meaning():
+    source = '''
+    import keras
+
+    def build(units=8):
+        return keras.Sequential([keras.Input((4,)), keras.layers.Dense(units)])
+
+    @click.command()
+    def cli():
+        model = keras.Sequential([keras.Input((4,))])
+
+    def twice():
+        other = keras.Sequential([keras.Input((4,))])
+
+    build(4)
+    twice()
+    twice()
+    cli()
+    '''
+    # A factory called as a statement stays a factory (with that call's arguments); a decorated
+    # function or one run twice is not lifted: each is a factory, as before.
+    assert targets(source) == {"build": ("factory", 4, None), "cli": ("factory", 8, None),
+                               "twice": ("factory", 11, None)}
+    assert next(t for t in discover(textwrap.dedent(source)).factories).args == "4"
+
+
+def test_a_model_rebound_twice_in_main_is_two_targets_each_read_before_the_next():
+    source = '''
+    import keras
+
+    def main():
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+        model.compile("adam", "mse")
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+
+    main()
+    '''
+    found = discover(textwrap.dedent(source))
+    first, second = found.factories
+    assert (first.name, second.name) == ("main.model", "main.model@7")
+    assert first.after < second.start and first.end_line == 6
+
+
+def test_a_return_inside_main_blocks_only_what_it_binds():
+    source = '''
+    import keras
+
+    def main(dry_run=False):
+        if dry_run:
+            width = 4
+            return
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+        other = keras.Sequential([keras.Input((width,))])
+
+    main()
+    '''
+    got = targets(source)
+    assert got["main.model"] == ("variable", 8, None)
+    assert got["main.other"][2] == (
+        "`width` is set at line 5, in a block that may `return` from the function the script runs; "
+        "NetViz does not run it.")
+
+
+def test_module_factories_do_not_see_main_locals_nor_the_guard():
+    source = '''
+    import keras
+    from data import read_rows
+    WIDTH = 4
+
+    def build():
+        return keras.Sequential([keras.Input((WIDTH,)), keras.layers.Dense(2)])
+
+    def main():
+        WIDTH = read_rows("x.csv")
+        model = build()
+        model.fit([], [])
+
+    if __name__ == "__main__":
+        WIDTH = 5
+        main()
+    '''
+    got = targets(source)
+    assert got == {"build": ("factory", 6, None)}
+    found = discover(textwrap.dedent(source))
+    lines = [found.factories[0].slice]
+    assert lines == [[0, 2, 3]]  # import keras, WIDTH = 4, def build
+
+
+# -- real builds -----------------------------------------------------------------------------------
+
+def test_a_cifar_cnn_under_the_main_guard_draws_with_the_datasets_shapes(engine, tmp_path):
+    result, path = build(engine, tmp_path, "cifar10_cnn.py")
+    assert result.errors == []
+    # Plain Keras 3: 896 + 9,248 + 18,496 + 36,928 + 1,180,160 + 5,130.
+    assert drawn(result) == {"model": ("Sequential", 1_250_858)}
+    cnn = model(result, "model")
+    assert cnn.inputs == [[None, 32, 32, 3]] and cnn.layers[-1].output_shape == [None, 10]
+    assert cnn.layers[0].line == line_of(path, 'layers.Conv2D(32, 3, padding="same"')
+    untouched(tmp_path, "cifar10_cnn.py")
+
+
+def test_an_argparse_main_needs_its_csv_then_draws_with_the_defaults(engine, tmp_path):
+    result, path = build(engine, tmp_path, "tabular_mlp.py")
+    read, classes = line_of(path, "x, y = load(args.data)"), line_of(path, "num_classes = int(y.max()) + 1")
+    message = (f"`x` comes from a file read at line {read}; NetViz does not run it. Add `# netviz: value=...` on "
+               f"that line to stand in for it. Also: `num_classes` (line {classes}) needs `y`, which comes from a "
+               f"file read at line {read}; NetViz does not run that. Add `# netviz: value=...` on line {classes} "
+               "to stand in for it.")
+    assert [(e.kind, e.factory, e.line, e.message) for e in result.errors] == [
+        ("arguments", "main.model", line_of(path, "model = keras.Sequential(["), message)]
+    assert discover(path.read_text(), str(path)).stand_ins == {"main.model": [("num_classes", classes), ("x", read)]}
+
+    def stand_in(source: str) -> str:
+        return source.replace("x, y = load(args.data)",
+                              'x, y = load(args.data)  # netviz: value=np.zeros((200, 12), "float32"), np.arange(200) % 3')
+    result, path = build(engine, tmp_path, "tabular_mlp.py", stand_in)
+    assert result.errors == []
+    # --hidden 128 (its default): 12*128+128 + 128*64+64 + 64*3+3 = 1,664 + 8,256 + 195.
+    assert drawn(result) == {"main.model": ("Sequential", 10_115)}
+    mlp = model(result, "main.model")
+    assert [layer.line for layer in mlp.layers] == [
+        line_of(path, 'layers.Dense(args.hidden, activation="relu")'), line_of(path, "layers.Dropout(args.dropout)"),
+        line_of(path, 'layers.Dense(args.hidden // 2'), line_of(path, 'layers.Dense(num_classes')]
+    untouched(tmp_path, "tabular_mlp.py")  # no CSV read, no checkpoints folder, no model.keras
+
+
+def test_a_raising_layer_line_in_main_is_an_error_there_owned_by_its_target(engine, tmp_path):
+    def typo(source: str) -> str:
+        source = source.replace("x, y = load(args.data)",
+                                'x, y = load(args.data)  # netviz: value=np.zeros((200, 12)), np.arange(200) % 3')
+        return source.replace('layers.Dense(args.hidden // 2, activation="relu")',
+                              'layers.Dense(args.hidden // 2, activation="relux")')
+    result, path = build(engine, tmp_path, "tabular_mlp.py", typo)
+    assert [(e.kind, e.factory, e.line) for e in result.errors] == [
+        ("build", "main.model", line_of(path, 'activation="relux"'))]
+    assert "relux" in result.errors[0].message
+    untouched(tmp_path, "tabular_mlp.py")
+
+
+def test_a_tf_keras_train_function_calls_its_factory_with_the_arguments_it_passes(engine, tmp_path):
+    result, path = build(engine, tmp_path, "tf_keras_train.py")
+    assert result.errors == []
+    # build_model(20000, 64, 32, dropout=0.2): 1,280,000 + 24,832 + 24,832 + 65.
+    assert drawn(result) == {"build_model": ("Functional", 1_329_729)}
+    found = discover(path.read_text(), str(path))
+    assert (found.factories[0].args, found.factories[0].args_origin) == (
+        'MAX_FEATURES, CONFIG["embed_dim"], CONFIG["lstm_units"], dropout=CONFIG["dropout"]', "call")
+    untouched(tmp_path, "tf_keras_train.py")
+
+
+def test_a_gan_main_run_by_sys_exit_draws_its_generator_and_discriminator(engine, tmp_path):
+    result, path = build(engine, tmp_path, "dcgan_main.py")
+    assert result.errors == []
+    # Plain Keras 3: generator 2,330,944; discriminator 1,664 + 204,928 + 6,273.
+    assert drawn(result) == {"make_generator_model": ("Sequential", 2_330_944),
+                             "main.discriminator": ("Sequential", 212_865)}
+    critic = model(result, "main.discriminator")
+    assert critic.inputs == [[None, 28, 28, 1]]
+    assert critic.layers[0].line == line_of(path, "layers.Conv2D(64, (5, 5)")
+    untouched(tmp_path, "dcgan_main.py")  # no training loop, no checkpoint
