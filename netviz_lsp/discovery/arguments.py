@@ -52,6 +52,10 @@ def arguments(facts: Facts, found: Targets, settings: dict) -> Arguments:
 
 def _args(spec: Spec, facts: Facts, settings: dict) -> Args:
     given = _given(spec, facts, settings)
+    if spec.builder is not None and given.text is not None:
+        kept = spec.builder.kept
+        given.expr = f"{spec.builder.cls}({given.text})." + (kept or f"{spec.builder.method.name}()")
+        return given
     hyper = spec.hyper
     if hyper is None or given.text is None:
         return given
@@ -79,7 +83,7 @@ def _given(spec: Spec, facts: Facts, settings: dict) -> Args:
             message = f"`# netviz: {text}` on {name}() is not a list of literal arguments: {problem}."
             return Args(error=BuildError("arguments", message, line=line, factory=name))
     for call in spec.calls:
-        found = call_args(call, fn, facts, function_hyper)
+        found = call_args(call, fn, facts, function_hyper, spec.makes)
         if found:
             return Args(found[0], "call", found[1])
     missing = [p for p in A.required(fn) if function_hyper is None or p != function_hyper.param]

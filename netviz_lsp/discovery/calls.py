@@ -22,21 +22,23 @@ _CONSTANT_NODES = (ast.Constant, ast.Name, ast.Tuple, ast.List, ast.Set, ast.Dic
                    ast.unaryop, ast.boolop, ast.cmpop)
 
 
-def constant_names(node: ast.AST) -> Optional[set[str]]:
-    """The names a constant expression reads, or ``None`` when ``node`` is not one."""
+def constant_names(node: ast.AST, makes: frozenset = frozenset()) -> Optional[set[str]]:
+    """The names a constant expression reads, or ``None`` when ``node`` is not one. ``makes``:
+    top-level classes it may also call (``Config()``; ``builders.safe_classes``)."""
     names: set[str] = set()
     for part in ast.walk(node):
         if not isinstance(part, _CONSTANT_NODES):
             return None
-        if isinstance(part, ast.Call) and not (isinstance(part.func, ast.Name) and part.func.id in PURE_BUILTINS):
+        if isinstance(part, ast.Call) and not (isinstance(part.func, ast.Name)
+                                               and (part.func.id in PURE_BUILTINS or part.func.id in makes)):
             return None
         if isinstance(part, ast.Name):
             names.add(part.id)
     return names - PURE_BUILTINS
 
 
-def call_args(call: ast.Call, fn: ast.FunctionDef, facts: Facts,
-              hyper: Optional[Hyper] = None) -> Optional[tuple[str, list[str]]]:
+def call_args(call: ast.Call, fn: ast.FunctionDef, facts: Facts, hyper: Optional[Hyper] = None,
+              makes: frozenset = frozenset()) -> Optional[tuple[str, list[str]]]:
     """The source of ``call``'s arguments and the names they read, if every argument is a
     constant expression over names some top-level statement that runs binds, and together
     they supply every required parameter.
@@ -66,7 +68,7 @@ def call_args(call: ast.Call, fn: ast.FunctionDef, facts: Facts,
         if hyper is not None and param == hyper.param:
             parts.append(prefix + hyper.text)
             continue
-        found = constant_names(value)
+        found = constant_names(value, makes)
         if found is None:
             return None
         names |= found

@@ -103,14 +103,15 @@ def method(facts: Facts, cls: str, name: str) -> Optional[ast.FunctionDef]:
     return None
 
 
-def constructor(facts: Facts, cls: str) -> ast.FunctionDef:
+def constructor(facts: Facts, cls: str, keywords: bool = True) -> ast.FunctionDef:
     """The class's ``__init__`` without ``self`` (what a call of the class supplies); when the
-    file does not define one, ``HyperModel``'s own takes keyword arguments only."""
+    file does not define one, ``HyperModel``'s own takes keyword arguments only (``keywords``;
+    else ``object``'s takes none)."""
     init = method(facts, cls, "__init__")
     node = facts.body[facts.classes[cls]]
     if init is None:
         empty = ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[],
-                              kwarg=ast.arg("kwargs"), defaults=[])
+                              kwarg=ast.arg("kwargs") if keywords else None, defaults=[])
         return ast.FunctionDef(name=cls, args=empty, body=[], decorator_list=[], returns=None,
                                lineno=node.lineno, end_lineno=node.end_lineno, col_offset=0)
     trimmed = copy.copy(init)

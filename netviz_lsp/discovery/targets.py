@@ -27,6 +27,7 @@ from netviz_lsp.discovery.calls import call_args
 from netviz_lsp.discovery.effects import excluded_from_factories
 from netviz_lsp.discovery.script import GUARD
 from netviz_lsp.discovery.facts import ARGS, MODEL_CLASSES, PREVIEW, Facts, function_directives
+from netviz_lsp.discovery.builders import Builder, builder_methods, safe_classes
 from netviz_lsp.discovery.hypermodels import Hyper, Tuning, constructor, tuning
 
 #: Methods whose top-level call on a model variable is part of building it.
@@ -68,6 +69,10 @@ class Spec:
     hyper: Optional[Hyper] = None
     """KerasTuner hypermodels: where a fresh ``HyperParameters()`` goes (``hypermodels.py``);
     for a ``HyperModel`` subclass, ``fn`` is its constructor and the target is named after it."""
+    builder: Optional[Builder] = None
+    """A plain class's builder method (``builders.py``): ``fn`` is the class's constructor,
+    ``calls`` the file's instantiations, ``makes`` the classes its arguments may instantiate."""
+    makes: frozenset = frozenset()
 
 
 @dataclass
@@ -118,6 +123,7 @@ def targets(facts: Facts, settings: dict) -> Targets:
                           name in declared, directives[name], own,
                           helper=name in inner_calls and bool(A.required(fn)), hyper=tuned.functions.get(name)))
     specs += _hypermodel_classes(facts, tuned)
+    specs += _builder_methods(facts, candidates, set(tuned.classes))
     taken = {s.name for s in specs if s.kind == "factory"}
     for spec in specs:
         if spec.kind == "variable" and spec.name in taken:
@@ -202,6 +208,38 @@ def _hypermodel_classes(facts: Facts, tuned: Tuning) -> list[Spec]:
         calls.sort(key=lambda c: (c.lineno, c.col_offset))
         specs.append(Spec("factory", name, node.lineno, node.end_lineno, i, constructor(facts, name),
                           declared=True, directives=function_directives(facts, i), calls=calls, hyper=hyper))
+    return specs
+
+
+def _builder_methods(facts: Facts, candidates: list[str], skip: set[str]) -> list[Spec]:
+    """``CNNTrainer.build_model``: a method that builds a model, of a class the file makes with
+    arguments NetViz can evaluate and whose construction has no effect (``builders.py``)."""
+    factories = set(candidates)
+
+    def builds(fn: ast.FunctionDef) -> bool:
+        scan = _scan(fn, facts.aliases)
+        return (_builds(scan, facts.model_classes) or bool(scan.names & factories)
+                or _returns_model(fn, facts.aliases, facts.model_classes))
+
+    def excluded(fn: ast.FunctionDef) -> bool:
+        return excluded_from_factories(_scan(fn, facts.aliases).calls, facts.aliases)
+
+    found = builder_methods(facts, builds, excluded, skip)
+    if not found:
+        return []
+    safe = frozenset(safe_classes(facts))
+    made = [n for n in A.module_level(facts.body) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+    specs = []
+    for builder in found:
+        if builder.cls not in safe:
+            continue  # making it would run what NetViz never runs
+        ctor = constructor(facts, builder.cls, keywords=False)
+        calls = sorted((c for c in made if c.func.id == builder.cls), key=lambda c: (c.lineno, c.col_offset))
+        if not any(call_args(c, ctor, facts, makes=safe) for c in calls):
+            continue  # no instance NetViz can make
+        fn = builder.method
+        specs.append(Spec("factory", f"{builder.cls}.{fn.name}", fn.lineno, fn.end_lineno, facts.classes[builder.cls],
+                          ctor, calls=calls, builder=builder, makes=safe))
     return specs
 
 
