@@ -65,6 +65,8 @@ def tuning(facts: Facts) -> Tuning:
     text, names = _fresh(facts)
     calls = [n for n in nodes if isinstance(n, ast.Call)] if imported else []
     functions = {}
+    if not imported and not any(f".{m}(" in facts.parsed.source for m in HP_METHODS):
+        return Tuning(False, {}, {})  # the common case, as the user types: no walk of every body
     for name, i in facts.functions.items():
         param = _function_param(facts.body[i], calls, aliases, imported)
         if param is not None:
