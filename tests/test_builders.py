@@ -137,3 +137,14 @@ def test_an_error_in_the_builder_method_lands_at_its_line(engine, tmp_path):
     assert (error.kind, error.factory) == ("build", "CNNTrainer.build_model")
     assert error.line == line_of(path, "layers.Dense(c.n_classes")
     assert "n_classes" in error.message
+
+
+def test_a_trainer_made_from_argparse_in_main_draws_with_the_parsers_defaults(engine, tmp_path):
+    result, path = copy_and_build(engine, BUILDERS / "mlp_argparse.py", tmp_path)
+    assert result.errors == []
+    # Plain Keras 3: Sequential([Input((784,)), Dense(128, relu), Dropout(0.2), Dense(10)]): 101,770.
+    assert drawn(result) == {"MLPTrainer.build": ("Sequential", 101_770)}
+    graph = model(result, "MLPTrainer.build")
+    assert graph.line == line_of(path, "def build(self):")
+    assert [layer.output_shape for layer in graph.layers] == [[None, 128], [None, 128], [None, 10]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mlp_argparse.py"]  # no mlp.keras
