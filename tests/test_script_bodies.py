@@ -228,3 +228,22 @@ def test_a_gan_main_run_by_sys_exit_draws_its_generator_and_discriminator(engine
     assert critic.inputs == [[None, 28, 28, 1]]
     assert critic.layers[0].line == line_of(path, "layers.Conv2D(64, (5, 5)")
     untouched(tmp_path, "dcgan_main.py")  # no training loop, no checkpoint
+
+
+def test_a_factory_called_in_the_guard_with_data_gets_its_arguments_there_and_required_options_are_none(
+        engine, tmp_path):
+    # The guard parses a required positional ``csv`` (None here: the worker passes no arguments)
+    # and calls the factory with sizes computed from the CSV: stand-ins for those draw it.
+    source = Path(__file__).resolve().parent / "fixtures" / "server" / "train_classifier.py"
+
+    def stand_in(text: str) -> str:
+        return (text.replace('label = data[options.label].astype("int64")',
+                             'label = data[options.label].astype("int64")  # netviz: value=np.arange(50) % 4')
+                .replace("if name != options.label], axis=1)",
+                         "if name != options.label], axis=1)  # netviz: value=np.zeros((50, 7))"))
+    result, path = copy_and_build(engine, source, tmp_path, stand_in)
+    assert result.errors == []
+    # build_classifier(7, 4, width=64): 7*64+64 + 64*32+32 + 32*4+4 = 512 + 2,080 + 132.
+    assert drawn(result) == {"model": ("Functional", 2_724)}
+    assert model(result, "model").layers[1].line == line_of(path, 'x = layers.Dense(width, activation="relu")(inputs)')
+    untouched(tmp_path, "train_classifier.py")

@@ -469,13 +469,43 @@ def _workspace(path: str, roots: list[str]) -> Iterator[None]:
     with contextlib.suppress(OSError):
         os.chdir(os.path.dirname(path) or cwd)
     try:
-        yield
+        with _lenient_argparse():
+            yield
     finally:
         sys.path[:] = saved_path
         sys.argv = saved_argv
         sys.modules.pop(MODULE_NAME, None)
         with contextlib.suppress(OSError):
             os.chdir(cwd)
+
+
+@contextlib.contextmanager
+def _lenient_argparse() -> Iterator[None]:
+    """A script's ``parser.parse_args()`` of the command line (no arguments here) takes its
+    defaults, and a required argument (``parser.add_argument("csv")``) is ``None`` instead of an
+    exit: the model code that reads ``args.width`` runs; what reads ``args.csv`` reads files,
+    which never runs anyway."""
+    import argparse
+
+    original = argparse.ArgumentParser.parse_known_args
+
+    def parse_known_args(self, args=None, namespace=None):
+        if args is not None:
+            return original(self, args, namespace)
+        required = [a for a in [*self._actions, *self._mutually_exclusive_groups] if a.required]
+        for action in required:
+            action.required = False
+        try:
+            return original(self, args, namespace)
+        finally:
+            for action in required:
+                action.required = True
+
+    argparse.ArgumentParser.parse_known_args = parse_known_args
+    try:
+        yield
+    finally:
+        argparse.ArgumentParser.parse_known_args = original
 
 
 _REAL_PATHS: dict[str, tuple[str, bool]] = {}
