@@ -364,3 +364,32 @@ def test_without_keras_tuner_installed_the_build_fails_at_the_import_naming_the_
     assert error.message.startswith("No module named 'keras_tuner' in ")
     assert "pip install keras-tuner" in error.message
     untouched(folder, "getting_started.py")
+
+
+@pytest.mark.parametrize("given, args", [
+    ("functools.partial(build_model, num_classes=10)", "kt.HyperParameters(), num_classes=10"),
+    ("partial(build_model, num_classes=NUM_CLASSES)", "kt.HyperParameters(), num_classes=NUM_CLASSES"),
+    ("lambda hp: build_model(hp, 10)", "kt.HyperParameters(), 10"),
+    ("lambda h: build_model(num_classes=3, hp=h)", "num_classes=3, hp=kt.HyperParameters()"),
+])
+def test_a_tuner_given_a_partial_or_a_lambda_supplies_the_other_arguments(given, args):
+    source = f"""
+        import functools
+        from functools import partial
+
+        import keras
+        import keras_tuner as kt
+
+        NUM_CLASSES = 10
+
+        def build_model(hp, num_classes):
+            model = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten()])
+            model.add(keras.layers.Dense(hp.Int("units", 32, 512, step=32), activation="relu"))
+            model.add(keras.layers.Dense(num_classes, activation="softmax"))
+            return model
+
+        tuner = kt.RandomSearch({given}, objective="val_accuracy", max_trials=3)
+    """
+    factory, found = target(source, "build_model")
+    assert found.errors == []
+    assert (factory.args, factory.args_origin) == (args, "call")

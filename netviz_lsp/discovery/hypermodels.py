@@ -44,6 +44,10 @@ class Hyper:
     """Top-level names ``text`` reads (the import joins the slice)."""
     method: Optional[str] = None
     """Classes: the method that builds the model (``build``)."""
+    calls: list[ast.Call] = field(default_factory=list)
+    """Functions: calls of it a tuner is given instead of the function, whose other arguments
+    count as the file's own calls: ``functools.partial(build_model, num_classes=10)`` (read as
+    ``build_model(num_classes=10)``) and ``lambda hp: build_model(hp, 10)`` (its body)."""
 
 
 @dataclass
@@ -68,9 +72,9 @@ def tuning(facts: Facts) -> Tuning:
     if not imported and not any(f".{m}(" in facts.parsed.source for m in HP_METHODS):
         return Tuning(False, {}, {})  # the common case, as the user types: no walk of every body
     for name, i in facts.functions.items():
-        param = _function_param(facts.body[i], calls, aliases, imported)
+        param, given = _function_param(facts.body[i], calls, aliases, imported)
         if param is not None:
-            functions[name] = Hyper(param, text, names)
+            functions[name] = Hyper(param, text, names, calls=given)
     if not imported:
         return Tuning(False, functions, {})
     classes = {}
@@ -149,27 +153,54 @@ def _fresh(facts: Facts) -> tuple[str, list[str]]:
 
 
 def _function_param(fn: ast.FunctionDef, calls: list[ast.Call], aliases: dict[str, str],
-                    imported: bool) -> Optional[str]:
+                    imported: bool) -> tuple[Optional[str], list[ast.Call]]:
+    """The parameter that takes the hyperparameters, and the calls a tuner is given instead of ``fn``."""
     positional = [a.arg for a in fn.args.posonlyargs + fn.args.args]
     named = set(positional) | {a.arg for a in fn.args.kwonlyargs}
     for call in calls:
         full = A.resolve(A.dotted(call.func) or "", aliases)
         if full.split(".")[0] in MODULES and A.last(full) in TUNERS and positional:
-            given = [k.value for k in call.keywords if k.arg == "hypermodel"] + call.args[:1]
-            if any(isinstance(v, ast.Name) and v.id == fn.name for v in given):
-                return positional[0]
+            for value in [k.value for k in call.keywords if k.arg == "hypermodel"] + call.args[:1]:
+                if isinstance(value, ast.Name) and value.id == fn.name:
+                    return positional[0], []
+                param, given = _wrapped(value, fn, positional, aliases)
+                if param is not None:
+                    return param, given
         if isinstance(call.func, ast.Name) and call.func.id == fn.name:
             for i, value in enumerate(call.args):
                 if i < len(positional) and is_hyperparameters(value, aliases):
-                    return positional[i]
+                    return positional[i], []
             for keyword in call.keywords:
                 if keyword.arg in named and is_hyperparameters(keyword.value, aliases):
-                    return keyword.arg
+                    return keyword.arg, []
     for node in (n for stmt in fn.body for n in ast.walk(stmt)):
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in HP_METHODS
                 and isinstance(node.func.value, ast.Name) and node.func.value.id in named):
-            return node.func.value.id
-    return "hp" if imported and "hp" in named else None
+            return node.func.value.id, []
+    return ("hp" if imported and "hp" in named else None), []
+
+
+def _wrapped(value: ast.AST, fn: ast.FunctionDef, positional: list[str],
+             aliases: dict[str, str]) -> tuple[Optional[str], list[ast.Call]]:
+    """``functools.partial(fn, ...)`` or ``lambda hp: fn(..., hp, ...)`` given to a tuner: the
+    parameter the tuner's hyperparameters reach, and the call it stands for."""
+    if (isinstance(value, ast.Call) and A.resolve(A.dotted(value.func) or "", aliases) == "functools.partial"
+            and value.args and isinstance(value.args[0], ast.Name) and value.args[0].id == fn.name
+            and not any(isinstance(a, ast.Starred) for a in value.args)):
+        free = [p for p in positional[len(value.args) - 1:] if p not in {k.arg for k in value.keywords}]
+        call = ast.copy_location(ast.Call(func=value.args[0], args=value.args[1:], keywords=value.keywords), value)
+        return (free[0], [call]) if free else (None, [])
+    if not (isinstance(value, ast.Lambda) and len(value.args.args) == 1 and isinstance(value.body, ast.Call)
+            and isinstance(value.body.func, ast.Name) and value.body.func.id == fn.name):
+        return None, []
+    hp, call = value.args.args[0].arg, value.body
+    for i, arg in enumerate(call.args):
+        if isinstance(arg, ast.Name) and arg.id == hp and i < len(positional):
+            return positional[i], [call]
+    for keyword in call.keywords:
+        if isinstance(keyword.value, ast.Name) and keyword.value.id == hp:
+            return keyword.arg, [call]
+    return None, []
 
 
 def _hypermodel_classes(facts: Facts, aliases: dict[str, str]) -> list[str]:

@@ -118,10 +118,11 @@ def targets(facts: Facts, settings: dict) -> Targets:
         if name in assigned and name not in explicit:
             continue  # previewed as the variables it is assigned to
         fn = facts.body[fns[name]]
-        own = sorted(calls.get(name, ()), key=lambda c: (c.lineno, c.col_offset))
+        hyper = tuned.functions.get(name)
+        own = sorted([*calls.get(name, ()), *(hyper.calls if hyper else ())], key=lambda c: (c.lineno, c.col_offset))
         specs.append(Spec("factory", name, fn.lineno, fn.end_lineno, fns[name], fn, name in explicit,
                           name in declared, directives[name], own,
-                          helper=name in inner_calls and bool(A.required(fn)), hyper=tuned.functions.get(name)))
+                          helper=name in inner_calls and bool(A.required(fn)), hyper=hyper))
     specs += _hypermodel_classes(facts, tuned)
     specs += _builder_methods(facts, candidates, set(tuned.classes))
     taken = {s.name for s in specs if s.kind == "factory"}
