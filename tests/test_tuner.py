@@ -182,7 +182,7 @@ def test_a_comment_or_the_settings_still_win_and_hp_is_added_when_they_leave_it_
     assert (factory.args, factory.args_origin) == ("num_classes=5, hp=kt.HyperParameters()", "comment")
     # A HyperModel subclass needs its constructor's arguments like any factory its own.
     (error,) = found.errors
-    assert (error.factory, error.line) == ("Net", 10)
+    assert (error.factory, error.line) == ("Net", 9)  # the class, where a comment's quick fix goes
     assert error.message.startswith("Net(classes) needs arguments for: classes. ")
     net, found = target(source, "Net", {"Net": {"classes": 3}, "build_model": [None, 7]})
     assert (net.args, net.args_origin, net.params) == ("classes=3", "settings", ["classes"])

@@ -127,6 +127,7 @@ def constructor(facts: Facts, cls: str, keywords: bool = True) -> ast.FunctionDe
     else:
         trimmed.args.args = init.args.args[1:]
     trimmed.name = cls
+    trimmed.lineno, trimmed.end_lineno = node.lineno, node.end_lineno  # errors point at the class
     return trimmed
 
 
