@@ -19,6 +19,7 @@ from pytest_lsp import LanguageClient
 from test_server_lsp import SERVER, Doc, eventually, start_session
 from test_server_notebook import OpenNotebook
 
+from netviz_lsp.discovery import discover
 from netviz_lsp.graph import BuildError, BuildInfo, BuildWarning, Layer, ModelGraph
 from netviz_lsp.server.actions import OPTIMIZERS, Edit, args_fixes, input_fixes, renamed_lr_actions, text_actions
 from netviz_lsp.server.diagnostics import SOURCE, by_cell, diagnostics_for, warning_diagnostics
@@ -107,6 +108,29 @@ def test_args_fix_puts_the_required_parameters_above_the_decorators_as_a_snippet
     (plain,) = args_fixes(source, lines, [3], snippet=False)
     assert plain.edits[0].text == "# netviz: args=(latent_dim, activation=activation)\n"
     assert plain.title == "Add `# netviz: args=(latent_dim, activation=activation)` above `encoder()` to build it"
+
+
+def test_a_hypermodels_args_fix_leaves_its_hyperparameters_to_netviz():
+    """``build_model(hp, num_classes)`` passed to a tuner: NetViz gives ``hp`` (KerasTuner's first
+    trial), so the fix asks only for ``num_classes``, by keyword, and the filled comment builds."""
+    source = ("import keras\nimport keras_tuner as kt\n\n\n"
+              "def build_model(hp, num_classes):\n"
+              "    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(hp.Int('units', 16, 64)),\n"
+              "                              keras.layers.Dense(num_classes)])\n"
+              "    return model\n\n\n"
+              "tuner = kt.RandomSearch(build_model, objective='val_loss', max_trials=2)\n")
+    found = discover(source)
+    (error,) = found.errors
+    assert error.line == 5 and "needs arguments for: num_classes." in error.message
+    lines = split_lines(source)
+    (fix,) = args_fixes(source, lines, [4], False, missing={4: {"num_classes"}})
+    assert fix.title == "Add `# netviz: args=(num_classes=num_classes)` above `build_model()` to build it"
+    filled = applied(source, fix.edits).replace("args=(num_classes=num_classes)", "args=(num_classes=10)")
+    (factory,) = [f for f in discover(filled).factories if f.name == "build_model"]
+    assert factory.buildable and "num_classes=10" in factory.expr and "HyperParameters()" in factory.expr
+    # Without the diagnostic's names the fix names every required parameter, as before.
+    (plain,) = args_fixes(source, lines, [4], False)
+    assert "args=(hp, num_classes)" in plain.title
 
 
 def test_quick_fixes_in_a_notebook_cell_edit_that_cell_at_its_own_lines():
@@ -219,7 +243,7 @@ pytestmark_lsp = pytest.mark.asyncio(loop_scope="module")
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("fixes")
-    for name in ("article_original.py", "resnet_blocks.py", "train_classifier.py"):
+    for name in ("article_original.py", "resnet_blocks.py", "train_classifier.py", "keras2_imdb_lstm.py"):
         shutil.copy(FIXTURES / name, folder / name)
     shutil.copy(ROOT / "examples" / "seed_cnns.py", folder / "seed_cnns.py")
     return folder
@@ -318,6 +342,39 @@ async def test_the_articles_keras_2_code_gets_a_fix_per_problem_and_then_builds_
     assert diagram["errors"] == []
     assert {m["factory"]: m["graph"]["total_params"] for m in diagram["models"]} == totals
     await eventually(lambda: not doc.diagnostics(), "the warnings and errors to clear")
+
+
+@pytestmark_lsp
+async def test_keras_2_imports_get_a_fix_each_until_the_script_draws(client: LanguageClient, workspace: Path):
+    """A 2017 blog post's script imports from modules Keras 3 removed. Each failing import is an
+    error at its line that says where the names went, with a fix that moves the import; after
+    the fixes the model draws (the unused ``np_utils`` import never runs, so it needs none)."""
+    doc = Doc(client, workspace / "keras2_imdb_lstm.py")
+    await doc.diagram(version=1)
+    moved = {"from keras.layers.core import": "from keras.layers import",
+             "from keras.layers.embeddings import": "from keras.layers import",
+             "from keras.layers.recurrent import": "from keras.layers import"}
+    for _ in moved:
+        errors = await eventually(lambda: [d for d in doc.diagnostics() if d.code == "build"], "an import error")
+        (error,) = errors
+        line = doc.text.splitlines()[error.range.start.line]
+        assert line.split(" import ")[0] + " import" in moved, line
+        assert "Keras 2 code: Keras 3 has no `keras.layers." in error.message
+        (action,) = await quick_fixes(client, doc, error.range.start.line, [error])
+        assert action.title == "Import from `keras.layers` (Keras 3)" and action.is_preferred
+        fixed = apply(doc.text, text_edits(action, doc.uri))
+        assert fixed.splitlines()[error.range.start.line] == line.replace(line.split(" import ")[0] + " import",
+                                                                          moved[line.split(" import ")[0] + " import"])
+        mark = len(client.netviz_diagrams)
+        doc.replace(fixed)
+        doc.save()
+        await doc.diagram(since=mark)
+    diagram = await doc.diagram(version=doc.version)
+    assert diagram["errors"] == []
+    (lstm,) = diagram["models"]
+    # Plain Keras 3: 20000*128 + 4*(128*128+128*128+128) + 4*(128*64+64*64+64) + 64+1
+    assert lstm["graph"]["total_params"] == 2_560_000 + 131_584 + 49_408 + 65
+    assert "from keras.utils.np_utils import to_categorical" in doc.text
 
 
 @pytestmark_lsp

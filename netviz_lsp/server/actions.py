@@ -352,11 +352,16 @@ def _first_add(call: ast.Call, parents: dict[ast.AST, ast.AST]) -> bool:
 # -- a target that needs arguments -------------------------------------------------------------
 
 def args_fixes(text: str, lines: Sequence[str], needing: Iterable[int], snippet: bool,
-               tree: Optional[ast.Module] = None) -> list[Fix]:
+               tree: Optional[ast.Module] = None, missing: Optional[dict[int, set[str]]] = None) -> list[Fix]:
     """For each 0-based ``def`` line whose function needs arguments: a ``# netviz: args=(...)``
     comment above it (above its decorators, at its indentation), where discovery reads it, with the
-    required parameters' names to replace (as snippet placeholders when ``snippet``)."""
+    required parameters' names to replace (as snippet placeholders when ``snippet``).
+
+    ``missing`` (by line) names the parameters the diagnostic says lack a value: a required one
+    NetViz fills itself (a KerasTuner hypermodel's hyperparameters) is left out, and the others are
+    then given as keywords, which discovery adds to what it fills."""
     needing = set(needing)
+    missing = missing or {}
     tree = tree or parse(text)
     if tree is None or not needing:
         return []
@@ -368,6 +373,9 @@ def args_fixes(text: str, lines: Sequence[str], needing: Iterable[int], snippet:
         positional = [*args.posonlyargs, *args.args]
         required = [a.arg for a in positional[:len(positional) - len(args.defaults)]]
         keywords = [a.arg for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is None]
+        named = missing.get(node.lineno - 1)
+        if named and not set(required) <= named:  # some filled by NetViz: the rest by name
+            required, keywords = [], [name for name in required + keywords if name in named]
         if not required and not keywords:
             continue
         plain, inside = _args_text(required, keywords, False), _args_text(required, keywords, snippet)
@@ -426,6 +434,10 @@ def moved_module_fixes(lines: Sequence[str], failing: Iterable[int], tree: Optio
     return fixes
 
 
+_MISSING = re.compile(r"needs arguments for: ([\w, ]+)\.")
+"""The parameters an ``arguments`` diagnostic names (``discovery/arguments.py``'s message)."""
+
+
 def is_needs_arguments(diagnostic: types.Diagnostic) -> bool:
     return diagnostic.source == SOURCE and diagnostic.code == "arguments" and "needs arguments" in diagnostic.message
 
@@ -450,8 +462,10 @@ def text_actions(document: "Document", cell: Optional[str], diagnostics: Sequenc
     tree = parse(text)
     warned = [line for line, d in wanted.items() if is_input_warning(d)]
     needing = [line for line, d in wanted.items() if is_needs_arguments(d)]
+    missing = {line: set(found.group(1).replace(" ", "").split(",")) for line, d in wanted.items()
+               if is_needs_arguments(d) and (found := _MISSING.search(d.message))}
     moved = [line for line, d in wanted.items() if is_moved_module(d)]
-    fixes = input_fixes(text, lines, warned, tree) + args_fixes(text, lines, needing, snippets, tree) + \
+    fixes = input_fixes(text, lines, warned, tree) + args_fixes(text, lines, needing, snippets, tree, missing) + \
         moved_module_fixes(lines, moved, tree)
     actions = []
     for fix in fixes:
