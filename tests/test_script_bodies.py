@@ -19,6 +19,7 @@ from real_builds import copy_and_build, drawn, line_of, model
 from netviz_lsp.discovery import discover, slice_module
 from netviz_lsp.engine import Engine
 from netviz_lsp.graph import FileResult
+from netviz_lsp.settings import Settings
 
 SCRIPTS = Path(__file__).resolve().parent / "fixtures" / "scripts"
 
@@ -247,3 +248,38 @@ def test_a_factory_called_in_the_guard_with_data_gets_its_arguments_there_and_re
     assert drawn(result) == {"model": ("Functional", 2_724)}
     assert model(result, "model").layers[1].line == line_of(path, 'x = layers.Dense(width, activation="relu")(inputs)')
     untouched(tmp_path, "train_classifier.py")
+
+
+def test_a_guard_passing_its_args_to_run_reads_the_config_its_default_names(engine, tmp_path):
+    # run(args) binds nothing new (the name already holds the parsed options): the config read of
+    # the argparse default runs, and the factory is called with the config's values.
+    (tmp_path / "config.json").write_text('{"units": 32, "classes": 5}')
+    path = tmp_path / "train.py"
+    path.write_text(textwrap.dedent('''\
+        import argparse
+        import json
+
+        import keras
+        from keras import layers
+
+
+        def build_model(units, classes):
+            return keras.Sequential([keras.Input((10,)), layers.Dense(units, activation="relu"), layers.Dense(classes)])
+
+
+        def run(args):
+            with open(args.config) as f:
+                config = json.load(f)
+            model = build_model(config["units"], classes=config["classes"])
+            model.fit(x_train, y_train, epochs=10)
+
+
+        if __name__ == "__main__":
+            parser = argparse.ArgumentParser()
+            parser.add_argument("--config", default="config.json")
+            args = parser.parse_args()
+            run(args)
+        '''))
+    result = engine.build(str(path), path.read_text(), Settings())
+    assert result.errors == []
+    assert drawn(result) == {"build_model": ("Sequential", 10 * 32 + 32 + 32 * 5 + 5)}

@@ -183,6 +183,8 @@ def _parameters(fn: ast.FunctionDef, call: Optional[ast.Call]) -> list[ast.stmt]
         value = given.get(param.arg, defaults.get(param.arg))
         if value is None or not all(isinstance(n, _SIMPLE) for n in ast.walk(value)):
             raise _NotLiftable
+        if isinstance(value, ast.Name) and value.id == param.arg and call is not None and param.arg in given:
+            continue  # ``run(args)`` into ``def run(args)``: the name already holds it
         out.append(_assign(param.arg, value, param))
     for star, empty in ((args.vararg, ast.Tuple(elts=[], ctx=ast.Load())),
                         (args.kwarg, ast.Dict(keys=[], values=[]))):
