@@ -125,6 +125,12 @@ def targets(facts: Facts, settings: dict) -> Targets:
                           helper=name in inner_calls and bool(A.required(fn)), hyper=hyper))
     specs += _hypermodel_classes(facts, tuned)
     specs += _builder_methods(facts, candidates, set(tuned.classes))
+    returns = facts.parsed.script.returns  # a data factory lifted like a main(): its model keeps its name
+    for fn, name in returns.items():
+        made = [s for s in specs if s.kind == "variable" and s.variable == name
+                and facts.statements[s.index].scope == fn]
+        if made:
+            made[-1].name = fn
     taken = {s.name for s in specs if s.kind == "factory"}
     for spec in specs:
         if spec.kind == "variable" and spec.name in taken:
