@@ -283,3 +283,33 @@ def test_a_guard_passing_its_args_to_run_reads_the_config_its_default_names(engi
     result = engine.build(str(path), path.read_text(), Settings())
     assert result.errors == []
     assert drawn(result) == {"build_model": ("Sequential", 10 * 32 + 32 + 32 * 5 + 5)}
+
+
+def test_a_factory_that_reads_its_data_and_trains_is_built_from_a_stand_in_never_reading_it(engine, tmp_path):
+    # Never called by the file: built as the script would run it, with its read and fit skipped.
+    path = tmp_path / "regression.py"
+    source = textwrap.dedent('''\
+        import numpy as np
+        import keras
+        from keras import layers
+
+
+        def build_model(hidden=8):
+            """A regressor sized by the CSV's columns."""
+            data = np.loadtxt("train.csv", delimiter=",")
+            n = data.shape[1] - 1
+            model = keras.Sequential([keras.Input((n,)), layers.Dense(hidden), layers.Dense(1)])
+            model.compile("adam", "mse")
+            model.fit(data[:, :-1], data[:, -1], epochs=1)
+            return model
+        ''')
+    found = discover(source, str(path))
+    (target,) = found.factories
+    assert target.name == "build_model" and target.blocked.line == 10
+    assert found.stand_ins == {"build_model": [("n", 9)]}
+    path.write_text(source.replace('delimiter=",")', 'delimiter=",")  # netviz: value=np.zeros((100, 6))'))
+    result = engine.build(str(path), path.read_text(), Settings())
+    assert result.errors == []
+    assert drawn(result) == {"build_model": ("Sequential", 5 * 8 + 8 + 9)}
+    assert model(result, "build_model").layers[0].line == 10
+    untouched(tmp_path, "regression.py")  # train.csv was never opened: it does not exist

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from netviz_lsp.discovery import astutil as A
-from netviz_lsp.discovery.effects import excluded_from_factories
+from netviz_lsp.discovery.effects import classify, excluded_from_factories
 
 #: The scope of the main guard's own statements.
 GUARD = "__main__"
@@ -45,6 +45,9 @@ class Script:
     function's name (``"main"``; ``"main.train"`` for a function ``main`` runs)."""
     lifted: dict[str, ast.FunctionDef] = field(default_factory=dict)
     """Function name -> its ``def``, for each function whose body was lifted."""
+    returns: dict[str, str] = field(default_factory=dict)
+    """Data factories (``_data_factory``) lifted at the end of the module -> the name they return:
+    the model target of that name in their body is named after the function."""
 
 
 def script_body(tree: ast.Module) -> Script:
@@ -66,6 +69,21 @@ def script_body(tree: ast.Module) -> Script:
                 _lift(stmt.body, GUARD, runnable, out, 0)
             else:
                 _lift([stmt], "", runnable, out, 0)
+        called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        for name, fn in functions.items():
+            returned = _data_factory(fn, known) if name not in out.lifted and name not in called else None
+            if returned is None:
+                continue
+            try:
+                bindings = _parameters(fn, ast.Call(func=ast.Name(name, ast.Load()), args=[], keywords=[]))
+            except _NotLiftable:
+                continue
+            out.lifted[name] = fn
+            out.returns[name] = returned
+            for binding in bindings:
+                out.body.append(binding)
+                out.scopes.append(name)
+            _lift(_without_docstring(fn.body)[:-1], name, runnable, out, 1)
         return out
     except (RecursionError, MemoryError):
         return Script(list(tree.body), [""] * len(tree.body))
@@ -100,10 +118,7 @@ def _lift(stmts: list[ast.stmt], scope: str, runnable: dict[str, ast.FunctionDef
             for binding in bindings:
                 out.body.append(binding)
                 out.scopes.append(inner)
-            body = list(fn.body)
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                    and isinstance(body[0].value.value, str):
-                body = body[1:]  # the docstring
+            body = _without_docstring(fn.body)
             cut = next((k for k, s in enumerate(body) if isinstance(s, ast.Return)), None)
             if cut is not None:
                 body = body[:cut]  # a last `return` (or dead code after one) never runs here
@@ -111,6 +126,40 @@ def _lift(stmts: list[ast.stmt], scope: str, runnable: dict[str, ast.FunctionDef
             continue
         out.body.append(stmt)
         out.scopes.append(scope)
+
+
+def _without_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        return list(body[1:])
+    return list(body)
+
+
+#: What a factory's own statements do that makes it a data factory (``_data_factory``).
+DATA_REASONS = frozenset({"reads files", "downloads", "loads data", "trains"})
+_MODELS = frozenset({"Sequential", "Model", "Functional"})
+
+
+def _data_factory(fn: ast.FunctionDef, known: dict[str, str]) -> Optional[str]:
+    """The name a never-called function returns when it is a factory that reads data or trains
+    before returning its model (``def build_model(): data = np.loadtxt("train.csv"); ...;
+    model.fit(...); return model``) and needs no arguments: its body is lifted at the end of
+    the module like a script's ``main()``, so its data reads and training never run and its
+    model is built from stand-ins. ``None`` for any other function."""
+    body = _without_docstring(fn.body)
+    if (not body or not isinstance(body[-1], ast.Return) or not isinstance(body[-1].value, ast.Name)
+            or A.required(fn) or fn.decorator_list):
+        return None
+    nodes = list(A.module_level(body[:-1]))
+    if any(isinstance(node, (ast.Return, ast.Global, ast.Yield, ast.YieldFrom, ast.Await, ast.Nonlocal))
+           for node in nodes):
+        return None
+    names = [A.resolve(d, known) for n in nodes if isinstance(n, ast.Call) for d in [A.dotted(n.func)] if d]
+    if not any(A.last(name) in _MODELS for name in names):
+        return None
+    if not any(classify(stmt, known) in DATA_REASONS for stmt in body[:-1]):
+        return None
+    return body[-1].value.id
 
 
 def _entry(stmt: ast.stmt, functions: dict) -> Optional[tuple[str, Optional[ast.Call]]]:
