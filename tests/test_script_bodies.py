@@ -157,6 +157,35 @@ def test_module_factories_do_not_see_main_locals_nor_the_guard():
     assert lines == [[0, 2, 3]]  # import keras, WIDTH = 4, def build
 
 
+def test_names_stay_unique_between_the_module_the_guard_and_main():
+    source = '''
+    import keras
+    from absl import app
+
+    model = keras.Sequential([keras.Input((4,))])
+
+    def main(argv):
+        model = keras.Sequential([keras.Input((5,))])
+
+    if __name__ == "__main__":
+        model = keras.Sequential([keras.Input((6,))])
+        app.run(main)
+    '''
+    # app.run(main) passes argv; each model is read before the next rebinds the name.
+    found = discover(textwrap.dedent(source))
+    assert [(t.name, t.line, t.blocked) for t in found.factories] == [
+        ("model", 5, None), ("main.model", 8, None), ("model@11", 11, None)]
+    assert all(t.after == t.start for t in found.factories)
+
+
+def test_raise_system_exit_runs_main_and_a_try_around_main_does_not():
+    lifted = "import keras\ndef main():\n    net = keras.Sequential([keras.Input((4,))])\nraise SystemExit(main())\n"
+    assert targets(lifted) == {"main.net": ("variable", 3, None)}
+    kept = ("import keras\ndef main():\n    net = keras.Sequential([keras.Input((4,))])\n"
+            "try:\n    main()\nexcept KeyboardInterrupt:\n    pass\n")
+    assert targets(kept) == {"main": ("factory", 2, None)}  # as before: the function is the target
+
+
 # -- real builds -----------------------------------------------------------------------------------
 
 def test_a_cifar_cnn_under_the_main_guard_draws_with_the_datasets_shapes(engine, tmp_path):
