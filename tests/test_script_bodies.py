@@ -178,12 +178,13 @@ def test_names_stay_unique_between_the_module_the_guard_and_main():
     assert all(t.after == t.start for t in found.factories)
 
 
-def test_raise_system_exit_runs_main_and_a_try_around_main_does_not():
-    lifted = "import keras\ndef main():\n    net = keras.Sequential([keras.Input((4,))])\nraise SystemExit(main())\n"
-    assert targets(lifted) == {"main.net": ("variable", 3, None)}
-    kept = ("import keras\ndef main():\n    net = keras.Sequential([keras.Input((4,))])\n"
-            "try:\n    main()\nexcept KeyboardInterrupt:\n    pass\n")
-    assert targets(kept) == {"main": ("factory", 2, None)}  # as before: the function is the target
+def test_raise_system_exit_a_try_around_main_and_tf_app_run_run_main():
+    define = "import keras\nimport tensorflow as tf\ndef main(_):\n    net = keras.Sequential([keras.Input((4,))])\n"
+    for run in ["raise SystemExit(main(None))\n", "try:\n    main(0)\nexcept KeyboardInterrupt:\n    pass\n",
+                "tf.compat.v1.app.run()\n", "tf.app.run(main)\n"]:
+        assert targets(define + run) == {"main.net": ("variable", 4, None)}, run
+    kept = define + "try:\n    main(0)\nfinally:\n    print('done')\n"
+    assert targets(kept) == {"main": ("factory", 3, None)}  # as before: the function is the target
 
 
 # -- real builds -----------------------------------------------------------------------------------

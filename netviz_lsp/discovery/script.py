@@ -165,7 +165,10 @@ def _data_factory(fn: ast.FunctionDef, known: dict[str, str]) -> Optional[str]:
 def _entry(stmt: ast.stmt, functions: dict) -> Optional[tuple[str, Optional[ast.Call]]]:
     """``(function, its call)`` when ``stmt`` runs one of ``functions`` as a statement of its own:
     ``main()``, ``sys.exit(main())``, ``raise SystemExit(main())``, ``app.run(main)`` (call
-    ``None``: the runner passes ``argv``)."""
+    ``None``: the runner passes ``argv``), or one of those alone in a ``try`` whose handlers only
+    run if it raises (they are dropped)."""
+    if isinstance(stmt, A.TRY) and len(stmt.body) == 1 and not stmt.orelse and not stmt.finalbody:
+        return _entry(stmt.body[0], functions)  # ``try: main()`` / ``except KeyboardInterrupt:``
     if isinstance(stmt, ast.Expr):
         value = stmt.value
     elif isinstance(stmt, ast.Raise) and stmt.exc is not None and stmt.cause is None:
@@ -188,6 +191,8 @@ def _entry(stmt: ast.stmt, functions: dict) -> Optional[tuple[str, Optional[ast.
         given = [*value.args[:1], *(k.value for k in value.keywords if k.arg == "main")]
         if len(given) == 1 and isinstance(given[0], ast.Name) and given[0].id in functions:
             return given[0].id, None
+        if not value.args and not value.keywords and "main" in functions:
+            return "main", None  # tf.app.run() runs the module's main(argv)
     return None
 
 
