@@ -69,6 +69,17 @@ def test_the_functions_a_script_runs_are_its_statements_and_name_their_models():
     assert module.body[1].lineno == 5 and module.body[1].targets[0].id == "units"
 
 
+def test_a_function_main_runs_is_lifted_inside_main_with_the_arguments_main_passes():
+    source = "import keras\n\ndef train(units):\n    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(units)])\n" \
+             "    model.fit([], [])\n\ndef main():\n    units = 8\n    train(units)\n\nif __name__ == '__main__':\n    main()\n"
+    found = discover(source)
+    (target,) = found.factories
+    assert (target.name, target.line, target.blocked) == ("main.train.model", 4, None)
+    # import keras, units = 8 (main's), the model: ``units`` passes through as the same name.
+    assert [found_line for found_line in (slice_module(source, target.slice, "m.py").body[i].lineno
+                                          for i in range(3))] == [1, 8, 4]
+
+
 def test_what_is_not_lifted_keeps_todays_meaning():
     source = '''
     import keras

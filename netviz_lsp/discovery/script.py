@@ -54,12 +54,13 @@ def script_body(tree: ast.Module) -> Script:
     """``tree``'s body with the main guard and the functions the script runs lifted in place."""
     try:
         functions = {s.name: s for s in tree.body if isinstance(s, ast.FunctionDef)}
-        counts: dict[str, int] = {}
-        for stmt in tree.body:
-            for part in (stmt.body if A.is_main_guard(stmt) and not stmt.orelse else [stmt]):
-                name = _entry(part, functions)
-                if name is not None:
-                    counts[name[0]] = counts.get(name[0], 0) + 1
+        counts: dict[str, int] = {}  # a function the script runs from two places is not lifted
+        places = [*(s.body if A.is_main_guard(s) and not s.orelse else [s] for s in tree.body),
+                  *(fn.body for fn in functions.values())]
+        for part in (stmt for place in places for stmt in place):
+            name = _entry(part, functions)
+            if name is not None:
+                counts[name[0]] = counts.get(name[0], 0) + 1
         imports = [n for n in A.module_level(tree.body) if isinstance(n, (ast.Import, ast.ImportFrom))]
         known = A.aliases(imports)
         runnable = {n: fn for n, fn in functions.items() if counts.get(n) == 1 and _liftable(fn, known)}
