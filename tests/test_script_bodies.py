@@ -354,3 +354,30 @@ def test_a_factory_that_reads_its_data_and_trains_is_built_from_a_stand_in_never
     assert drawn(result) == {"build_model": ("Sequential", 5 * 8 + 8 + 9)}
     assert model(result, "build_model").layers[0].line == 10
     untouched(tmp_path, "regression.py")  # train.csv was never opened: it does not exist
+
+
+def test_a_module_factory_is_built_with_the_module_value_of_a_name_main_shadows(engine, tmp_path):
+    path = tmp_path / "shadow.py"
+    path.write_text(textwrap.dedent('''\
+        import keras
+
+        WIDTH = 4
+
+
+        def build(depth=1):
+            return keras.Sequential([keras.Input((3,)), *[keras.layers.Dense(WIDTH) for _ in range(depth)]])
+
+
+        def main():
+            WIDTH = 5
+            model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(WIDTH)])
+            model.fit([], [])
+
+
+        if __name__ == "__main__":
+            main()
+        '''))
+    result = engine.build(str(path), path.read_text(), Settings())
+    assert result.errors == []
+    # build() reads the module's WIDTH = 4, as when Python runs it; main's model its own 5.
+    assert drawn(result) == {"build": ("Sequential", 3 * 4 + 4), "main.model": ("Sequential", 3 * 5 + 5)}

@@ -25,7 +25,9 @@ import types
 from typing import Any, Callable, Iterator, Optional
 
 from netviz_lsp.discovery import slice_module
-from netviz_lsp.discovery.parse import script_module
+from netviz_lsp.discovery.astutil import bound_names
+from netviz_lsp.discovery.parse import parse_module
+from netviz_lsp.discovery.script import GUARD, script_body
 from netviz_lsp.graph import BuildError, BuildInfo, BuildWarning
 from netviz_lsp.worker import offline
 from netviz_lsp.worker.extract import extract_model, extract_partial
@@ -63,6 +65,11 @@ class Program:
         """The layer calls since the variable target under construction began (its partial graph on failure)."""
         self.owner: Optional[TargetSpec] = None
         """The variable target whose statements run now, if any (warnings and partial graphs are its)."""
+        self.locals: dict[int, list[str]] = {}
+        """Statement index -> the names it binds, for a statement lifted from a function the script
+        runs (``main()``): those are that function's locals, not the module's."""
+        self.shadowed: dict[str, Any] = {}
+        """Module names a lifted ``main()`` statement rebound -> what they held before (the module's)."""
 
     @property
     def namespace(self) -> dict[str, Any]:
@@ -77,7 +84,11 @@ class Program:
         try:
             # as discovery indexes it: a Colab download's `!pip` lines blank, the main guard's body and
             # the functions the script runs (``main()``) lifted in place (``discovery/script.py``)
-            body = script_module(request.source, self.path).body
+            script = script_body(parse_module(request.source, self.path))
+            body = script.body
+            for index in request.statements():
+                if script.scopes[index] not in ("", GUARD):  # a local of a function the script runs
+                    self.locals[index] = sorted(bound_names(body[index]))
             flags = _future_flags(body)  # each statement is its own unit: carry the file's __future__
             codes = {}
             for index in request.statements():
@@ -182,6 +193,9 @@ def run_build(request: BuildRequest, emit: Emit,
             open_targets |= {t.name for t in variables if t.start == index}
             program.owner = next((t for t in variables if t.name in open_targets
                                   and t.start is not None and t.start <= index <= (t.after or -1)), None)
+            for name in program.locals.get(index, ()):
+                if name in program.namespace and name not in program.shadowed:
+                    program.shadowed[name] = program.namespace[name]
             program.run(index, code, request.shape_only)
             program.owner = None
             finished = [t for t in variables if t.after == index]
@@ -194,6 +208,8 @@ def run_build(request: BuildRequest, emit: Emit,
                 emit(_evaluate(program, target, finish, request.shape_only))
             if finished and not open_targets:
                 program.log = CallLog()  # what the finished targets called is no longer needed
+        # Factories are module code: they see the module's names, not main()'s locals of the same name.
+        program.namespace.update(program.shadowed)
         for target in request.targets:
             if target.after is None:
                 _clear_session()
