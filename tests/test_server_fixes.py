@@ -402,7 +402,12 @@ async def test_a_failure_in_a_helper_points_at_the_models_call_and_its_hover_say
 @pytestmark_lsp
 async def test_a_factory_that_needs_arguments_gets_an_args_snippet_that_makes_it_build(
         client: LanguageClient, workspace: Path):
-    doc = Doc(client, workspace / "train_classifier.py")
+    """The script's factory as a library module: nothing calls it, so it needs its arguments (the
+    script itself draws its guard's ``model``, with stand-ins for the data: test_script_bodies.py)."""
+    script = (workspace / "train_classifier.py").read_text()
+    library = workspace / "classifier_lib.py"
+    library.write_text(script[:script.index('if __name__ == "__main__":')].rstrip() + "\n")
+    doc = Doc(client, library)
     diagram = await doc.diagram(version=1)
     (error,) = diagram["errors"]
     assert error["kind"] == "arguments" and diagram["models"] == []

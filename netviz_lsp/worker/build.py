@@ -24,6 +24,7 @@ import time
 import types
 from typing import Any, Callable, Iterator, Optional
 
+from netviz_lsp import keras2
 from netviz_lsp.discovery import slice_module
 from netviz_lsp.discovery.astutil import bound_names
 from netviz_lsp.discovery.parse import parse_module
@@ -385,20 +386,15 @@ def _error_event(error: BaseException, path: str, factory: Optional[str], fallba
     elif isinstance(error, ModuleNotFoundError) and error.name and _installed_package(error.name):
         # ``from tensorflow.keras.layers.experimental import preprocessing``: the package is
         # there, the module is not; installing it again would not help.
-        kind, message = "build", f"{type(error).__name__}: {error}" + _keras2_hint(error)
+        kind, message = "build", f"{type(error).__name__}: {error}" + keras2.hint(error)
     elif isinstance(error, ModuleNotFoundError) and error.name:
         kind, message = "build", missing_module_message(error.name)
     else:
-        kind, message = "build", f"{type(error).__name__}: {error}" + _keras2_hint(error)
+        kind, message = "build", f"{type(error).__name__}: {error}" + keras2.hint(error)
     event = _error(kind, message, line, factory)
     if chain and line == chain[0]:
         event.error.call_lines = chain
     return event
-
-
-#: Keras 2 keyword arguments Keras 3 rejects ("Argument(s) not recognized: {'lr': 0.001}"), and
-#: what Keras 3 calls them.
-KERAS2_ARGUMENTS = {"lr": "learning_rate"}
 
 
 def _installed_package(name: str) -> bool:
@@ -408,19 +404,6 @@ def _installed_package(name: str) -> bool:
     if top == name:
         return False
     return top in sys.modules or importlib.util.find_spec(top) is not None
-
-
-def _keras2_hint(error: BaseException) -> str:
-    """What to write instead of Keras 2 code that ``error`` says Keras 3 lacks: an argument it
-    does not recognize, or ``layers.experimental.preprocessing``."""
-    text = str(error)
-    if "keras" in text and ("has no attribute 'experimental'" in text or "layers.experimental'" in text):
-        return (" (Keras 2 code: Keras 3 has no `layers.experimental`; its preprocessing layers are in "
-                "`keras.layers`, e.g. `layers.experimental.preprocessing.RandomFlip` is `layers.RandomFlip`)")
-    if not isinstance(error, ValueError) or "Argument(s) not recognized" not in text:
-        return ""
-    renamed = [f"`{old}=` is `{new}=`" for old, new in KERAS2_ARGUMENTS.items() if f"'{old}'" in text]
-    return f" (Keras 2 code: in Keras 3, {', '.join(renamed)})" if renamed else ""
 
 
 def _error(kind: str, message: str, line: Optional[int], factory: Optional[str]) -> ErrorEvent:
