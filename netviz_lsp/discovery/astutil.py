@@ -38,9 +38,96 @@ def module_level(stmts: Iterable[ast.AST]) -> Iterator[ast.AST]:
             stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
-def bound_names(stmt: ast.stmt) -> set[str]:
-    """Module-level names ``stmt`` binds, or mutates in place (``X[k] = v``, ``X.a = v``)."""
+#: Methods that change the list, dict or set they are called on (``x_train.append(window)``,
+#: ``config.update(units=128)``): a statement calling one on a name changes what the name holds.
+MUTATING_METHODS = frozenset({"append", "extend", "insert", "update", "setdefault", "remove", "clear",
+                              "sort", "reverse", "discard", "popitem"})
+#: ...and those that change a model's architecture (a loop making them builds the model).
+MODEL_CHANGE_METHODS = frozenset({"add", "build", "pop"})
+#: Builtins a loop's iterable may call and still be plain data of the script (``range(3)``,
+#: ``zip(FILTERS, KERNELS)``): not a dataset, a file listing or a generator of the user's.
+PLAIN_ITERATORS = frozenset({"range", "enumerate", "zip", "reversed", "sorted", "list", "tuple", "len", "min",
+                             "max", "int", "abs", "round"})
+#: Methods of a plain value a loop's iterable may call (``cfg["blocks"].items()``).
+PLAIN_VIEWS = frozenset({"items", "keys", "values"})
+
+
+def plain_iterable(node: ast.AST) -> bool:
+    """An iterable made of the script's own values: literals, names, attributes and subscripts
+    of them, arithmetic, and the builtins of ``PLAIN_ITERATORS`` (``[64, 128]``, ``HIDDEN``,
+    ``range(NUM_BLOCKS)``, ``zip(FILTERS, STRIDES)``, ``cfg["layers"]``, ``base.layers[:-20]``).
+    Not a call of anything else: ``ds.take(1)``, ``glob.glob(...)``, a user's generator."""
+    if isinstance(node, (ast.Constant, ast.Name)):
+        return True
+    if isinstance(node, ast.Attribute):
+        return plain_iterable(node.value)
+    if isinstance(node, ast.Subscript):
+        return plain_iterable(node.value) and plain_iterable(node.slice)
+    if isinstance(node, ast.Slice):
+        return all(plain_iterable(part) for part in (node.lower, node.upper, node.step) if part is not None)
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return all(plain_iterable(e.value if isinstance(e, ast.Starred) else e) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return all(plain_iterable(p) for p in [*node.keys, *node.values] if p is not None)
+    if isinstance(node, ast.BinOp):
+        return plain_iterable(node.left) and plain_iterable(node.right)
+    if isinstance(node, ast.UnaryOp):
+        return plain_iterable(node.operand)
+    if isinstance(node, ast.Call) and not any(isinstance(a, ast.Starred) for a in node.args):
+        func = node.func
+        plain_call = (isinstance(func, ast.Name) and func.id in PLAIN_ITERATORS) or (
+            isinstance(func, ast.Attribute) and func.attr in PLAIN_VIEWS and plain_iterable(func.value))
+        return plain_call and all(plain_iterable(a) for a in [*node.args, *(k.value for k in node.keywords)])
+    return False
+
+
+def builds_in_place(loop: ast.stmt) -> bool:
+    """A top-level ``for`` loop that runs: over a ``plain_iterable`` (nested ``for`` loops too,
+    no ``while``), changing in place something made before it: ``model.add(...)``,
+    ``blocks.append(...)``, ``layer.trainable = False`` through its loop variable. A loop that
+    only binds names (a sweep: ``for lr in [1e-3, 1e-4]: model = make(lr)``) is not one: it
+    stays a loop that never runs, and later code sees the names as they were before it."""
+    if not isinstance(loop, ast.For):
+        return False
+    for node in module_level([loop]):
+        if isinstance(node, (ast.While, ast.AsyncFor)) or (isinstance(node, ast.For) and not plain_iterable(node.iter)):
+            return False
+    own = {n.id for n in ast.walk(loop) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return bool(mutated_names(loop, MUTATING_METHODS | MODEL_CHANGE_METHODS) - own)
+
+
+def mutated_names(stmt: ast.stmt, methods: frozenset = MUTATING_METHODS) -> set[str]:
+    """Module-level names whose object ``stmt`` changes in place, without binding the name anew:
+    ``X[k] = v``, ``X.a = v``, ``X.append(v)`` (any of ``methods``), anywhere in it (a loop's
+    body included). In a ``for`` loop, a change through the loop's own variable (``for layer
+    in base.layers: layer.trainable = False``) changes what the loop iterates: ``base``."""
     names: set[str] = set()
+    stack: list[ast.AST] = [stmt]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (*DEFS, ast.Lambda)):
+            continue
+        if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, ast.Store):
+            names.add(root_name(node) or "")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in methods:
+            names.add(root_name(node.func.value) or "")
+        if isinstance(node, ast.comprehension):
+            stack.extend([node.iter, *node.ifs])
+        else:
+            stack.extend(ast.iter_child_nodes(node))
+    for node in ast.walk(stmt):
+        if isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name) \
+                and node.target.id in names:
+            names.discard(node.target.id)
+            names.add(root_name(node.iter) or "")
+    names.discard("")
+    return names
+
+
+def bound_names(stmt: ast.stmt) -> set[str]:
+    """Module-level names ``stmt`` binds, or mutates in place (``X[k] = v``, ``X.a = v``,
+    ``X.append(v)``: ``mutated_names``)."""
+    names: set[str] = mutated_names(stmt)
     stack: list[ast.AST] = [stmt]
     while stack:
         node = stack.pop()

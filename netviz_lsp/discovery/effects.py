@@ -37,7 +37,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Optional
 
-from netviz_lsp.discovery.astutil import LOOPS, WITHS, dotted, is_main_guard, last, module_level, resolve
+from netviz_lsp.discovery.astutil import LOOPS, WITHS, builds_in_place, dotted, is_main_guard, last, module_level, resolve
 
 #: Why a statement never runs, and how a message says where a value came from.
 REASONS = {
@@ -237,13 +237,14 @@ def classify(stmt: ast.stmt, known: dict[str, str], paths: Optional["ConfigPaths
     read (``config_reads``, with the file's ``paths``) is not held against it."""
     if is_main_guard(stmt):
         return "main guard"
-    if isinstance(stmt, LOOPS):
+    runs_loops = builds_in_place(stmt)  # a loop building something in place over the script's own values
+    if isinstance(stmt, LOOPS) and not runs_loops:
         return "loop"
     allowed = config_reads(stmt, known, paths or ConfigPaths())
     if isinstance(stmt, WITHS) and not (placement_only(stmt) or id(stmt) in allowed):
         return "with block"
     for node in module_level([stmt]):
-        if node is not stmt and isinstance(node, LOOPS):
+        if node is not stmt and isinstance(node, LOOPS) and not runs_loops:
             return "loop"
         if node is not stmt and isinstance(node, WITHS) and not (placement_only(node) or id(node) in allowed):
             return "with block"

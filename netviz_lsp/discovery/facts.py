@@ -60,6 +60,9 @@ class Statement:
     dataset: bool = False
     """Its replacement stands in for a ``keras.datasets`` loader: arrays with the real shapes
     and dtypes, but not the real values."""
+    mutates: frozenset[str] = frozenset()
+    """Of ``binds``, the names whose object it changes in place (``x.append(v)``, ``x[k] = v``):
+    a loop that never runs yet does so cannot be passed over for what the name held before."""
 
 
 @dataclass
@@ -245,7 +248,7 @@ def _statement(parsed: Parsed, i: int, stmt: ast.stmt, aliases: dict[str, str],
     return Statement(i, stmt, first, stmt.end_lineno, frozenset(binds), frozenset(A.rebinds(shown)),
                      frozenset(now), frozenset(later),
                      effect=None if replacement is not None else classify(stmt, aliases, paths),
-                     replacement=replacement, bad_value=bad,
+                     replacement=replacement, bad_value=bad, mutates=frozenset(A.mutated_names(shown)),
                      dataset=replacement is not None and f"= {DATASET_FUNCTION}(" in replacement
                      and not any(VALUE.match(directives.get(n, "")) for n in range(stmt.lineno, stmt.end_lineno + 1)))
 

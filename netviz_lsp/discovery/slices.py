@@ -296,7 +296,7 @@ class _Resolver:
                 chosen.append(j)
                 if name in st.rebinds:
                     return chosen, None
-            elif st.effect in PASSABLE:
+            elif st.effect in PASSABLE and name not in st.mutates:  # a sweep's rebinding, not a change in place
                 passed = j if passed is None else passed
             else:
                 return chosen, j

@@ -33,7 +33,7 @@ from netviz_lsp.discovery.hypermodels import Hyper, Tuning, constructor, tuning
 #: Methods whose top-level call on a model variable is part of building it.
 TOUCH_METHODS = frozenset({"add", "build", "compile", "pop"})
 #: ...and those that change its architecture (a loop making them leaves the model unknown).
-CHANGE_METHODS = frozenset({"add", "build", "pop"})
+CHANGE_METHODS = A.MODEL_CHANGE_METHODS
 #: Keras functions that return a new model from an architecture in memory (not from a file:
 #: ``load_model`` reads one and never runs): ``keras.models.model_from_json(json_string)``.
 MODEL_FUNCTIONS = frozenset({"model_from_json", "model_from_config", "clone_model"})
@@ -335,8 +335,9 @@ def _construction(facts: Facts, start: int, name: str) -> tuple[list[int], Optio
         if name in st.rebinds or st.scope != facts.statements[start].scope:
             break  # bound again, or the end of the lifted function body it was built in
         if st.effect is None:
-            if _touches(st.node, name) or name in st.binds:
-                touches.append(st.index)
+            if _touches(st.node, name) or name in st.binds or (isinstance(st.node, A.LOOPS) and any(
+                    _method_on(node, name, CHANGE_METHODS) for node in A.module_level([st.node]))):
+                touches.append(st.index)  # a loop that runs and adds layers (astutil.builds_in_place) too
         elif changed_by is None and (name in st.binds or any(
                 _method_on(node, name, CHANGE_METHODS) for node in A.module_level([st.node]))):
             changed_by = st.index
