@@ -44,9 +44,10 @@ MOVED_MODULES = {
 }
 #: Removed packages that a moved module's import names first (Python's ``ModuleNotFoundError.name``
 #: is the first missing package: ``from tf.keras.layers.experimental.preprocessing import X``
-#: names ``...layers.experimental``) -> where their contents went. The quick fix moves only the
-#: modules of ``MOVED_MODULES``: ``from keras.layers.experimental import preprocessing`` has no
-#: one-line Keras 3 form.
+#: names ``...layers.experimental``) -> where their contents went. Their error says how the
+#: layers were renamed (``EXPERIMENTAL``); the quick fix moves only the modules of
+#: ``MOVED_MODULES``: ``from keras.layers.experimental import preprocessing`` has no one-line
+#: Keras 3 form.
 MOVED_PACKAGES = {"keras.layers.experimental": "keras.layers"}
 #: Keras 2 modules with no Keras 3 module to move to, and what to use instead.
 GONE_MODULES = {
@@ -74,6 +75,8 @@ GONE_NAMES = {
 #: what Keras 3 calls them.
 KERAS2_ARGUMENTS = {"lr": "learning_rate"}
 
+EXPERIMENTAL = (" (Keras 2 code: Keras 3 has no `layers.experimental`; its preprocessing layers are in "
+                "`keras.layers`, e.g. `layers.experimental.preprocessing.RandomFlip` is `layers.RandomFlip`)")
 _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 
 
@@ -110,7 +113,9 @@ def hint(error: BaseException) -> str:
     if isinstance(error, ModuleNotFoundError) and error.name:
         if not keras_module(error.name).startswith("keras."):
             return ""
-        new = moved_module(error.name) or moved_module(error.name, MOVED_PACKAGES)
+        if moved_module(error.name, MOVED_PACKAGES) is not None:  # ...experimental(.preprocessing)
+            return EXPERIMENTAL
+        new = moved_module(error.name)
         if new is not None:
             return f" (Keras 2 code: Keras 3 has no `{error.name}`; import from `{new}` instead)"
         gone = _gone_module(error.name)
@@ -121,8 +126,7 @@ def hint(error: BaseException) -> str:
             return f" (Keras 2 code: Keras 3 has no `{found.group(1)}`; use {GONE_NAMES[found.group(1)]})"
         return ""
     if "keras" in text and ("has no attribute 'experimental'" in text or "layers.experimental'" in text):
-        return (" (Keras 2 code: Keras 3 has no `layers.experimental`; its preprocessing layers are in "
-                "`keras.layers`, e.g. `layers.experimental.preprocessing.RandomFlip` is `layers.RandomFlip`)")
+        return EXPERIMENTAL
     if isinstance(error, AttributeError) and "keras" in text:
         found = re.search(r"has no attribute '(\w+)'", text)
         if found and found.group(1) in GONE_NAMES:

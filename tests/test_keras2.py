@@ -34,7 +34,9 @@ def raised(code: str) -> BaseException:
      "import from `keras.layers` instead"),
     ("from keras.engine.topology import Layer", "Keras 3 has no `keras.engine`; import from `keras.layers` instead"),
     ("from tensorflow.keras.layers.experimental.preprocessing import Rescaling",
-     "Keras 3 has no `tensorflow.keras.layers.experimental`; import from `tensorflow.keras.layers` instead"),
+     "Keras 3 has no `layers.experimental`; its preprocessing layers are in `keras.layers`"),
+    ("from tensorflow.keras.layers.experimental import preprocessing",
+     "`layers.experimental.preprocessing.RandomFlip` is `layers.RandomFlip`"),
     ("from keras.wrappers.scikit_learn import KerasClassifier", "the `scikeras` package"),
     ("from keras.preprocessing.text import Tokenizer", "use the `keras.layers.TextVectorization` layer"),
     ("from keras.layers import CuDNNLSTM", "Keras 3 has no `CuDNNLSTM`; use `keras.layers.LSTM`"),
@@ -66,6 +68,7 @@ from tensorflow.keras.layers.convolutional import Conv2D
 import keras.layers.pooling as pooling
 import keras.utils.np_utils
 from tensorflow.keras.layers.experimental import preprocessing
+from tensorflow.keras.layers.experimental.preprocessing import Rescaling, RandomFlip
 """
 
 
@@ -85,10 +88,11 @@ def test_the_fix_rewrites_the_moved_module_on_each_failing_import_line():
         "import keras.layers as pooling",
         "import keras.utils.np_utils",  # used as keras.utils.np_utils.X: no one-line fix
         "from tensorflow.keras.layers.experimental import preprocessing",  # no Keras 3 module to name
+        "from tensorflow.keras.layers import Rescaling, RandomFlip",
     ]
     assert {fix.title for fix in fixes} == {"Import from `keras.layers` (Keras 3)",
                                             "Import from `tensorflow.keras.layers` (Keras 3)"}
-    fixed_script = "\n".join(fixed[:5]) + "\n"
+    fixed_script = "\n".join(fixed[:5] + fixed[7:]) + "\n"
     exec(fixed_script, {})  # the fixed imports run on Keras 3
 
 

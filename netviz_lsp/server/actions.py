@@ -405,7 +405,7 @@ def is_input_warning(diagnostic: types.Diagnostic) -> bool:
 
 def is_moved_module(diagnostic: types.Diagnostic) -> bool:
     return diagnostic.source == SOURCE and "Keras 2 code: Keras 3 has no `" in diagnostic.message \
-        and "; import from `" in diagnostic.message
+        and ("; import from `" in diagnostic.message or "layers.experimental" in diagnostic.message)
 
 
 def moved_module_fixes(lines: Sequence[str], failing: Iterable[int], tree: Optional[ast.Module]) -> list[Fix]:
