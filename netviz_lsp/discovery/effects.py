@@ -102,6 +102,14 @@ CALLS: tuple[Row, ...] = tuple([
            ("save_weights", "", 'model.save_weights("w.weights.h5")'),
            ("load_weights", "", 'model.load_weights("w.weights.h5")'),
            ("load_model", "import keras", 'model = keras.models.load_model("model.keras")')),
+    # A KerasTuner tuner builds the hypermodel, writes its project folder and searches: its
+    # hypermodel is drawn instead (``hypermodels.py``), the tuner is never made.
+    *_rows("trains", "name", *[
+        (f"{package}.{tuner}", "import keras_tuner as kt" if package == "keras_tuner"
+         else "from keras_tuner import tuners",
+         f"tuner = {'kt' if package == 'keras_tuner' else 'tuners'}.{tuner}(build_model, objective='val_loss')")
+        for package in ("keras_tuner", "keras_tuner.tuners")
+        for tuner in ("RandomSearch", "Hyperband", "BayesianOptimization", "GridSearch")]),
     # Reading files and listing folders (the data the file was written for).
     *_rows("reads files", "prefix",
            ("pandas.read_", "import pandas as pd", 'df = pd.read_csv("train.csv")'),
