@@ -15,6 +15,7 @@ from pytest_lsp import LanguageClient
 from test_server_lsp import SERVER, Doc, eventually, start_session
 
 REALWORLD = Path(__file__).resolve().parent / "fixtures" / "realworld"
+SCRIPTS = Path(__file__).resolve().parent / "fixtures" / "scripts"
 KERAS2 = Path(__file__).resolve().parent / "fixtures" / "server" / "bad_optimizer.py"
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -26,6 +27,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in ("mnist_convnet_script.py", "tabular_sizes.py"):
         shutil.copy(REALWORLD / name, folder / name)
     shutil.copy(KERAS2, folder / KERAS2.name)
+    (folder / "scripts").mkdir()
+    for name in ("cifar10_cnn.py", "tabular_mlp.py"):
+        shutil.copy(SCRIPTS / name, folder / "scripts" / name)
     return folder
 
 
@@ -50,7 +54,8 @@ async def test_a_training_script_shows_its_module_level_model_with_hovers(client
     assert any(h.position.line == conv_line for h in hints)
     lenses = await doc.code_lenses()
     assert [lens.range.start.line for lens in lenses] == [doc.line_of("model = keras.Sequential(")]
-    assert sorted(p.name for p in workspace.iterdir()) == [KERAS2.name, "mnist_convnet_script.py", "tabular_sizes.py"]
+    assert sorted(p.name for p in workspace.iterdir()) == [KERAS2.name, "mnist_convnet_script.py", "scripts",
+                                                            "tabular_sizes.py"]
 
 
 async def test_a_size_from_data_gets_a_quick_fix_that_makes_the_model_draw(client: LanguageClient, workspace: Path):
@@ -110,3 +115,50 @@ async def test_keras_2s_lr_gets_a_quick_fix_that_renames_it_and_the_model_builds
     diagram = await doc.diagram(version=doc.version)
     assert diagram["errors"] == []
     assert diagram["models"][0]["factory"] == "cconstruct_model"
+
+
+async def test_a_main_guard_script_and_a_main_function_draw_with_hovers_lenses_and_stand_in_fixes(
+        client: LanguageClient, workspace: Path):
+    """The script bodies through the editor: the guard's CIFAR-10 convnet has hovers, inlay hints and
+    its lens at its lines inside the guard; main()'s MLP needs its data, and the quick fixes put the
+    stand-in comments on the lines inside main() that make it draw."""
+    guard = Doc(client, workspace / "scripts" / "cifar10_cnn.py")
+    diagram = await guard.diagram(version=1)
+    assert diagram["errors"] == []
+    (convnet,) = diagram["models"]
+    assert (convnet["factory"], convnet["graph"]["total_params"]) == ("model", 1_250_858)
+    conv_line = guard.line_of('layers.Conv2D(32, 3, activation="relu")')
+    hover = await guard.hover(conv_line)
+    assert hover is not None and "(None, 30, 30, 32)" in hover
+    assert any(h.position.line == conv_line for h in await guard.inlay_hints())
+    assert [lens.range.start.line for lens in await guard.code_lenses()] == [guard.line_of("model = keras.Sequential(")]
+
+    script = Doc(client, workspace / "scripts" / "tabular_mlp.py")
+    diagram = await script.diagram(version=1)
+    assert diagram["models"] == [] and [e["factory"] for e in diagram["errors"]] == ["main.model"]
+    model_line = script.line_of("model = keras.Sequential([")
+    diagnostics = await eventually(lambda: [d for d in script.diagnostics() if d.range.start.line == model_line],
+                                   "main.model's diagnostic")
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=script.uri),
+        range=types.Range(start=types.Position(model_line, 0), end=types.Position(model_line, 0)),
+        context=types.CodeActionContext(diagnostics=diagnostics)))
+    stand_ins = {"x": '"float32"), np.arange(200) % 3', "num_classes": "3"}
+    lines = script.lines
+    fixed = set()
+    for action in actions:
+        (edit,) = action.edit.changes[script.uri]
+        line = edit.range.start.line
+        assert edit.range.start.character == len(lines[line]) and edit.new_text == "  # netviz: value="
+        name = next(n for n in stand_ins if f"`{n}`" in action.title)
+        value = stand_ins[name] if name == "num_classes" else 'np.zeros((200, 12), ' + stand_ins[name]
+        lines[line] += edit.new_text + value
+        fixed.add(lines[line].strip().split(" ")[0])
+    assert fixed == {"x,", "num_classes"}  # the read in main() and the value computed from it
+    script.replace("\n".join(lines))
+    script.save()
+    diagram = await script.diagram(version=script.version)
+    assert diagram["errors"] == []
+    (mlp,) = diagram["models"]
+    assert (mlp["factory"], mlp["graph"]["total_params"]) == ("main.model", 12 * 128 + 128 + 128 * 64 + 64 + 64 * 3 + 3)
+    assert sorted(p.name for p in (workspace / "scripts").iterdir()) == ["cifar10_cnn.py", "tabular_mlp.py"]
