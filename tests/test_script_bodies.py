@@ -87,7 +87,7 @@ def test_what_is_not_lifted_keeps_todays_meaning():
     def build(units=8):
         return keras.Sequential([keras.Input((4,)), keras.layers.Dense(units)])
 
-    @click.command()
+    @hydra.main(config_path="conf", config_name="config")
     def cli():
         model = keras.Sequential([keras.Input((4,))])
 
@@ -100,7 +100,7 @@ def test_what_is_not_lifted_keeps_todays_meaning():
     cli()
     '''
     # A factory called as a statement stays a factory (with that call's arguments); a decorated
-    # function or one run twice is not lifted: each is a factory, as before.
+    # function (but a click command) or one run twice is not lifted: each is a factory, as before.
     assert targets(source) == {"build": ("factory", 4, None), "cli": ("factory", 8, None),
                                "twice": ("factory", 11, None)}
     assert next(t for t in discover(textwrap.dedent(source)).factories).args == "4"
@@ -381,3 +381,42 @@ def test_a_module_factory_is_built_with_the_module_value_of_a_name_main_shadows(
     assert result.errors == []
     # build() reads the module's WIDTH = 4, as when Python runs it; main's model its own 5.
     assert drawn(result) == {"build": ("Sequential", 3 * 4 + 4), "main.model": ("Sequential", 3 * 5 + 5)}
+
+
+# -- click commands ------------------------------------------------------------------------------
+
+def test_a_click_command_draws_with_its_options_defaults(engine, tmp_path):
+    """``python click_train.py`` with no arguments: click would pass each option's default, so the
+    lifted command draws with them (the flag's default False: no Bidirectional); the CSV read,
+    adapt, fit and save never run, and click itself is never imported."""
+    result, path = build(engine, tmp_path, "click_train.py")
+    assert result.errors == []
+    # vocab 10000 x embed 64; LSTM(64) on 64: 4*(64*(64+64)+64); Dense 64+1
+    assert drawn(result) == {"train.model": ("Functional", 640_000 + 33_024 + 65)}
+    classifier = model(result, "train.model")
+    assert classifier.inputs == [[None, 200]]
+    assert [layer.class_name for layer in classifier.layers][1:] == ["Embedding", "LSTM", "Dropout", "Dense"]
+    untouched(tmp_path, "click_train.py")
+
+    (tmp_path / "flag").mkdir()
+    flipped, _ = build(engine, tmp_path / "flag", "click_train.py", lambda text: text.replace(
+        '"--bidirectional/--unidirectional", default=False', '"--bidirectional/--unidirectional", default=True')
+        .replace('"--embed-dim", "-e", default=64', '"--embed-dim", "-e", "embed_dim", default=32'))
+    # Embedding 10000 x 32; Bidirectional LSTM(64) on 32: 2 * 4*(64*(32+64)+64); Dense 128+1
+    assert drawn(flipped) == {"train.model": ("Functional", 320_000 + 49_664 + 129)}
+
+
+@pytest.mark.parametrize("decorators, lifted", [
+    ('@click.command()\n@click.option("--units", default=8)\n', True),
+    ('@click.command(name="fit")\n@click.option("--units", "-u", type=int, default=8)\n', True),
+    ('@click.command()\n@click.pass_context\n@click.option("--units", default=8)\n', False),
+    ('@click.group()\n@click.option("--units", default=8)\n', False),
+    ('@hydra.main(config_path="conf")\n', False),
+])
+def test_which_decorated_functions_the_script_runs_are_lifted(decorators, lifted):
+    source = ("import click\nimport hydra\nimport keras\n\n\n" + decorators +
+              "def main(units=None, ctx=None):\n"
+              "    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(units)])\n\n\n"
+              "if __name__ == '__main__':\n    main()\n")
+    names = [f.name for f in discover(source).factories]
+    assert ("main.model" in names) == lifted, names

@@ -67,9 +67,9 @@ def script_body(tree: ast.Module) -> Script:
         out = Script([], [])
         for stmt in tree.body:
             if A.is_main_guard(stmt) and not stmt.orelse:
-                _lift(stmt.body, GUARD, runnable, out, 0)
+                _lift(stmt.body, GUARD, runnable, out, 0, known)
             else:
-                _lift([stmt], "", runnable, out, 0)
+                _lift([stmt], "", runnable, out, 0, known)
         called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
         for name, fn in functions.items():
             returned = _data_factory(fn, known) if name not in out.lifted and name not in called else None
@@ -84,7 +84,7 @@ def script_body(tree: ast.Module) -> Script:
             for binding in bindings:
                 out.body.append(binding)
                 out.scopes.append(name)
-            _lift(_without_docstring(fn.body)[:-1], name, runnable, out, 1)
+            _lift(_without_docstring(fn.body)[:-1], name, runnable, out, 1, known)
         return out
     except (RecursionError, MemoryError):
         return Script(list(tree.body), [""] * len(tree.body))
@@ -102,13 +102,14 @@ def visible(binder: str, reader: Optional[str]) -> bool:
     return reader.startswith(binder + ".")
 
 
-def _lift(stmts: list[ast.stmt], scope: str, runnable: dict[str, ast.FunctionDef], out: Script, depth: int) -> None:
+def _lift(stmts: list[ast.stmt], scope: str, runnable: dict[str, ast.FunctionDef], out: Script, depth: int,
+          known: Optional[dict[str, str]] = None) -> None:
     for stmt in stmts:
         entry = _entry(stmt, runnable) if depth < MAX_DEPTH else None
         bindings = None
         if entry is not None and entry[0] not in out.lifted:
             try:
-                bindings = _parameters(runnable[entry[0]], entry[1])
+                bindings = _parameters(runnable[entry[0]], entry[1], known)
             except _NotLiftable:
                 bindings = None
         if bindings is not None:
@@ -123,7 +124,7 @@ def _lift(stmts: list[ast.stmt], scope: str, runnable: dict[str, ast.FunctionDef
             cut = next((k for k, s in enumerate(body) if isinstance(s, ast.Return)), None)
             if cut is not None:
                 body = body[:cut]  # a last `return` (or dead code after one) never runs here
-            _lift(body, inner, runnable, out, depth + 1)
+            _lift(body, inner, runnable, out, depth + 1, known)
             continue
         out.body.append(stmt)
         out.scopes.append(scope)
@@ -197,11 +198,62 @@ def _entry(stmt: ast.stmt, functions: dict) -> Optional[tuple[str, Optional[ast.
     return None
 
 
+def click_defaults(fn: ast.FunctionDef, known: dict[str, str]) -> Optional[dict[str, ast.expr]]:
+    """For a click command (``@click.command()`` with ``@click.option``/``@click.argument``
+    decorators only): each parameter's value when the script runs with no arguments, as click
+    gives it: the option's ``default=``, ``False`` for a flag, ``()`` for ``multiple=True``, else
+    ``None`` (a required argument too, as an argparse required option). ``None`` when ``fn`` has
+    a decorator that is not one of these (``@click.pass_context``, ``@hydra.main``)."""
+    if not fn.decorator_list:
+        return None
+    values: dict[str, ast.expr] = {}
+    commands = 0
+    for decorator in fn.decorator_list:
+        call = decorator if isinstance(decorator, ast.Call) else None
+        full = A.resolve(A.dotted(call.func if call else decorator) or "", known)
+        if full == "click.command":
+            commands += 1
+            continue
+        if call is None or full not in ("click.option", "click.argument"):
+            return None
+        declared = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        name = _click_name(declared, full == "click.argument")
+        if name is None:
+            return None
+        keywords = {k.arg: k.value for k in call.keywords if k.arg}
+        flag = keywords.get("is_flag")
+        if "default" in keywords:
+            values[name] = keywords["default"]
+        elif isinstance(flag, ast.Constant) and flag.value is True:
+            values[name] = ast.Constant(False)
+        elif isinstance(keywords.get("multiple"), ast.Constant) and keywords["multiple"].value is True:
+            values[name] = ast.Tuple(elts=[], ctx=ast.Load())
+        else:
+            values[name] = ast.Constant(None)
+    return values if commands == 1 else None
+
+
+def _click_name(declared: list[str], argument: bool) -> Optional[str]:
+    """The parameter click passes an option or argument as: its name without dashes (``units``), or
+    the first long option's (``--n-units`` -> ``n_units``), else the first short one's."""
+    if not declared:
+        return None
+    if argument:
+        return declared[0].replace("-", "_").lower()
+    plain = [d for d in declared if not d.startswith("-")]
+    if plain:
+        return plain[0]
+    longs = [d for d in declared if d.startswith("--")]
+    chosen = (longs or declared)[0].split("/")[0].lstrip("-")
+    return chosen.replace("-", "_").lower() or None
+
+
 def _liftable(fn: ast.FunctionDef, known: dict[str, str]) -> bool:
-    """A plain function whose body can run as module statements: no decorators (``@click.command``
-    parses its own arguments), no ``yield`` nor ``await``; and not a factory: one that returns a
-    value and neither trains nor downloads is previewed as a factory, called, as before."""
-    if fn.decorator_list:
+    """A plain function whose body can run as module statements: no decorators but a click
+    command's (``click_defaults``: click then parses no arguments, so each parameter takes its
+    option's default), no ``yield`` nor ``await``; and not a factory: one that returns a value
+    and neither trains nor downloads is previewed as a factory, called, as before."""
+    if fn.decorator_list and click_defaults(fn, known) is None:
         return False
     nodes = list(A.module_level(fn.body))
     if any(isinstance(node, (ast.Yield, ast.YieldFrom, ast.Await, ast.Nonlocal)) for node in nodes):
@@ -212,14 +264,17 @@ def _liftable(fn: ast.FunctionDef, known: dict[str, str]) -> bool:
     return not returns or excluded_from_factories(calls, known)
 
 
-def _parameters(fn: ast.FunctionDef, call: Optional[ast.Call]) -> list[ast.stmt]:
+def _parameters(fn: ast.FunctionDef, call: Optional[ast.Call],
+                known: Optional[dict[str, str]] = None) -> list[ast.stmt]:
     """``param = value`` for each parameter, placed at the parameter in the ``def``: the call's
-    argument, else the default; ``argv`` for ``app.run(main)``. Raises ``_NotLiftable`` when a
-    parameter has no value, or a value that is not a plain expression (the call is kept)."""
+    argument, else the default (a click command's option default: ``click_defaults``); ``argv``
+    for ``app.run(main)``. Raises ``_NotLiftable`` when a parameter has no value, or a value that
+    is not a plain expression (the call is kept)."""
     args = fn.args
     positional = [*args.posonlyargs, *args.args]
     defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults):]], args.defaults))
     defaults.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
+    defaults.update(click_defaults(fn, known or {}) or {})
     given: dict[str, ast.expr] = {}
     if call is None:  # app.run(main): main(argv)
         if positional:
