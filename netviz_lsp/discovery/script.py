@@ -31,6 +31,11 @@ MAX_DEPTH = 4
 EXITS = frozenset({"sys.exit", "exit", "quit", "SystemExit", "os._exit"})
 RUNNERS = frozenset({"app.run", "absl.app.run", "tf.app.run", "tf.compat.v1.app.run",
                      "tensorflow.compat.v1.app.run", "tensorflow.app.run"})
+#: Runners that call the function they are given with what the command line holds: with no
+#: arguments, each parameter takes its default (typer's ``typer.Option(64)`` default: ``typer_default``).
+CLI_RUNNERS = {"typer.run": "typer", "fire.Fire": "fire"}
+#: typer's parameter declarations: their first argument (or ``default=``) is the default.
+TYPER_PARAMS = frozenset({"typer.Option", "typer.Argument", "typer.params.Option", "typer.params.Argument"})
 #: Argument expressions a lifted call may pass: constants, names, attributes and simple arithmetic.
 _SIMPLE = (ast.Constant, ast.Name, ast.Attribute, ast.Tuple, ast.List, ast.Dict, ast.Set, ast.UnaryOp,
            ast.BinOp, ast.expr_context, ast.operator, ast.unaryop, ast.Subscript, ast.Slice)
@@ -45,6 +50,9 @@ class Script:
     function's name (``"main"``; ``"main.train"`` for a function ``main`` runs)."""
     lifted: dict[str, ast.FunctionDef] = field(default_factory=dict)
     """Function name -> its ``def``, for each function whose body was lifted."""
+    apps: dict[str, str] = field(default_factory=dict)
+    """typer apps (``app = typer.Typer()``) with one ``@app.command()`` function -> that function:
+    ``app()`` runs it."""
     returns: dict[str, str] = field(default_factory=dict)
     """Data factories (``_data_factory``) lifted at the end of the module -> the name they return:
     the model target of that name in their body is named after the function."""
@@ -54,17 +62,19 @@ def script_body(tree: ast.Module) -> Script:
     """``tree``'s body with the main guard and the functions the script runs lifted in place."""
     try:
         functions = {s.name: s for s in tree.body if isinstance(s, ast.FunctionDef)}
+        imports = [n for n in A.module_level(tree.body) if isinstance(n, (ast.Import, ast.ImportFrom))]
+        known = A.aliases(imports)
+        apps = typer_apps(tree, known)
         counts: dict[str, int] = {}  # a function the script runs from two places is not lifted
         places = [*(s.body if A.is_main_guard(s) and not s.orelse else [s] for s in tree.body),
                   *(fn.body for fn in functions.values())]
         for part in (stmt for place in places for stmt in place):
-            name = _entry(part, functions)
+            name = _entry(part, functions, known, apps)
             if name is not None:
                 counts[name[0]] = counts.get(name[0], 0) + 1
-        imports = [n for n in A.module_level(tree.body) if isinstance(n, (ast.Import, ast.ImportFrom))]
-        known = A.aliases(imports)
-        runnable = {n: fn for n, fn in functions.items() if counts.get(n) == 1 and _liftable(fn, known)}
-        out = Script([], [])
+        runnable = {n: fn for n, fn in functions.items()
+                    if counts.get(n) == 1 and _liftable(fn, known, set(apps))}
+        out = Script([], [], apps=apps)
         for stmt in tree.body:
             if A.is_main_guard(stmt) and not stmt.orelse:
                 _lift(stmt.body, GUARD, runnable, out, 0, known)
@@ -105,11 +115,11 @@ def visible(binder: str, reader: Optional[str]) -> bool:
 def _lift(stmts: list[ast.stmt], scope: str, runnable: dict[str, ast.FunctionDef], out: Script, depth: int,
           known: Optional[dict[str, str]] = None) -> None:
     for stmt in stmts:
-        entry = _entry(stmt, runnable) if depth < MAX_DEPTH else None
+        entry = _entry(stmt, runnable, known or {}, out.apps) if depth < MAX_DEPTH else None
         bindings = None
         if entry is not None and entry[0] not in out.lifted:
             try:
-                bindings = _parameters(runnable[entry[0]], entry[1], known)
+                bindings = _parameters(runnable[entry[0]], entry[1], known, entry[2])
             except _NotLiftable:
                 bindings = None
         if bindings is not None:
@@ -164,13 +174,17 @@ def _data_factory(fn: ast.FunctionDef, known: dict[str, str]) -> Optional[str]:
     return body[-1].value.id
 
 
-def _entry(stmt: ast.stmt, functions: dict) -> Optional[tuple[str, Optional[ast.Call]]]:
-    """``(function, its call)`` when ``stmt`` runs one of ``functions`` as a statement of its own:
-    ``main()``, ``sys.exit(main())``, ``raise SystemExit(main())``, ``app.run(main)`` (call
-    ``None``: the runner passes ``argv``), or one of those alone in a ``try`` whose handlers only
+def _entry(stmt: ast.stmt, functions: dict, known: Optional[dict[str, str]] = None,
+           apps: Optional[dict[str, str]] = None) -> Optional[tuple[str, Optional[ast.Call], Optional[str]]]:
+    """``(function, its call, runner)`` when ``stmt`` runs one of ``functions`` as a statement of
+    its own: ``main()``, ``sys.exit(main())``, ``raise SystemExit(main())``, ``app.run(main)`` (call
+    ``None``: the runner passes ``argv``), ``typer.run(main)``, ``fire.Fire(main)`` or a typer
+    ``app()`` (an empty call, runner ``"typer"``/``"fire"``: the command line gives nothing, so
+    each parameter takes its default), or one of those alone in a ``try`` whose handlers only
     run if it raises (they are dropped)."""
+    known = known or {}
     if isinstance(stmt, A.TRY) and len(stmt.body) == 1 and not stmt.orelse and not stmt.finalbody:
-        return _entry(stmt.body[0], functions)  # ``try: main()`` / ``except KeyboardInterrupt:``
+        return _entry(stmt.body[0], functions, known, apps)  # ``try: main()`` / ``except KeyboardInterrupt:``
     if isinstance(stmt, ast.Expr):
         value = stmt.value
     elif isinstance(stmt, ast.Raise) and stmt.exc is not None and stmt.cause is None:
@@ -182,20 +196,72 @@ def _entry(stmt: ast.stmt, functions: dict) -> Optional[tuple[str, Optional[ast.
     if not isinstance(value, ast.Call):
         return None
     name = A.dotted(value.func)
+    empty = ast.Call(func=value.func, args=[], keywords=[])
     if isinstance(value.func, ast.Name) and name in functions:
-        return name, value
+        return name, value, None
+    if isinstance(value.func, ast.Name) and apps and name in apps and apps[name] in functions \
+            and not value.args and not value.keywords:
+        return apps[name], empty, "typer"  # ``app()``: the app's one command, no arguments
     if name in EXITS and len(value.args) == 1 and not value.keywords:
         inner = value.args[0]
         if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id in functions:
-            return inner.func.id, inner
+            return inner.func.id, inner, None
+        return None
+    runner = CLI_RUNNERS.get(A.resolve(name or "", known))
+    if runner is not None:
+        if len(value.args) == 1 and not value.keywords and isinstance(value.args[0], ast.Name) \
+                and value.args[0].id in functions:
+            return value.args[0].id, empty, runner
         return None
     if name in RUNNERS:
         given = [*value.args[:1], *(k.value for k in value.keywords if k.arg == "main")]
         if len(given) == 1 and isinstance(given[0], ast.Name) and given[0].id in functions:
-            return given[0].id, None
+            return given[0].id, None, None
         if not value.args and not value.keywords and "main" in functions:
-            return "main", None  # tf.app.run() runs the module's main(argv)
+            return "main", None, None  # tf.app.run() runs the module's main(argv)
     return None
+
+
+def typer_apps(tree: ast.Module, known: dict[str, str]) -> dict[str, str]:
+    """Module-level ``app = typer.Typer(...)`` names with exactly one ``@app.command()`` function
+    (the one ``app()`` runs with no subcommand) -> that function's name."""
+    apps = {s.targets[0].id for s in tree.body
+            if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
+            and isinstance(s.value, ast.Call) and A.resolve(A.dotted(s.value.func) or "", known) == "typer.Typer"}
+    commands: dict[str, list[str]] = {app: [] for app in apps}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.FunctionDef):
+            for decorator in stmt.decorator_list:
+                app = _typer_command(decorator, apps)
+                if app is not None:
+                    commands[app].append(stmt.name)
+    return {app: names[0] for app, names in commands.items() if len(names) == 1}
+
+
+def _typer_command(decorator: ast.expr, apps) -> Optional[str]:
+    """The typer app of an ``@app.command()`` / ``@app.command("name")`` decorator, else ``None``."""
+    if isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute) \
+            and decorator.func.attr == "command" and isinstance(decorator.func.value, ast.Name) \
+            and decorator.func.value.id in apps:
+        return decorator.func.value.id
+    return None
+
+
+def typer_default(value: ast.expr, known: dict[str, str]) -> Optional[ast.expr]:
+    """What typer passes for a parameter whose default is ``value`` when the command line gives
+    nothing: ``typer.Option(64, help=...)``'s first argument (or ``default=``), ``None`` for
+    ``...`` (required) or a declaration without a default; ``value`` itself for a plain default
+    (``units: Annotated[int, typer.Option()] = 64``). ``None`` (Python's) for a
+    ``default_factory=``, which would run code."""
+    if not (isinstance(value, ast.Call) and A.resolve(A.dotted(value.func) or "", known) in TYPER_PARAMS):
+        return value
+    keywords = {k.arg: k.value for k in value.keywords if k.arg}
+    if "default_factory" in keywords:
+        return None
+    given = value.args[0] if value.args else keywords.get("default")
+    if given is None or (isinstance(given, ast.Constant) and given.value is Ellipsis):
+        return ast.Constant(None)
+    return given
 
 
 def click_defaults(fn: ast.FunctionDef, known: dict[str, str]) -> Optional[dict[str, ast.expr]]:
@@ -248,12 +314,14 @@ def _click_name(declared: list[str], argument: bool) -> Optional[str]:
     return chosen.replace("-", "_").lower() or None
 
 
-def _liftable(fn: ast.FunctionDef, known: dict[str, str]) -> bool:
+def _liftable(fn: ast.FunctionDef, known: dict[str, str], apps: frozenset = frozenset()) -> bool:
     """A plain function whose body can run as module statements: no decorators but a click
     command's (``click_defaults``: click then parses no arguments, so each parameter takes its
-    option's default), no ``yield`` nor ``await``; and not a factory: one that returns a value
-    and neither trains nor downloads is previewed as a factory, called, as before."""
-    if fn.decorator_list and click_defaults(fn, known) is None:
+    option's default) or a typer app's one ``@app.command()``, no ``yield`` nor ``await``; and
+    not a factory: one that returns a value and neither trains nor downloads is previewed as a
+    factory, called, as before."""
+    typer_command = len(fn.decorator_list) == 1 and _typer_command(fn.decorator_list[0], apps) is not None
+    if fn.decorator_list and not typer_command and click_defaults(fn, known) is None:
         return False
     nodes = list(A.module_level(fn.body))
     if any(isinstance(node, (ast.Yield, ast.YieldFrom, ast.Await, ast.Nonlocal)) for node in nodes):
@@ -265,16 +333,20 @@ def _liftable(fn: ast.FunctionDef, known: dict[str, str]) -> bool:
 
 
 def _parameters(fn: ast.FunctionDef, call: Optional[ast.Call],
-                known: Optional[dict[str, str]] = None) -> list[ast.stmt]:
+                known: Optional[dict[str, str]] = None, runner: Optional[str] = None) -> list[ast.stmt]:
     """``param = value`` for each parameter, placed at the parameter in the ``def``: the call's
-    argument, else the default (a click command's option default: ``click_defaults``); ``argv``
-    for ``app.run(main)``. Raises ``_NotLiftable`` when a parameter has no value, or a value that
-    is not a plain expression (the call is kept)."""
+    argument, else the default (a click command's option default: ``click_defaults``; a typer
+    command's: ``typer_default``, ``None`` for a required one); ``argv`` for ``app.run(main)``.
+    Raises ``_NotLiftable`` when a parameter has no value, or a value that is not a plain
+    expression (the call is kept)."""
     args = fn.args
     positional = [*args.posonlyargs, *args.args]
     defaults = dict(zip([a.arg for a in positional[len(positional) - len(args.defaults):]], args.defaults))
     defaults.update({a.arg: d for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None})
     defaults.update(click_defaults(fn, known or {}) or {})
+    if runner == "typer":
+        defaults = {name: typer_default(value, known or {}) for name, value in defaults.items()}
+        defaults.update({a.arg: ast.Constant(None) for a in [*positional, *args.kwonlyargs] if a.arg not in defaults})
     given: dict[str, ast.expr] = {}
     if call is None:  # app.run(main): main(argv)
         if positional:

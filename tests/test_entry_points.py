@@ -1,0 +1,145 @@
+"""Command-line entry points that run a function with what the command line gives: typer and fire.
+
+``typer.run(main)``, a ``typer.Typer()`` app's one ``@app.command()`` run by ``app()``, and
+``fire.Fire(main)`` call the function with no arguments when the script runs bare, so its body
+is lifted like ``app.run(main)``'s (``discovery/script.py``), each parameter taking what the CLI
+library would give it: the plain default, typer's ``typer.Option(64)`` / ``typer.Argument(...)``
+default (``...``: required, ``None``), or ``Annotated[int, typer.Option()] = 64``'s. Neither typer
+nor fire is imported (neither is installed here). The fixtures are whole training scripts,
+copied to a temporary folder and built through ``Engine.build``; nothing they read, train or
+save happens.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from real_builds import copy_and_build, drawn, line_of, model
+
+from netviz_lsp.discovery import discover, slice_module
+from netviz_lsp.engine import Engine
+
+SCRIPTS = Path(__file__).resolve().parent / "fixtures" / "scripts"
+
+
+@pytest.fixture(scope="module")
+def engine(home_pool):
+    return Engine(home_pool)
+
+
+def untouched(tmp_path: Path, name: str) -> None:
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+# -- typer and fire scripts, built ------------------------------------------------------------------
+
+def test_a_typer_app_command_draws_with_its_options_defaults(engine, tmp_path):
+    """``python typer_train.py`` runs ``app()``: typer calls ``train`` with each option's default
+    (old-style ``typer.Option(128, ...)``/``typer.Option(default=32)`` and new-style ``Annotated``),
+    the required ``data_dir`` as ``None``; the image folder is never read and nothing trains."""
+    result, path = copy_and_build(engine, SCRIPTS / "typer_train.py", tmp_path)
+    assert result.errors == []
+    # Conv 3x3, no bias: 3*9*32, 32*9*64, 64*9*128; BatchNorm 4 per channel; Dense 128*5+5.
+    convs = 3 * 9 * 32 + 32 * 9 * 64 + 64 * 9 * 128
+    norms = 4 * (32 + 64 + 128)
+    assert drawn(result) == {"train.model": ("Functional", convs + norms + 128 * 5 + 5),
+                             "train.augmentation": ("Sequential", 0)}
+    classifier = model(result, "train.model")
+    assert classifier.inputs == [[None, 128, 128, 3]]
+    assert classifier.layers[1].class_name == "Sequential"  # --augment defaults to True
+    assert classifier.line == line_of(path, "model = keras.Model(")
+    untouched(tmp_path, "typer_train.py")
+
+    (tmp_path / "edited").mkdir()
+    edited, _ = copy_and_build(engine, SCRIPTS / "typer_train.py", tmp_path / "edited", lambda text: text
+                               .replace('typer.Option(True, "--augment/--no-augment")',
+                                        'typer.Option(False, "--augment/--no-augment")')
+                               .replace("typer.Option(default=32,", "typer.Option(default=16,")
+                               .replace("typer.Option(help=\"Number of classes (sub-folders).\")] = 5",
+                                        "typer.Option(help=\"Number of classes (sub-folders).\")] = 10"))
+    convs = 3 * 9 * 16 + 16 * 9 * 32 + 32 * 9 * 64
+    norms = 4 * (16 + 32 + 64)
+    assert drawn(edited)["train.model"] == ("Functional", convs + norms + 64 * 10 + 10)
+    assert "Sequential" not in [layer.class_name for layer in model(edited, "train.model").layers]
+
+
+def test_a_fire_script_draws_with_its_functions_defaults(engine, tmp_path):
+    """``fire.Fire(main)`` with no arguments calls ``main()``: latent 32, hidden 256. MNIST's
+    download never runs, nor training nor the save."""
+    result, path = copy_and_build(engine, SCRIPTS / "fire_train.py", tmp_path)
+    assert result.errors == []
+    # 784->256->32->256->784 Dense layers with biases.
+    total = (784 * 256 + 256) + (256 * 32 + 32) + (32 * 256 + 256) + (256 * 784 + 784)
+    assert [graph.total_params for graph in result.models] == [total]
+    (denoiser,) = result.models
+    assert [layer.name for layer in denoiser.layers if layer.name in ("latent", "clean")] == ["latent", "clean"]
+    assert [layer.output_shape for layer in denoiser.layers if layer.name == "latent"] == [[None, 32]]
+    untouched(tmp_path, "fire_train.py")
+
+
+# -- discovery: what is and is not lifted --------------------------------------------------------
+
+BODY = "    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(units)])\n" \
+       "    model.fit(x, y)\n"
+
+
+def lifted(source: str) -> dict:
+    """Each target's name -> the ``units = ...`` its slice assigns (``None``: none)."""
+    found = discover(source)
+    out = {}
+    for target in found.factories:
+        module = slice_module(source, target.slice, "m.py", found.replacements)
+        units = [s.value for s in module.body if getattr(s, "targets", None)
+                 and getattr(s.targets[0], "id", None) == "units"]
+        out[target.name] = __import__("ast").unparse(units[0]) if units else None
+    return out
+
+
+@pytest.mark.parametrize("head, tail, expected", [
+    # typer.run: old-style options, positional default or default=.
+    ("def main(units: int = typer.Option(64, help='width')):\n", "typer.run(main)", {"main.model": "64"}),
+    ("def main(units: int = typer.Option(default=12, min=1)):\n", "typer.run(main)", {"main.model": "12"}),
+    ("def main(units: int = 7, data: str = typer.Argument(...)):\n", "typer.run(main)", {"main.model": "7"}),
+    # New style: Annotated with the plain default.
+    ("def main(units: Annotated[int, typer.Option(help='width')] = 24):\n", "typer.run(main)", {"main.model": "24"}),
+    # A typer app's one command run by app(), with or without a command name.
+    ("app = typer.Typer()\n@app.command()\ndef main(units: int = typer.Option(5)):\n", "app()", {"main.model": "5"}),
+    ("app = typer.Typer(add_completion=False)\n@app.command('fit')\ndef main(units: int = 9):\n", "app()",
+     {"main.model": "9"}),
+    # fire.Fire(main): the function's own defaults.
+    ("def main(units=16, epochs=3):\n", "fire.Fire(main)", {"main.model": "16"}),
+    ("def main(units=16):\n", "from fire import Fire\n    Fire(main)", {"main.model": "16"}),
+])
+def test_typer_and_fire_entry_points_lift_with_their_defaults(head, tail, expected):
+    source = ("from typing import Annotated\nimport fire\nimport typer\nimport keras\n\n" + head + BODY +
+              "\n\nif __name__ == '__main__':\n    " + tail + "\n")
+    assert lifted(source) == expected
+
+
+@pytest.mark.parametrize("head, tail", [
+    # A required typer option (``...``) is passed as None: the model cannot use it, but it is lifted.
+    ("def main(units: int = typer.Option(...)):\n", "typer.run(main)"),
+    # Two commands: app() needs a subcommand, so neither runs.
+    ("app = typer.Typer()\n@app.command()\ndef main(units: int = 4):\n" + BODY + "\n@app.command()\ndef other():\n"
+     "    pass\n", "app()"),
+    # A decorator other than the app's command.
+    ("app = typer.Typer()\n@app.callback()\ndef main(units: int = 4):\n", "app()"),
+    ("app = typer.Typer()\n@app.command()\n@functools.lru_cache\ndef main(units: int = 4):\n", "app()"),
+    # A default_factory runs code: not lifted.
+    ("def main(units: int = typer.Option(default_factory=lambda: 4)):\n", "typer.run(main)"),
+    # fire with a required parameter stops with an error; Fire() with no component shows help.
+    ("def main(units, epochs=3):\n", "fire.Fire(main)"),
+    ("def main(units=16):\n", "fire.Fire()"),
+    ("def main(units=16):\n", "fire.Fire({'train': main})"),
+])
+def test_what_typer_and_fire_do_not_lift(head, tail):
+    source = ("import functools\nimport fire\nimport typer\nimport keras\n\n" + head +
+              ("" if head.endswith(BODY + "\n@app.command()\ndef other():\n    pass\n") else BODY) +
+              "\n\nif __name__ == '__main__':\n    " + tail + "\n")
+    names = lifted(source)
+    if "typer.Option(...)" in head:
+        assert names == {"main.model": "None"}
+    else:
+        assert "main.model" not in names, names
