@@ -359,3 +359,20 @@ def test_a_model_built_in_a_scope_block_runs_and_one_built_by_a_statement_that_n
         "`logged` is built inside the `with` block at line 9, which NetViz does not run. "
         "Build it outside the block (or in a function) to preview it.")
     assert found.skipped == {4: "trains", 5: "reads files", 6: "with block"}
+
+
+def test_names_one_never_run_line_unpacks_take_one_stand_in_there():
+    source = textwrap.dedent('''
+        import numpy as np
+        import keras
+        x, y = np.load("train.npz").values()
+        model = keras.Sequential([keras.Input((x.shape[1],)), keras.layers.Dense(int(y.max()) + 1)])
+    ''').lstrip()
+    found = discover(source)
+    (error,) = found.errors
+    assert error.message == (
+        "`x` and `y` come from a file read at line 3; NetViz does not run it. Add `# netviz: value=...` on that "
+        "line to stand in for them, a value for each (`# netviz: value=..., ...`).")
+    assert found.stand_ins == {"model": [("x, y", 3)]}
+    stood = source.replace('.values()', '.values()  # netviz: value=np.zeros((8, 5)), np.arange(8) % 3')
+    assert discover(stood).errors == []

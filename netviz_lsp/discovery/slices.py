@@ -131,12 +131,24 @@ def _blocked(spec: Spec, graph: "_Graph", facts: Facts, out: Slices) -> Optional
         return None
     messages: list[tuple[int, str]] = []
     fixes: list[tuple[str, int]] = []
-    for name, at, block in blamed:
+    for names, at, block in _together(blamed):
+        name = ", ".join(names)  # `x, y = load(path)`: one stand-in, a value for each
         bad = facts.statements[block.at]
         reason = REASONS.get(bad.effect, "comes from line {line}").format(line=bad.first)
         st = facts.statements[at]
         if block.text is not None:
             text = f"`{name}` {block.text}."
+        elif at == block.at and len(names) > 1:
+            plural = reason.replace("comes ", "come ", 1) if reason.startswith("comes ") else \
+                reason.replace("is ", "are ", 1)
+            listed = ", ".join(f"`{n}`" for n in names[:-1]) + f" and `{names[-1]}`"
+            text = (f"{listed} {plural}; NetViz does not run it. Add `# netviz: value=...` on that line to stand "
+                    f"in for them, a value for each (`# netviz: value={', '.join('...' for _ in names)}`).")
+            if (name, st.last) not in fixes:
+                fixes.append((name, st.last))
+            if text not in (m for _, m in messages):
+                messages.append((st.first, text))
+            continue
         elif at == block.at:
             text = f"`{name}` {reason}; NetViz does not run it."
         else:
@@ -172,6 +184,23 @@ def _blocked(spec: Spec, graph: "_Graph", facts: Facts, out: Slices) -> Optional
     if fixes:
         out.stand_ins[spec.name] = fixes
     return BuildError("arguments", first, line=spec.line, factory=spec.name)
+
+
+def _together(blamed: list[tuple[str, int, "_Block"]]) -> list[tuple[list[str], int, "_Block"]]:
+    """``blamed`` with the names one never-run assignment binds together (``x, y = load(path)``)
+    as one entry: they take one stand-in on that line."""
+    out: list[tuple[list[str], int, _Block]] = []
+    joined: dict[tuple[int, int], list[str]] = {}
+    for name, at, block in blamed:
+        key = (at, block.at)
+        if at == block.at and block.text is None and key in joined:
+            joined[key].append(name)
+            continue
+        names = [name]
+        if at == block.at and block.text is None:
+            joined[key] = names
+        out.append((names, at, block))
+    return out
 
 
 def _inner_binding(effect: Optional[str], stmt: ast.stmt, name: str) -> Optional[int]:
