@@ -143,3 +143,131 @@ def test_what_typer_and_fire_do_not_lift(head, tail):
         assert names == {"main.model": "None"}
     else:
         assert "main.model" not in names, names
+
+
+# -- Weights & Biases: wandb.config is the config given to wandb.init ---------------------------------
+
+def test_a_wandb_colab_script_draws_from_its_run_config(engine, tmp_path):
+    """``wandb.init(config={...})`` never runs (it logs in); ``config = wandb.config``,
+    ``wandb.config.update({...})`` and ``wandb.config.X`` read the dict the script gave it, as
+    attributes and items. wandb is not installed here and nothing trains, logs or saves."""
+    result, path = copy_and_build(engine, SCRIPTS / "wandb_mlp.py", tmp_path)
+    assert result.errors == []
+    # Flatten 784 -> Dense 256 -> Dense 128 -> Dense num_classes=10 (from config.update).
+    assert drawn(result) == {"model": ("Sequential", (784 * 256 + 256) + (256 * 128 + 128) + (128 * 10 + 10))}
+    mlp = model(result, "model")
+    assert [layer.output_shape for layer in mlp.layers if layer.class_name == "Dense"] == \
+        [[None, 256], [None, 128], [None, 10]]
+    assert mlp.layers[-1].line == line_of(path, "layers.Dense(wandb.config.num_classes")
+    untouched(tmp_path, "wandb_mlp.py")
+
+    (tmp_path / "wide").mkdir()
+    wide, _ = copy_and_build(engine, SCRIPTS / "wandb_mlp.py", tmp_path / "wide", lambda text: text
+                             .replace('"hidden_units": 256', '"hidden_units": 64')
+                             .replace('{"num_classes": 10}', '{"num_classes": 3}'))
+    assert drawn(wide) == {"model": ("Sequential", (784 * 64 + 64) + (64 * 32 + 32) + (32 * 3 + 3))}
+
+
+def test_a_wandb_config_from_argparse_draws_and_none_asks_for_a_value(engine, tmp_path):
+    """``wandb.init(config=vars(args))`` / ``config=args``: the options' defaults. With no config
+    the line reading ``run.config`` needs a ``# netviz: value=`` stand-in."""
+    source = textwrap.dedent('''\
+        import argparse
+
+        import wandb
+        from tensorflow import keras
+        from tensorflow.keras import layers
+
+
+        def main():
+            parser = argparse.ArgumentParser(description="Tabular regressor")
+            parser.add_argument("--units", type=int, default=48)
+            parser.add_argument("--dropout", type=float, default=0.1)
+            args = parser.parse_args()
+            run = wandb.init(project="tabular", config=vars(args))
+            config = run.config
+            model = keras.Sequential([keras.Input((20,)), layers.Dense(config.units),
+                                      layers.Dropout(config["dropout"]), layers.Dense(1)])
+            model.fit(x, y)
+            run.finish()
+
+
+        if __name__ == "__main__":
+            main()
+        ''')
+    (tmp_path / "train.py").write_text(source)
+    for given, folder in (("config=vars(args)", "vars"), ("config=args", "args"), ("config=vars(args)", "none")):
+        (tmp_path / folder).mkdir()
+        text = source.replace("config=vars(args)", given) if folder != "none" else \
+            source.replace(", config=vars(args)", "")
+        fixture = tmp_path / "train.py"
+        fixture.write_text(text)
+        result, path = copy_and_build(engine, fixture, tmp_path / folder)
+        if folder == "none":
+            (error,) = result.errors
+            assert error.line == line_of(path, "model = keras.Sequential")
+            assert f"comes from a download at line {line_of(path, 'config = run.config')}" in error.message
+            assert "# netviz: value=" in error.message
+        else:
+            assert result.errors == []
+            assert drawn(result) == {"main.model": ("Sequential", (20 * 48 + 48) + (48 + 1))}
+
+
+def stood_in(source: str) -> dict:
+    """Each target -> ``None`` when it can be built, else its error message."""
+    found = discover(textwrap.dedent(source))
+    return {t.name: t.blocked.message if t.blocked else None for t in found.factories}
+
+
+WANDB = '''
+import wandb
+import keras
+CONFIG = {"units": 8}
+INIT
+model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(READ)])
+'''
+
+
+@pytest.mark.parametrize("init, read, builds", [
+    ('wandb.init(project="p", config={"units": 8})\nconfig = wandb.config', "config.units", True),
+    ('wandb.init(project="p", config={"units": 8})\nconfig = wandb.config', 'config["units"]', True),
+    ('wandb.init(project="p", config={"units": 8})', "wandb.config.units", True),
+    ('run = wandb.init(project="p", config={"units": 8})\nconfig = run.config', "config.units", True),
+    ('run = wandb.init(config=CONFIG)', "run.config.units", True),
+    ('wandb.init(config={})\nwandb.config.update({"units": 8})', "wandb.config.units", True),
+    # No config given, a config that is no literal nor a name, two runs, a `with` run: never stood in.
+    ('wandb.init(project="p")\nconfig = wandb.config', "config.units", False),
+    ('wandb.init(config=load_config())\nconfig = wandb.config', "config.units", False),
+    ('wandb.init(config={"units": 8})\nwandb.init(config={"units": 4})', "wandb.config.units", False),
+    ('with wandb.init(config={"units": 8}) as run:\n    config = run.config', "config.units", False),
+])
+def test_which_wandb_configs_stand_in(init, read, builds):
+    source = WANDB.replace("INIT", init).replace("READ", read)
+    (message,) = stood_in(source).values()
+    assert (message is None) == builds, message
+    found = discover(textwrap.dedent(source))
+    rendered = "\n".join(found.replacements.values())
+    assert "import wandb" not in rendered and "wandb." not in rendered.replace("__netviz_wandb_config__", "")
+
+
+def test_the_wandb_stand_in_is_a_plain_dict_with_attributes():
+    """What runs in the worker: the script's dict, readable as ``config.units`` and
+    ``config["units"]``, updatable, a missing key an AttributeError; wandb never imported."""
+    import sys
+
+    source = WANDB.replace("INIT", 'wandb.init(config={"units": 8})\nwandb.config.update({"extra": 1})') \
+        .replace("READ", "wandb.config.units")
+    found = discover(source)
+    (target,) = found.factories
+    namespace: dict = {}
+    # The slice but the model: import keras, the init's stand-in, the update.
+    module = slice_module(source, target.slice[:-1], "m.py", found.replacements)
+    exec(compile(module, "m.py", "exec"), namespace)
+    config = namespace["__netviz_wandb_config__"]
+    assert isinstance(config, dict) and config == {"units": 8, "extra": 1}
+    assert config.units == config["units"] == 8 and config.get("lr", 0.1) == 0.1
+    config.units = 16
+    assert config["units"] == 16
+    with pytest.raises(AttributeError):
+        config.missing
+    assert "wandb" not in sys.modules

@@ -84,7 +84,10 @@ CALLS: tuple[Row, ...] = tuple([
            ("gdown.", "import gdown", "gdown.download(URL)"),
            ("tensorflow_datasets.", "import tensorflow_datasets as tfds", 'ds = tfds.load("mnist")'),
            ("tensorflow_hub.load", "import tensorflow_hub as hub", "module = hub.load(URL)"),
-           ("sklearn.datasets.", "from sklearn import datasets", "x, y = datasets.fetch_openml('mnist_784')")),
+           ("sklearn.datasets.", "from sklearn import datasets", "x, y = datasets.fetch_openml('mnist_784')"),
+           # Weights & Biases: init logs in and syncs the run, log/save upload, a sweep's config
+           # comes from the server (``wandb_config`` stands in for a literal ``config=``).
+           ("wandb.", "import wandb", 'run = wandb.init(project="mnist-mlp", entity="lab")')),
     # Training, evaluating, predicting, saving and loading models.
     *_rows("trains", "method",
            ("fit", "", "history = model.fit(x, y, epochs=5)"),

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from netviz_lsp.discovery import astutil as A
+from netviz_lsp.discovery import wandb_config
 from netviz_lsp.discovery.effects import (ConfigPaths, call_reason, classify, config_path, config_path_value,
                                           config_reads, folder, placement_only)
 from netviz_lsp.discovery.parse import Parsed
@@ -112,6 +113,7 @@ def facts(parsed: Parsed) -> Facts:
         if scope not in ("", GUARD) and st.effect is None and any(
                 isinstance(node, ast.Return) for node in A.module_level([st.node])):
             st.effect = "returns"  # lifted from a function the script runs: it may leave it there
+    _wandb_configs(parsed, statements, aliases, paths)
     binders: dict[str, list[int]] = {}
     for st in statements:
         for name in st.binds:
@@ -251,6 +253,36 @@ def _statement(parsed: Parsed, i: int, stmt: ast.stmt, aliases: dict[str, str],
                      replacement=replacement, bad_value=bad, mutates=frozenset(A.mutated_names(shown)),
                      dataset=replacement is not None and f"= {DATASET_FUNCTION}(" in replacement
                      and not any(VALUE.match(directives.get(n, "")) for n in range(stmt.lineno, stmt.end_lineno + 1)))
+
+
+def _wandb_configs(parsed: Parsed, statements: list[Statement], aliases: dict[str, str],
+                   paths: Optional[ConfigPaths]) -> None:
+    """Stand in for a Weights & Biases run's config (``wandb_config``): the ``wandb.init`` call
+    binds the literal config dict it was given, statements reading ``wandb.config`` read that;
+    without one they never run. A ``# netviz: value=`` stand-in of the script's own wins, and a
+    statement that would still never run once rewritten keeps its own effect."""
+    found = wandb_config.stand_ins(parsed.body, aliases, parsed.lines)
+    for index, replacement in found.items():
+        st = statements[index]
+        if st.replacement is not None or st.bad_value is not None or st.effect == "returns":
+            continue
+        if replacement is None:
+            if st.effect is None:
+                st.effect = wandb_config.REASON
+            continue
+        try:
+            shown = ast.parse(replacement).body[0]
+        except (SyntaxError, ValueError, IndexError, RecursionError, MemoryError):
+            continue
+        if classify(shown, aliases, paths) is not None:
+            continue
+        now, later = A.reads(shown, parsed.tables)
+        st.replacement = replacement
+        st.effect = None
+        st.binds = frozenset(A.bound_names(shown) | set(filter(None, [_configures(shown)])))
+        st.rebinds = frozenset(A.rebinds(shown))
+        st.now, st.later = frozenset(now), frozenset(later)
+        st.mutates = frozenset(A.mutated_names(shown))
 
 
 #: Methods whose top-level call fills in the object it is called on: an ``argparse`` parser's
