@@ -271,3 +271,42 @@ def test_the_wandb_stand_in_is_a_plain_dict_with_attributes():
     with pytest.raises(AttributeError):
         config.missing
     assert "wandb" not in sys.modules
+
+
+def test_a_factory_reading_wandb_config_builds_from_the_run_config(engine, tmp_path):
+    """A factory whose body reads ``wandb.config.X`` runs rewritten, on its own lines; without a
+    config it still needs wandb, which its build says is missing."""
+    source = textwrap.dedent('''\
+        import wandb
+        from tensorflow import keras
+        from tensorflow.keras import layers
+
+        wandb.init(project="sensor-regression", config={"units": 24, "dropout": 0.5})
+
+
+        def build_model():
+            return keras.Sequential([
+                keras.Input((10,)),
+                layers.Dense(wandb.config.units, activation="relu"),
+                layers.Dropout(wandb.config["dropout"]),
+                layers.Dense(1),
+            ])
+
+
+        model = build_model()
+        model.fit(x_train, y_train, epochs=wandb.config.get("epochs", 5))
+        ''')
+    fixture = tmp_path / "source" / "regressor.py"
+    fixture.parent.mkdir()
+    fixture.write_text(source)
+    (tmp_path / "built").mkdir()
+    result, path = copy_and_build(engine, fixture, tmp_path / "built")
+    assert result.errors == []
+    assert drawn(result) == {"build_model": ("Sequential", (10 * 24 + 24) + (24 + 1))}
+    dense = model(result, "build_model").layers[0]
+    assert dense.line == line_of(path, "layers.Dense(wandb.config.units")
+
+    fixture.write_text(source.replace(', config={"units": 24, "dropout": 0.5}', ""))
+    (tmp_path / "bare").mkdir()
+    bare, _ = copy_and_build(engine, fixture, tmp_path / "bare")
+    assert bare.models == [] and "wandb" in bare.errors[0].message

@@ -277,6 +277,10 @@ def _wandb_configs(parsed: Parsed, statements: list[Statement], aliases: dict[st
         if classify(shown, aliases, paths) is not None:
             continue
         now, later = A.reads(shown, parsed.tables)
+        if any(isinstance(node, A.DEFS) for node in ast.walk(shown)):
+            # the symbol tables know the file's own defs, by line: keep what their bodies read
+            loaded = {node.id for node in ast.walk(shown) if isinstance(node, ast.Name)}
+            later = {name for name in st.later if name in loaded} | (loaded & {wandb_config.CONFIG_NAME})
         st.replacement = replacement
         st.effect = None
         st.binds = frozenset(A.bound_names(shown) | set(filter(None, [_configures(shown)])))

@@ -52,13 +52,13 @@ def stand_ins(body: list[ast.stmt], aliases: dict[str, str], lines: list[str]) -
                    for nodes in [_config_reads(stmt, wandb | runs)] if nodes}
         config = _config_source(body, inits) if len(inits) == 1 else None
         out: dict[int, Optional[str]] = {}
-        if config is None:
-            return {i: None for i in readers}
+        if config is None:  # a def reading it keeps wandb's (its build says wandb is missing)
+            return {i: None for i in readers if not isinstance(body[i], A.DEFS)}
         index, _ = inits[0]
         init = body[index]
         if not (isinstance(init, ast.Expr) or (isinstance(init, ast.Assign) and len(init.targets) == 1
                                                and isinstance(init.targets[0], ast.Name))):
-            return {i: None for i in readers}
+            return {i: None for i in readers if not isinstance(body[i], A.DEFS)}
         out[index] = f"{CONFIG_NAME} = {CONFIG_DICT}({config})"
         for i, nodes in readers.items():
             if i != index:
@@ -102,7 +102,8 @@ def _literal(node: ast.Dict) -> Optional[str]:
 def _rewritten(stmt: ast.stmt, nodes: list[ast.Attribute], lines: list[str]) -> str:
     """``stmt``'s source with each of ``nodes`` read as ``CONFIG_NAME``, on the same lines (one
     line per original line, so layers keep their lines)."""
-    first, last = stmt.lineno - 1, stmt.end_lineno - 1
+    first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))]) - 1
+    last = stmt.end_lineno - 1
     chunk = [line.encode() for line in lines[first:last + 1]]
     for node in sorted(nodes, key=lambda n: (n.lineno, n.col_offset), reverse=True):
         row = node.lineno - 1 - first
