@@ -115,19 +115,20 @@ def mutated_names(stmt: ast.stmt, methods: frozenset = MUTATING_METHODS) -> set[
             stack.extend([node.iter, *node.ifs])
         else:
             stack.extend(ast.iter_child_nodes(node))
-    for node in ast.walk(stmt):
-        if isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name) \
-                and node.target.id in names:
-            names.discard(node.target.id)
-            names.add(root_name(node.iter) or "")
+    if names and isinstance(stmt, COMPOUND):
+        for node in module_level([stmt]):
+            if isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name) \
+                    and node.target.id in names:
+                names.discard(node.target.id)
+                names.add(root_name(node.iter) or "")
     names.discard("")
     return names
 
 
-def bound_names(stmt: ast.stmt) -> set[str]:
+def bound_names(stmt: ast.stmt, mutated: Optional[set[str]] = None) -> set[str]:
     """Module-level names ``stmt`` binds, or mutates in place (``X[k] = v``, ``X.a = v``,
-    ``X.append(v)``: ``mutated_names``)."""
-    names: set[str] = mutated_names(stmt)
+    ``X.append(v)``: ``mutated_names``, or ``mutated`` when the caller has them)."""
+    names: set[str] = set(mutated_names(stmt) if mutated is None else mutated)
     stack: list[ast.AST] = [stmt]
     while stack:
         node = stack.pop()

@@ -211,27 +211,40 @@ FACTORY_EXCLUDED = frozenset({"downloads", "trains", "runs a command", "waits fo
 _FACTORY_ALLOWED = frozenset({"load_weights", "adapt", "save", "save_weights", "load_model", "predict_proba"})
 
 
+def _by_pattern(match: str) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    for i, row in enumerate(CALLS):
+        if row.match == match:
+            found.setdefault(row.pattern, []).append(i)
+    return found
+
+
+#: ``CALLS`` indexed by what a call is compared with (discovery runs as the user types, and
+#: every call of the file is looked up): row indexes, so the first matching row still wins.
+_METHOD_ROWS, _ARGUMENT_ROWS, _NAME_ROWS = _by_pattern("method"), _by_pattern("argument"), _by_pattern("name")
+_SCANNED_ROWS = [i for i, row in enumerate(CALLS) if row.match in ("prefix", "keras")]
+
+
 def call_reason(call: ast.Call, known: dict[str, str]) -> Optional[tuple[str, str]]:
     """``(reason, pattern)`` of the first row matching ``call``, or ``None``."""
     name = dotted(call.func)
     full = resolve(name, known) if name else None
     method = call.func.attr if isinstance(call.func, ast.Attribute) else (last(full) if full else None)
-    for row in CALLS:
-        if row.match == "method":
-            hit = method == row.pattern
-        elif row.match == "argument":
-            hit = method == row.pattern and bool(call.args or call.keywords)
-        elif full is None:
-            continue
-        elif row.match == "name":
-            hit = full == row.pattern
-        elif row.match == "keras":
-            hit = fnmatch.fnmatchcase(keras_name(full), row.pattern)
-        else:
-            hit = full.startswith(row.pattern)
-        if hit:
-            return row.reason, row.pattern
-    return None
+    hits = list(_METHOD_ROWS.get(method, ())) if method else []
+    if method and (call.args or call.keywords):
+        hits += _ARGUMENT_ROWS.get(method, ())
+    if full is not None:
+        hits += _NAME_ROWS.get(full, ())
+        for i in _SCANNED_ROWS:
+            row = CALLS[i]
+            if (fnmatch.fnmatchcase(keras_name(full), row.pattern) if row.match == "keras"
+                    else full.startswith(row.pattern)):
+                hits.append(i)
+                break  # later scanned rows cannot come first
+    if not hits:
+        return None
+    row = CALLS[min(hits)]
+    return row.reason, row.pattern
 
 
 def keras_name(full: str) -> str:

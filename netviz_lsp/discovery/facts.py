@@ -246,11 +246,12 @@ def _statement(parsed: Parsed, i: int, stmt: ast.stmt, aliases: dict[str, str],
     if replacement is not None:
         shown = ast.parse(replacement).body[0]
     now, later = A.reads(shown, parsed.tables)
-    binds = A.bound_names(shown) | set(filter(None, [_configures(shown)]))
+    mutates = A.mutated_names(shown)
+    binds = A.bound_names(shown, mutates) | set(filter(None, [_configures(shown)]))
     return Statement(i, stmt, first, stmt.end_lineno, frozenset(binds), frozenset(A.rebinds(shown)),
                      frozenset(now), frozenset(later),
                      effect=None if replacement is not None else classify(stmt, aliases, paths),
-                     replacement=replacement, bad_value=bad, mutates=frozenset(A.mutated_names(shown)),
+                     replacement=replacement, bad_value=bad, mutates=frozenset(mutates),
                      dataset=replacement is not None and f"= {DATASET_FUNCTION}(" in replacement
                      and not any(VALUE.match(directives.get(n, "")) for n in range(stmt.lineno, stmt.end_lineno + 1)))
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from netviz_lsp.discovery import astutil as A
-from netviz_lsp.discovery.effects import classify, excluded_from_factories
+from netviz_lsp.discovery.effects import call_reason, classify, excluded_from_factories
 
 #: The scope of the main guard's own statements.
 GUARD = "__main__"
@@ -169,6 +169,9 @@ def _data_factory(fn: ast.FunctionDef, known: dict[str, str]) -> Optional[str]:
     names = [A.resolve(d, known) for n in nodes if isinstance(n, ast.Call) for d in [A.dotted(n.func)] if d]
     if not any(A.last(name) in _MODELS for name in names):
         return None
+    calls = [n for n in nodes if isinstance(n, ast.Call)]
+    if not any((found := call_reason(call, known)) and found[0] in DATA_REASONS for call in calls):
+        return None  # no call reads data or trains (the cheap check, as the user types)
     if not any(classify(stmt, known) in DATA_REASONS for stmt in body[:-1]):
         return None
     return body[-1].value.id
