@@ -102,3 +102,31 @@ def test_which_loops_run(loop, runs):
     found = discover(source)
     loop_index = 5
     assert (loop_index in found.slice) == runs, found.errors
+
+
+def test_a_functional_network_chained_through_a_loop_draws_every_stage(engine, tmp_path):
+    """``x = layer(x)`` in a loop carries ``x`` from pass to pass: the loop runs. Before, the loop was
+    passed over and the model drawn without its stages, silently."""
+    result, path = copy_and_build(engine, LOOPS / "xception_mini_script.py", tmp_path)
+    assert result.errors == []
+    net = model(result, "model")
+    # The same layers as tests/fixtures/tutorials/image_classification_scratch.py's make_model (whose
+    # augmentation has no weights): plain Keras 3 counts 2,731,065.
+    assert net.total_params == 2_731_065
+    assert sum(layer.class_name == "SeparableConv2D" for layer in net.layers) == 7
+    assert sum(layer.class_name == "Add" for layer in net.layers) == 3
+    loop_line = line_of(path, 'x = layers.SeparableConv2D(size, 3, padding="same")(x)')
+    assert sum(layer.line == loop_line for layer in net.layers) == 3  # one per pass, at the loop's line
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+def test_a_chain_through_a_loop_that_never_runs_is_an_error_not_a_shorter_model():
+    source = ("import numpy as np\nimport keras\nfrom keras import layers\n\n"
+              "inputs = keras.Input((32, 32, 3))\nx = inputs\n"
+              "for filters in np.random.choice([16, 32], size=3):\n"
+              "    x = layers.Conv2D(int(filters), 3)(x)\n"
+              "model = keras.Model(inputs, layers.Flatten()(x))\n")
+    (error,) = discover(source).errors
+    assert error.factory == "model" and "`x` is set by the loop at line 7" in error.message
+    chained = source.replace("np.random.choice([16, 32], size=3)", "(16, 32, 32)")
+    assert discover(chained).errors == [] and 6 in discover(chained).slice

@@ -81,10 +81,30 @@ def plain_iterable(node: ast.AST) -> bool:
     return False
 
 
+def accumulated_names(loop: ast.stmt) -> set[str]:
+    """Names a loop carries from one pass to the next: its body reads them before it binds them
+    in a pass (``x = layers.Conv2D(f, 3)(x)``, ``total += n``). Not the loop's own variables,
+    nor a name each pass binds before reading (``model = make(lr); model.compile()``)."""
+    if not isinstance(loop, LOOPS):
+        return set()
+    own = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)} if isinstance(loop, (ast.For, ast.AsyncFor)) \
+        else set()
+    stored = {n.id for n in module_level(loop.body) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    assigned, found = set(own), set()
+    for stmt in loop.body:
+        nodes = list(module_level([stmt]))
+        reads = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        reads |= {n.target.id for n in nodes if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name)}
+        found |= (reads & stored) - assigned
+        assigned |= {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return found - own
+
+
 def builds_in_place(loop: ast.stmt) -> bool:
     """A top-level ``for`` loop that runs: over a ``plain_iterable`` (nested ``for`` loops too,
     no ``while``), changing in place something made before it: ``model.add(...)``,
-    ``blocks.append(...)``, ``layer.trainable = False`` through its loop variable. A loop that
+    ``blocks.append(...)``, ``layer.trainable = False`` through its loop variable, or carrying a
+    value from pass to pass (``x = layers.Conv2D(f, 3)(x)``: ``accumulated_names``). A loop that
     only binds names (a sweep: ``for lr in [1e-3, 1e-4]: model = make(lr)``) is not one: it
     stays a loop that never runs, and later code sees the names as they were before it."""
     if not isinstance(loop, ast.For):
@@ -93,7 +113,7 @@ def builds_in_place(loop: ast.stmt) -> bool:
         if isinstance(node, (ast.While, ast.AsyncFor)) or (isinstance(node, ast.For) and not plain_iterable(node.iter)):
             return False
     own = {n.id for n in ast.walk(loop) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    return bool(mutated_names(loop, MUTATING_METHODS | MODEL_CHANGE_METHODS) - own)
+    return bool(mutated_names(loop, MUTATING_METHODS | MODEL_CHANGE_METHODS) - own) or bool(accumulated_names(loop))
 
 
 def mutated_names(stmt: ast.stmt, methods: frozenset = MUTATING_METHODS) -> set[str]:

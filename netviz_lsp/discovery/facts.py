@@ -62,8 +62,9 @@ class Statement:
     """Its replacement stands in for a ``keras.datasets`` loader: arrays with the real shapes
     and dtypes, but not the real values."""
     mutates: frozenset[str] = frozenset()
-    """Of ``binds``, the names whose object it changes in place (``x.append(v)``, ``x[k] = v``):
-    a loop that never runs yet does so cannot be passed over for what the name held before."""
+    """Of ``binds``, the names whose object it changes in place (``x.append(v)``, ``x[k] = v``)
+    or that a loop carries from pass to pass (``x = layer(x)``): a loop that never runs yet
+    does so cannot be passed over for what the name held before."""
 
 
 @dataclass
@@ -246,7 +247,7 @@ def _statement(parsed: Parsed, i: int, stmt: ast.stmt, aliases: dict[str, str],
     if replacement is not None:
         shown = ast.parse(replacement).body[0]
     now, later = A.reads(shown, parsed.tables)
-    mutates = A.mutated_names(shown)
+    mutates = A.mutated_names(shown) | A.accumulated_names(shown)
     binds = A.bound_names(shown, mutates) | set(filter(None, [_configures(shown)]))
     return Statement(i, stmt, first, stmt.end_lineno, frozenset(binds), frozenset(A.rebinds(shown)),
                      frozenset(now), frozenset(later),
