@@ -72,3 +72,11 @@ def home_pool(home):
     yield pool
     pool.close()
     patch.undo()
+
+
+@pytest.fixture(scope="module")
+def engine(home_pool):
+    """The engine on a worker whose HOME is empty (``home_pool``), as the real-build tests use it."""
+    from netviz_lsp.engine import Engine
+
+    return Engine(home_pool)

@@ -50,3 +50,9 @@ def model(result: FileResult, name: str) -> ModelGraph:
 def line_of(path: Path, needle: str) -> int:
     """The 1-based line of ``path`` holding ``needle`` first."""
     return next(i for i, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in text)
+
+
+def untouched(folder: Path, name: str) -> None:
+    """Nothing the program downloads, reads, trains, tunes, plots or saves happened: ``folder``
+    holds only the program."""
+    assert sorted(p.name for p in folder.iterdir()) == [name]

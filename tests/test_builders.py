@@ -17,7 +17,6 @@ import pytest
 from real_builds import copy_and_build, drawn, line_of, model
 
 from netviz_lsp.discovery import discover
-from netviz_lsp.engine import Engine
 
 BUILDERS = Path(__file__).resolve().parent / "fixtures" / "builders"
 
@@ -54,11 +53,6 @@ TRAINER = """
 def targets(init: str = "self.model = self.build_model()", make: str = "trainer = Trainer(Config(), classes=5)"):
     found = discover(textwrap.dedent(TRAINER.format(init=init, make=make)))
     return [(t.name, t.args, t.expr) for t in found.factories], found.errors
-
-
-@pytest.fixture(scope="module")
-def engine(home_pool):
-    return Engine(home_pool)
 
 
 def test_a_builder_method_is_built_from_the_model_init_keeps():

@@ -13,8 +13,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-from real_builds import copy_and_build, drawn, line_of, model
+from real_builds import copy_and_build, drawn, line_of, model, untouched
 
 from netviz_lsp.discovery import discover
 from netviz_lsp.engine import Engine
@@ -23,19 +22,8 @@ from netviz_lsp.graph import FileResult
 COLAB = Path(__file__).resolve().parent / "fixtures" / "colab"
 
 
-@pytest.fixture(scope="module")
-def engine(home_pool):
-    """The engine on a worker whose HOME is empty (``conftest.home_pool``)."""
-    return Engine(home_pool)
-
-
 def build(engine: Engine, tmp_path: Path, name: str, edit=None) -> tuple[FileResult, Path]:
     return copy_and_build(engine, COLAB / name, tmp_path, edit)
-
-
-def untouched(tmp_path: Path, name: str) -> None:
-    """Nothing the notebook downloads, mounts, unzips or saves happened: the folder holds only it."""
-    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 
 def test_a_tpu_notebook_draws_its_model_through_the_strategy_fallback(engine, tmp_path):

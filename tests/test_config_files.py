@@ -14,10 +14,8 @@ import os
 import shutil
 from pathlib import Path
 
-import pytest
 from real_builds import build_file, line_of, model
 
-from netviz_lsp.engine import Engine
 from netviz_lsp.settings import Settings
 
 CONFIGS = Path(__file__).resolve().parent / "fixtures" / "configs"
@@ -30,11 +28,6 @@ CONVNET_PARAMS = (3 * 3 * 3 * 32 + 32 + 4 * 32 + 3 * 3 * 32 * 32 + 32
                   + 3 * 3 * 32 * 64 + 64 + 4 * 64 + 3 * 3 * 64 * 64 + 64
                   + 8 * 8 * 64 * 128 + 128 + 128 * 10 + 10)
 MLP_PARAMS = (13 * 64 + 64) + (64 * 32 + 32) + (32 + 1)
-
-
-@pytest.fixture(scope="module")
-def engine(home_pool):
-    return Engine(home_pool)
 
 
 def copy(tmp_path: Path, name: str) -> Path:

@@ -16,21 +16,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from real_builds import copy_and_build, drawn, line_of, model
+from real_builds import copy_and_build, drawn, line_of, model, untouched
 
 from netviz_lsp.discovery import discover, slice_module
-from netviz_lsp.engine import Engine
 
 SCRIPTS = Path(__file__).resolve().parent / "fixtures" / "scripts"
-
-
-@pytest.fixture(scope="module")
-def engine(home_pool):
-    return Engine(home_pool)
-
-
-def untouched(tmp_path: Path, name: str) -> None:
-    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 
 # -- typer and fire scripts, built ------------------------------------------------------------------

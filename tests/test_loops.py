@@ -16,14 +16,8 @@ import pytest
 from real_builds import copy_and_build, line_of, model
 
 from netviz_lsp.discovery import discover
-from netviz_lsp.engine import Engine
 
 LOOPS = Path(__file__).resolve().parent / "fixtures" / "loops"
-
-
-@pytest.fixture(scope="module")
-def engine(home_pool):
-    return Engine(home_pool)
 
 
 def test_stacks_grown_in_loops_over_the_config_draw_every_layer(engine, tmp_path):

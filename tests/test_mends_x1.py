@@ -19,11 +19,6 @@ from netviz_lsp.graph import FileResult
 MENDS = Path(__file__).resolve().parent / "fixtures" / "mends"
 
 
-@pytest.fixture(scope="module")
-def engine(home_pool):
-    return Engine(home_pool)
-
-
 def build(engine: Engine, tmp_path: Path, name: str, edit=None) -> tuple[FileResult, Path]:
     return copy_and_build(engine, MENDS / name, tmp_path, edit)
 

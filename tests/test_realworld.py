@@ -20,12 +20,6 @@ from netviz_lsp.graph import FileResult
 REALWORLD = Path(__file__).resolve().parent / "fixtures" / "realworld"
 
 
-@pytest.fixture(scope="module")
-def engine(home_pool):
-    """The engine on a worker whose HOME is empty (``conftest.home_pool``)."""
-    return Engine(home_pool)
-
-
 def build(engine: Engine, tmp_path: Path, name: str, edit=None) -> tuple[FileResult, Path]:
     return copy_and_build(engine, REALWORLD / name, tmp_path, edit)
 

@@ -14,7 +14,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from real_builds import copy_and_build, drawn, line_of, model
+from real_builds import copy_and_build, drawn, line_of, model, untouched
 
 from netviz_lsp.discovery import discover, slice_module
 from netviz_lsp.engine import Engine
@@ -24,17 +24,8 @@ from netviz_lsp.settings import Settings
 SCRIPTS = Path(__file__).resolve().parent / "fixtures" / "scripts"
 
 
-@pytest.fixture(scope="module")
-def engine(home_pool):
-    return Engine(home_pool)
-
-
 def build(engine: Engine, tmp_path: Path, name: str, edit=None) -> tuple[FileResult, Path]:
     return copy_and_build(engine, SCRIPTS / name, tmp_path, edit)
-
-
-def untouched(tmp_path: Path, name: str) -> None:
-    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 
 def targets(source: str) -> dict:

@@ -16,7 +16,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from real_builds import copy_and_build, drawn, line_of, model
+from real_builds import copy_and_build, drawn, line_of, model, untouched
 
 from netviz_lsp import notebook
 from netviz_lsp.discovery import discover
@@ -27,19 +27,8 @@ from netviz_lsp.settings import Settings
 TUNER = Path(__file__).resolve().parent / "fixtures" / "tuner"
 
 
-@pytest.fixture(scope="module")
-def engine(home_pool):
-    """The engine on a worker whose HOME is empty (``conftest.home_pool``)."""
-    return Engine(home_pool)
-
-
 def build(engine: Engine, tmp_path: Path, name: str, edit=None) -> tuple[FileResult, Path]:
     return copy_and_build(engine, TUNER / name, tmp_path, edit)
-
-
-def untouched(tmp_path: Path, name: str) -> None:
-    """No tuner directory (``my_dir/``, ``tuning/``), no saved model: the folder holds only the file."""
-    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 
 def target(source: str, name: str, settings=None):

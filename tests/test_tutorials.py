@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from real_builds import copy_and_build, drawn, model
 
 from netviz_lsp.discovery import discover
@@ -24,12 +23,6 @@ from netviz_lsp.engine import Engine
 from netviz_lsp.graph import BuildError, FileResult, ModelGraph
 
 TUTORIALS = Path(__file__).resolve().parent / "fixtures" / "tutorials"
-
-
-@pytest.fixture(scope="module")
-def engine(home_pool):
-    """The engine on a worker whose HOME is empty (``conftest.home_pool``)."""
-    return Engine(home_pool)
 
 
 def build(engine: Engine, tmp_path: Path, name: str, edit=None) -> tuple[FileResult, Path]:

@@ -13,19 +13,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from real_builds import copy_and_build, drawn, model
+from real_builds import copy_and_build, drawn, model, untouched
 
 from netviz_lsp.discovery import discover
 from netviz_lsp.engine import Engine
 from netviz_lsp.graph import FileResult, ModelGraph
 
 TUTORIALS = Path(__file__).resolve().parent / "fixtures" / "tutorials2"
-
-
-@pytest.fixture(scope="module")
-def engine(home_pool):
-    """The engine on a worker whose HOME is empty (``conftest.home_pool``)."""
-    return Engine(home_pool)
 
 
 def build(engine: Engine, tmp_path: Path, name: str, edit=None) -> tuple[FileResult, Path]:
@@ -38,11 +32,6 @@ def line_of(path: Path, needle: str) -> int:
 
 def top_level(graph: ModelGraph) -> list[str]:
     return [layer.class_name for layer in graph.layers if layer.parent is None]
-
-
-def untouched(tmp_path: Path, name: str) -> None:
-    """Nothing the script downloads, reads, plots or saves happened: the folder holds only it."""
-    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 
 # -- transformers and mixers: custom Layer subclasses over patches --------------------------------
@@ -84,7 +73,6 @@ def test_an_mlp_mixer_draws_the_classifier_over_its_sequential_of_mixer_blocks(e
     # At its own line the blocks' Sequential has no input yet: it draws as the classifier built it.
     alone = model(result, "mlpmixer_blocks")
     assert alone.build.note is None and alone.layers[-1].output_shape == [None, 64, 256]
-
 
 
 def test_a_triplet_siamese_model_subclass_is_traced_through_the_network_it_wraps(engine, tmp_path):
