@@ -40,6 +40,16 @@ async def client(lsp_client: LanguageClient, workspace: Path):
     await lsp_client.shutdown_session()
 
 
+async def actions_at(client: LanguageClient, doc: Doc, line: int) -> list[types.CodeAction]:
+    """The code actions the editor gets for the diagnostics published at ``line`` (once there are some)."""
+    diagnostics = await eventually(lambda: [d for d in doc.diagnostics() if d.range.start.line == line],
+                                   f"a diagnostic at line {line + 1}")
+    return await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=doc.uri),
+        range=types.Range(start=types.Position(line, 0), end=types.Position(line, 0)),
+        context=types.CodeActionContext(diagnostics=diagnostics)))
+
+
 async def test_a_training_script_shows_its_module_level_model_with_hovers(client: LanguageClient, workspace: Path):
     doc = Doc(client, workspace / "mnist_convnet_script.py")
     diagram = await doc.diagram(version=1)
@@ -62,13 +72,7 @@ async def test_a_size_from_data_gets_a_quick_fix_that_makes_the_model_draw(clien
     doc = Doc(client, workspace / "tabular_sizes.py")
     diagram = await doc.diagram(version=1)
     assert diagram["models"] == [] and diagram["errors"][0]["factory"] == "model"
-    model_line = doc.line_of("model = keras.Sequential()")
-    diagnostics = await eventually(lambda: [d for d in doc.diagnostics() if d.range.start.line == model_line],
-                                   "the model's diagnostic")
-    actions = await client.text_document_code_action_async(types.CodeActionParams(
-        text_document=types.TextDocumentIdentifier(uri=doc.uri),
-        range=types.Range(start=types.Position(model_line, 0), end=types.Position(model_line, 0)),
-        context=types.CodeActionContext(diagnostics=diagnostics)))
+    actions = await actions_at(client, doc, doc.line_of("model = keras.Sequential()"))
     titles = [a.title for a in actions]
     assert any("`num_features`" in t for t in titles) and any("`num_classes`" in t for t in titles)
     assert all(a.kind == types.CodeActionKind.QuickFix and a.diagnostics for a in actions)
@@ -136,13 +140,7 @@ async def test_a_main_guard_script_and_a_main_function_draw_with_hovers_lenses_a
     script = Doc(client, workspace / "scripts" / "tabular_mlp.py")
     diagram = await script.diagram(version=1)
     assert diagram["models"] == [] and [e["factory"] for e in diagram["errors"]] == ["main.model"]
-    model_line = script.line_of("model = keras.Sequential([")
-    diagnostics = await eventually(lambda: [d for d in script.diagnostics() if d.range.start.line == model_line],
-                                   "main.model's diagnostic")
-    actions = await client.text_document_code_action_async(types.CodeActionParams(
-        text_document=types.TextDocumentIdentifier(uri=script.uri),
-        range=types.Range(start=types.Position(model_line, 0), end=types.Position(model_line, 0)),
-        context=types.CodeActionContext(diagnostics=diagnostics)))
+    actions = await actions_at(client, script, script.line_of("model = keras.Sequential(["))
     stand_ins = {"x": '"float32"), np.arange(200) % 3', "num_classes": "3"}
     lines = script.lines
     fixed = set()
