@@ -569,9 +569,65 @@ def test_odd_input_never_raises(source):
     assert all(e.kind == "syntax" for e in found.errors)
 
 
+#: A training script with what discovery reads as the script's statements (``script.py``): a click
+#: command run by the guard, a main() it calls, loops that build or carry values, a wandb config,
+#: a KerasTuner hypermodel and a builder class.
+SCRIPT = '''
+import argparse
+import click
+import keras
+import keras_tuner as kt
+import numpy as np
+import wandb
+from keras import layers
+
+HIDDEN = [64, 32]
+wandb.init(project="p", config={"units": 16, "dropout": 0.1})
+config = wandb.config
+blocks = []
+for units in HIDDEN:
+    blocks.append(layers.Dense(units))
+
+def build_model(hp):
+    model = keras.Sequential([keras.Input((8,))])
+    for i in range(hp.Int("layers", 1, 3)):
+        model.add(layers.Dense(hp.Choice(f"u{i}", [8, 16])))
+    return model
+
+class Trainer:
+    def __init__(self, width=8):
+        self.width = width
+    def build(self):
+        return keras.Sequential([keras.Input((4,)), layers.Dense(self.width)])
+
+def train(epochs):
+    x = np.loadtxt("train.csv")
+    inputs = keras.Input((x.shape[1],))
+    h = inputs
+    for block in blocks:
+        h = block(h)
+    net = keras.Model(inputs, layers.Dense(config.units)(h))
+    net.fit(x, x, epochs=epochs)
+
+@click.command()
+@click.option("--epochs", default=3)
+def main(epochs):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    trainer = Trainer(width=16)
+    tuner = kt.RandomSearch(build_model, objective="val_loss")
+    train(epochs)
+
+if __name__ == "__main__":
+    main()
+'''
+
 MUTATIONS = ["(", ")", "#", "# netviz: preview", "# netviz: args=(", "'", '"""', "\n", "    ", "def ",
              "lambda", ":", "=", "*", "\\", "@", "class ", "if __name__ == '__main__':\n", "\0", "\udc80",
-             "\r", "async ", "nonlocal x\n", "match x:\n case [a, *b]: pass\n", "f'{x}'", "x := 1"]
+             "\r", "async ", "nonlocal x\n", "match x:\n case [a, *b]: pass\n", "f'{x}'", "x := 1",
+             "for i in range(2):\n    ", "wandb.config.", "return ", "@click.option('--u', default=1)\n",
+             "global x\n", "yield ", "hp.Int('u', 1, 2)"]
 
 
 def check_invariants(found: Discovery, source: str) -> None:
@@ -605,7 +661,7 @@ def check_invariants(found: Discovery, source: str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.data())
 def test_mutated_sources_never_raise(data):
-    source = textwrap.dedent(data.draw(st.sampled_from([ARTICLE, DETECTION, ARGUMENTS, TRANSITIVE])))
+    source = textwrap.dedent(data.draw(st.sampled_from([ARTICLE, DETECTION, ARGUMENTS, TRANSITIVE, SCRIPT])))
     for _ in range(data.draw(st.integers(1, 3))):
         at = data.draw(st.integers(0, len(source)))
         piece = data.draw(st.sampled_from(MUTATIONS) | st.text(max_size=3))
