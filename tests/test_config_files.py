@@ -88,6 +88,18 @@ def test_a_missing_config_is_an_error_at_the_read_naming_the_file_and_a_stand_in
     assert model(result, "build_model").total_params == CONVNET_PARAMS
 
 
+def test_a_missing_ini_is_an_error_at_configparsers_read_not_a_key_error_later(engine, tmp_path):
+    """``ConfigParser.read`` skips a file it cannot open; the script would fail later at
+    ``config["model"]``, far from the cause. The read itself says which file is missing."""
+    path = copy(tmp_path, "tabular_mlp")
+    (path.parent / "train.ini").unlink()
+    result = build(engine, path)
+    (error,) = result.errors
+    assert (error.factory, error.kind, error.line) == ("model", "build", line_of(path, "config.read("))
+    assert error.message.startswith("ConfigFileRefused: config file ") and "train.ini' not found" in error.message
+    assert "# netviz: value=" in error.message
+
+
 def test_a_config_over_1_mb_is_refused_at_the_read(engine, tmp_path):
     path = copy(tmp_path, "text_transformer")
     config = path.parent / "config.toml"

@@ -179,7 +179,7 @@ def _audit(event: str, args: tuple) -> None:
               else bool(flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT)))
     if writes or _importing():
         return
-    check_config_file(name, _config_folders)
+    check_config_file(name, _config_folders, swallowed=_configparser_reading())
 
 
 def _importing() -> bool:
@@ -191,11 +191,24 @@ def _importing() -> bool:
     return False
 
 
-def check_config_file(name: str, folders: tuple[str, ...]) -> None:
+def _configparser_reading() -> bool:
+    """Whether the open is ``ConfigParser.read``'s, which skips a file it cannot open."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        code = frame.f_code
+        if code.co_name == "read" and os.path.basename(code.co_filename) == "configparser.py":
+            return True
+        frame = frame.f_back
+    return False
+
+
+def check_config_file(name: str, folders: tuple[str, ...], swallowed: bool = False) -> None:
     """Raise ``ConfigFileRefused`` unless ``name`` (relative to the working folder, the file's own
     during a build) is a regular file of at most ``CONFIG_LIMIT_BYTES`` inside one of ``folders``
     (real paths); ``FileNotFoundError`` naming it when it is missing (as Python would, so a
-    script's own ``except FileNotFoundError:`` fallback still works)."""
+    script's own ``except FileNotFoundError:`` fallback still works), or ``ConfigFileRefused``
+    when the reader would swallow that (``swallowed``: ``ConfigParser.read`` skips a missing
+    file, and the script then fails later at a ``KeyError`` far from the cause)."""
     full = os.path.abspath(name)
     real = os.path.realpath(full)
     if not any(real == f or real.startswith(os.path.join(f, "")) for f in folders):
@@ -205,9 +218,9 @@ def check_config_file(name: str, folders: tuple[str, ...]) -> None:
     try:
         info = os.stat(real)
     except FileNotFoundError:
-        raise FileNotFoundError(f"config file {name!r} not found ({full}); create it, or add "
-                                "`# netviz: value=...` to the assignment that reads it to stand in for what "
-                                "it holds") from None
+        missing = (f"config file {name!r} not found ({full}); create it, or add `# netviz: value=...` to the "
+                   "assignment that reads it to stand in for what it holds")
+        raise (ConfigFileRefused(missing) if swallowed else FileNotFoundError(missing)) from None
     except OSError:
         return  # the open itself says what is wrong
     if not stat.S_ISREG(info.st_mode):
