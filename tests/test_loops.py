@@ -124,3 +124,32 @@ def test_a_chain_through_a_loop_that_never_runs_is_an_error_not_a_shorter_model(
     assert error.factory == "model" and "`x` is set by the loop at line 7" in error.message
     chained = source.replace("np.random.choice([16, 32], size=3)", "(16, 32, 32)")
     assert discover(chained).errors == [] and 6 in discover(chained).slice
+
+
+# -- subclassed models first called by a custom training loop -------------------------------------
+
+@pytest.mark.parametrize("name, total, shape", [
+    # Conv2D 3*3*1*32+32; Dense 21632*128+128; Dense 128*10+10 (TensorFlow's own figures)
+    ("experts_quickstart.py", 320 + 2_769_024 + 1_290, [None, 28, 28, 1]),
+    # Dense 784*64+64, 64*64+64, 64*10+10
+    ("training_loop_from_scratch.py", 50_240 + 4_160 + 650, [None, 784]),
+])
+def test_a_subclassed_model_trained_by_a_custom_loop_is_built_from_the_loops_data(engine, tmp_path, name, total, shape):
+    """The loop never runs; it stands in as the model's first call, on one batch of the array its
+    dataset slices (followed through the training step's parameter, or enumerate's tuple)."""
+    result, path = copy_and_build(engine, LOOPS / name, tmp_path)
+    assert result.errors == [] and result.warnings == []  # NetViz's own call makes Keras warn about nothing
+    net = model(result, "model")
+    assert net.total_params == total
+    assert net.inputs == [shape]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+
+
+def test_a_dataset_that_maps_its_elements_gives_no_first_call():
+    source = (LOOPS / "training_loop_from_scratch.py").read_text().replace(
+        ".shuffle(buffer_size=1024)", ".map(lambda x, y: (x / 255.0, y)).shuffle(buffer_size=1024)")
+    found = discover(source)
+    (net,) = found.factories
+    loop = next(i for i, line in enumerate(source.splitlines(), 1) if line.startswith("for epoch"))
+    assert all(found.replacements.get(i, "").find("Input(") < 0 for i in net.slice), "a mapped dataset was followed"
+    assert net.line < loop

@@ -83,20 +83,56 @@ def plain_iterable(node: ast.AST) -> bool:
 
 def accumulated_names(loop: ast.stmt) -> set[str]:
     """Names a loop carries from one pass to the next: its body reads them before it binds them
-    in a pass (``x = layers.Conv2D(f, 3)(x)``, ``total += n``). Not the loop's own variables,
-    nor a name each pass binds before reading (``model = make(lr); model.compile()``)."""
+    in a pass (``x = layers.Conv2D(f, 3)(x)``, ``total += n``). Not the loop's own variables
+    (nor an inner loop's, a ``with``'s ``as``), nor a name each pass binds before reading it
+    (``model = make(lr); model.compile()``)."""
     if not isinstance(loop, LOOPS):
         return set()
-    own = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)} if isinstance(loop, (ast.For, ast.AsyncFor)) \
-        else set()
     stored = {n.id for n in module_level(loop.body) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    assigned, found = set(own), set()
-    for stmt in loop.body:
-        nodes = list(module_level([stmt]))
-        reads = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-        reads |= {n.target.id for n in nodes if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name)}
-        found |= (reads & stored) - assigned
-        assigned |= {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    found: set[str] = set()
+
+    def loads(*nodes: Optional[ast.AST]) -> set[str]:
+        names = set()
+        for node in module_level([n for n in nodes if n is not None]):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                names.add(node.id)
+            elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+                names.add(node.target.id)
+        return names
+
+    def stores(node: Optional[ast.AST]) -> set[str]:
+        return {n.id for n in module_level([node]) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)} \
+            if node is not None else set()
+
+    def visit(stmts: list[ast.stmt], assigned: set[str]) -> None:
+        nonlocal found
+        for stmt in stmts:
+            if isinstance(stmt, (ast.For, ast.AsyncFor)):
+                found |= (loads(stmt.iter) & stored) - assigned
+                assigned |= stores(stmt.target)
+                visit(stmt.body, assigned)
+                visit(stmt.orelse, assigned)
+            elif isinstance(stmt, (ast.While, ast.If)):
+                found |= (loads(stmt.test) & stored) - assigned
+                visit(stmt.body, assigned)
+                visit(stmt.orelse, assigned)
+            elif isinstance(stmt, WITHS):
+                for item in stmt.items:
+                    found |= (loads(item.context_expr) & stored) - assigned
+                    assigned |= stores(item.optional_vars)
+                visit(stmt.body, assigned)
+            elif isinstance(stmt, TRY):
+                visit(stmt.body, assigned)
+                for handler in stmt.handlers:
+                    visit(handler.body, assigned)
+                visit(stmt.orelse, assigned)
+                visit(stmt.finalbody, assigned)
+            else:
+                found |= (loads(stmt) & stored) - assigned
+                assigned |= stores(stmt)
+
+    own = stores(loop.target) if isinstance(loop, (ast.For, ast.AsyncFor)) else set()
+    visit(loop.body, set(own))
     return found - own
 
 

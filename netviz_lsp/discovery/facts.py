@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from netviz_lsp.discovery import astutil as A
-from netviz_lsp.discovery import wandb_config
+from netviz_lsp.discovery import first_call, wandb_config
 from netviz_lsp.discovery.effects import (ConfigPaths, call_reason, classify, config_path, config_path_value,
                                           config_reads, folder, placement_only)
 from netviz_lsp.discovery.parse import Parsed
@@ -115,6 +115,8 @@ def facts(parsed: Parsed) -> Facts:
                 isinstance(node, ast.Return) for node in A.module_level([st.node])):
             st.effect = "returns"  # lifted from a function the script runs: it may leave it there
     _wandb_configs(parsed, statements, aliases, paths)
+    model_classes = _model_classes(body, aliases)
+    _first_calls(parsed, statements, aliases, model_classes)
     binders: dict[str, list[int]] = {}
     for st in statements:
         for name in st.binds:
@@ -123,7 +125,6 @@ def facts(parsed: Parsed) -> Facts:
     functions = {s.name: i for i, s in enumerate(body) if isinstance(s, ast.FunctionDef)
                  and parsed.scopes[i] in ("", GUARD) and s.name not in parsed.script.lifted}
     classes = {s.name: i for i, s in enumerate(body) if isinstance(s, ast.ClassDef)}
-    model_classes = _model_classes(body, aliases)
     loaders = _loaders(body, functions, aliases, model_classes)
     config_loaders = _config_loaders(body, functions, aliases, paths, loaders)
     for st in statements:
@@ -255,6 +256,21 @@ def _statement(parsed: Parsed, i: int, stmt: ast.stmt, aliases: dict[str, str],
                      replacement=replacement, bad_value=bad, mutates=frozenset(mutates),
                      dataset=replacement is not None and f"= {DATASET_FUNCTION}(" in replacement
                      and not any(VALUE.match(directives.get(n, "")) for n in range(stmt.lineno, stmt.end_lineno + 1)))
+
+
+def _first_calls(parsed: Parsed, statements: list[Statement], aliases: dict[str, str],
+                 model_classes: set[str]) -> None:
+    """A custom training loop that never runs stands in as the first call of the subclassed model
+    it trains (``first_call``): ``model.build`` with the shape of the array its dataset slices."""
+    for index, replacement in first_call.stand_ins(parsed.body, aliases, model_classes).items():
+        st = statements[index]
+        if st.replacement is not None or st.effect is None:
+            continue
+        shown = ast.parse(replacement).body[0]
+        now, later = A.reads(shown, parsed.tables)
+        st.replacement, st.effect = replacement, None
+        st.binds, st.rebinds, st.mutates = frozenset(), frozenset(), frozenset()
+        st.now, st.later = frozenset(now), frozenset(later)
 
 
 def _wandb_configs(parsed: Parsed, statements: list[Statement], aliases: dict[str, str],
