@@ -206,8 +206,9 @@ def diff_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> i
     return 1 if result.errors else 0
 
 
-def _build_file(engine, file: str, settings: Settings, factories) -> FileResult:
-    """``file`` built (a notebook through its joined cells, mapped back to cells)."""
+def _read_program(file: str):
+    """``(source, notebook, read_error)``: the file's text as Python decodes it, or a notebook's
+    joined code cells (``notebook`` then the joined notebook, to map results back to cells)."""
     from netviz_lsp.source import read_source
 
     source, read_error = read_source(file)
@@ -219,6 +220,12 @@ def _build_file(engine, file: str, settings: Settings, factories) -> FileResult:
         if cells is not None:
             notebook = nb.join(cells)
             source = notebook.source
+    return source, notebook, read_error
+
+
+def _build_file(engine, file: str, settings: Settings, factories) -> FileResult:
+    """``file`` built (a notebook through its joined cells, mapped back to cells)."""
+    source, notebook, read_error = _read_program(file)
     if read_error is not None:
         return FileResult(file=file, errors=[read_error])
     result = engine.build(file, source, settings, only=factories)
@@ -384,18 +391,8 @@ class WarningEchoes:
 def _render_file(engine, file: str, args: argparse.Namespace, settings: Settings, views,
                  echoes: Optional[WarningEchoes] = None) -> bool:
     """Build and write (or print) one file's diagrams; True if anything failed."""
-    from netviz_lsp.source import read_source
-
-    source, read_error = read_source(file)
+    source, notebook, read_error = _read_program(file)
     stem = os.path.splitext(os.path.basename(file))[0]
-    notebook = None
-    if read_error is None and file.endswith(".ipynb"):
-        from netviz_lsp import notebook as nb
-
-        cells, read_error = nb.from_ipynb(source)
-        if cells is not None:
-            notebook = nb.join(cells)
-            source = notebook.source
     if read_error is not None:
         result = FileResult(file=file, errors=[read_error])
     elif args.format == "tensorboard":
