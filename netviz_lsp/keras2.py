@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from netviz_lsp.discovery.astutil import keras_name
+
 #: Keras 2 modules Keras 3 removed -> the Keras 3 module that exports the same names.
 MOVED_MODULES = {
     "keras.layers.core": "keras.layers",
@@ -80,18 +82,10 @@ EXPERIMENTAL = (" (Keras 2 code: Keras 3 has no `layers.experimental`; its prepr
 _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 
 
-def keras_module(name: str) -> str:
-    """``tensorflow.keras.x`` and ``tf_keras.x`` spelled as ``keras.x``."""
-    for prefix in ("tensorflow.python.keras.", "tensorflow.keras.", "tf_keras."):
-        if name.startswith(prefix):
-            return "keras." + name[len(prefix):]
-    return name
-
-
 def moved_module(name: str, table: dict[str, str] = MOVED_MODULES) -> Optional[str]:
     """The Keras 3 module for the removed Keras 2 module ``name`` (in the user's spelling:
     ``tensorflow.keras.layers.core`` -> ``tensorflow.keras.layers``), or ``None``."""
-    plain = keras_module(name)
+    plain = keras_name(name)
     new = table.get(plain)
     if new is None:
         return None
@@ -99,7 +93,7 @@ def moved_module(name: str, table: dict[str, str] = MOVED_MODULES) -> Optional[s
 
 
 def _gone_module(name: str) -> Optional[str]:
-    plain = keras_module(name)
+    plain = keras_name(name)
     for old, instead in GONE_MODULES.items():
         if plain == old or plain.startswith(old + "."):
             return instead
@@ -111,7 +105,7 @@ def hint(error: BaseException) -> str:
     sentence to append to the error's message; ``""`` when it is not about Keras 2 code."""
     text = str(error)
     if isinstance(error, ModuleNotFoundError) and error.name:
-        if not keras_module(error.name).startswith("keras."):
+        if not keras_name(error.name).startswith("keras."):
             return ""
         if moved_module(error.name, MOVED_PACKAGES) is not None:  # ...experimental(.preprocessing)
             return EXPERIMENTAL
@@ -122,7 +116,7 @@ def hint(error: BaseException) -> str:
         return f" (Keras 2 code: Keras 3 has no `{error.name}`: {gone})" if gone else ""
     if isinstance(error, ImportError):
         found = _CANNOT_IMPORT.search(text)
-        if found and keras_module(found.group(2)).startswith("keras") and found.group(1) in GONE_NAMES:
+        if found and keras_name(found.group(2)).startswith("keras") and found.group(1) in GONE_NAMES:
             return f" (Keras 2 code: Keras 3 has no `{found.group(1)}`; use {GONE_NAMES[found.group(1)]})"
         return ""
     if "keras" in text and ("has no attribute 'experimental'" in text or "layers.experimental'" in text):

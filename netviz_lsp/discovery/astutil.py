@@ -315,6 +315,19 @@ def root_name(node: ast.AST) -> Optional[str]:
     return node.id if isinstance(node, ast.Name) else None
 
 
+#: Other spellings of Keras' own modules: TensorFlow's ``tf.keras`` (Keras 3 itself on TensorFlow
+#: 2.16+), its older private path, and the ``tf_keras`` package.
+KERAS_SPELLINGS = ("tensorflow.python.keras.", "tensorflow.keras.", "tf.keras.", "tf_keras.")
+
+
+def keras_name(full: str) -> str:
+    """``tensorflow.keras.X`` (and the other ``KERAS_SPELLINGS``) as ``keras.X``; any other name as it is."""
+    for prefix in KERAS_SPELLINGS:
+        if full.startswith(prefix):
+            return "keras." + full[len(prefix):]
+    return full
+
+
 def dotted(node: Optional[ast.AST]) -> Optional[str]:
     """``a.b.c`` for a chain of attributes on a name, else ``None``."""
     parts = []

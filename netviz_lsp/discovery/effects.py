@@ -37,7 +37,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Optional
 
-from netviz_lsp.discovery.astutil import LOOPS, WITHS, builds_in_place, dotted, is_main_guard, last, module_level, resolve
+from netviz_lsp.discovery.astutil import (LOOPS, WITHS, builds_in_place, dotted, is_main_guard, keras_name, last,
+                                          module_level, resolve)
 
 #: Why a statement never runs, and how a message says where a value came from.
 REASONS = {
@@ -245,14 +246,6 @@ def call_reason(call: ast.Call, known: dict[str, str]) -> Optional[tuple[str, st
         return None
     row = CALLS[min(hits)]
     return row.reason, row.pattern
-
-
-def keras_name(full: str) -> str:
-    """``tensorflow.keras.X`` and ``tf_keras.X`` as ``keras.X``; any other name as it is."""
-    for prefix in ("tensorflow.keras.", "tf_keras."):
-        if full.startswith(prefix):
-            return "keras." + full[len(prefix):]
-    return full
 
 
 def classify(stmt: ast.stmt, known: dict[str, str], paths: Optional["ConfigPaths"] = None) -> Optional[str]:
