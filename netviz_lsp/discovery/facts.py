@@ -158,11 +158,7 @@ def configures_keras(stmt: ast.stmt, aliases: dict[str, str]) -> bool:
     name = A.dotted(stmt.value.func)
     if name is None:
         return False
-    full = A.resolve(name, aliases)
-    for prefix in ("tensorflow.keras.", "tf.keras.", "tf_keras."):
-        if full.startswith(prefix):
-            full = "keras." + full[len(prefix):]
-    return full in CONFIGURATION
+    return A.keras_name(A.resolve(name, aliases)) in CONFIGURATION
 
 
 #: What a data-loading function does, when a top-level call of it counts as doing it too: I/O
@@ -247,30 +243,35 @@ def _statement(parsed: Parsed, i: int, stmt: ast.stmt, aliases: dict[str, str],
     shown = stmt
     if replacement is not None:
         shown = ast.parse(replacement).body[0]
+    st = Statement(i, stmt, first, stmt.end_lineno, frozenset(), frozenset(), frozenset(), frozenset(),
+                   effect=None if replacement is not None else classify(stmt, aliases, paths),
+                   replacement=replacement, bad_value=bad,
+                   dataset=replacement is not None and f"= {DATASET_FUNCTION}(" in replacement
+                   and not any(VALUE.match(directives.get(n, "")) for n in range(stmt.lineno, stmt.end_lineno + 1)))
+    _read_as(st, shown, parsed)
+    return st
+
+
+def _read_as(st: Statement, shown: ast.stmt, parsed: Parsed) -> None:
+    """``st``'s names as ``shown`` (the statement, or what stands in for it) binds, changes and reads them."""
     now, later = A.reads(shown, parsed.tables)
     mutates = A.mutated_names(shown) | A.accumulated_names(shown)
-    binds = A.bound_names(shown, mutates) | set(filter(None, [_configures(shown)]))
-    return Statement(i, stmt, first, stmt.end_lineno, frozenset(binds), frozenset(A.rebinds(shown)),
-                     frozenset(now), frozenset(later),
-                     effect=None if replacement is not None else classify(stmt, aliases, paths),
-                     replacement=replacement, bad_value=bad, mutates=frozenset(mutates),
-                     dataset=replacement is not None and f"= {DATASET_FUNCTION}(" in replacement
-                     and not any(VALUE.match(directives.get(n, "")) for n in range(stmt.lineno, stmt.end_lineno + 1)))
+    st.binds = frozenset(A.bound_names(shown, mutates) | set(filter(None, [_configures(shown)])))
+    st.rebinds, st.mutates = frozenset(A.rebinds(shown)), frozenset(mutates)
+    st.now, st.later = frozenset(now), frozenset(later)
 
 
 def _first_calls(parsed: Parsed, statements: list[Statement], aliases: dict[str, str],
                  model_classes: set[str]) -> None:
     """A custom training loop that never runs stands in as the first call of the subclassed model
-    it trains (``first_call``): ``model.build`` with the shape of the array its dataset slices."""
+    it trains (``first_call``): the model called on a ``keras.Input`` of one batch of the array its
+    dataset slices."""
     for index, replacement in first_call.stand_ins(parsed.body, aliases, model_classes).items():
         st = statements[index]
         if st.replacement is not None or st.effect is None:
             continue
-        shown = ast.parse(replacement).body[0]
-        now, later = A.reads(shown, parsed.tables)
         st.replacement, st.effect = replacement, None
-        st.binds, st.rebinds, st.mutates = frozenset(), frozenset(), frozenset()
-        st.now, st.later = frozenset(now), frozenset(later)
+        _read_as(st, ast.parse(replacement).body[0], parsed)
 
 
 def _wandb_configs(parsed: Parsed, statements: list[Statement], aliases: dict[str, str],
@@ -294,17 +295,13 @@ def _wandb_configs(parsed: Parsed, statements: list[Statement], aliases: dict[st
             continue
         if classify(shown, aliases, paths) is not None:
             continue
-        now, later = A.reads(shown, parsed.tables)
+        before = st.later
+        st.replacement, st.effect = replacement, None
+        _read_as(st, shown, parsed)
         if any(isinstance(node, A.DEFS) for node in ast.walk(shown)):
             # the symbol tables know the file's own defs, by line: keep what their bodies read
             loaded = {node.id for node in ast.walk(shown) if isinstance(node, ast.Name)}
-            later = {name for name in st.later if name in loaded} | (loaded & {wandb_config.CONFIG_NAME})
-        st.replacement = replacement
-        st.effect = None
-        st.binds = frozenset(A.bound_names(shown) | set(filter(None, [_configures(shown)])))
-        st.rebinds = frozenset(A.rebinds(shown))
-        st.now, st.later = frozenset(now), frozenset(later)
-        st.mutates = frozenset(A.mutated_names(shown))
+            st.later = frozenset({name for name in before if name in loaded} | (loaded & {wandb_config.CONFIG_NAME}))
 
 
 #: Methods whose top-level call fills in the object it is called on: an ``argparse`` parser's
