@@ -41,8 +41,9 @@ from netviz_lsp.discovery.effects import CONFIG_SUFFIXES
 
 WEIGHTS_NOTE = "pretrained weights not loaded (shape-only)"
 LOAD_WEIGHTS_NOTE = "load_weights() skipped: NetViz never loads weights"
-#: Model methods that train or write files -> the note a build that called one carries.
+#: Model methods that load weights, train or write files -> the note a build that called one carries.
 SKIPPED_METHODS = {
+    "load_weights": LOAD_WEIGHTS_NOTE,
     "fit": "fit() skipped: NetViz never trains",
     "train_on_batch": "train_on_batch() skipped: NetViz never trains",
     "save": "save() skipped: NetViz never writes files",
@@ -71,8 +72,7 @@ def install() -> None:
     _refuse_sockets()
     replacements = {**_refuse_get_file(), **_no_pretrained_weights()}
     _rebind(replacements)
-    _no_load_weights()
-    _no_training_or_saving()
+    _skip_model_methods()
 
 
 # -- network ---------------------------------------------------------------------------------
@@ -182,24 +182,23 @@ def _audit(event: str, args: tuple) -> None:
     check_config_file(name, _config_folders, swallowed=_configparser_reading())
 
 
-def _importing() -> bool:
-    frame = sys._getframe(2)
+def _called_from(found) -> bool:
+    """Whether a frame below the audit hook's caller runs code for which ``found(code)`` holds."""
+    frame = sys._getframe(3)
     while frame is not None:
-        if frame.f_code.co_filename.startswith("<frozen importlib"):
+        if found(frame.f_code):
             return True
         frame = frame.f_back
     return False
+
+
+def _importing() -> bool:
+    return _called_from(lambda code: code.co_filename.startswith("<frozen importlib"))
 
 
 def _configparser_reading() -> bool:
     """Whether the open is ``ConfigParser.read``'s, which skips a file it cannot open."""
-    frame = sys._getframe(2)
-    while frame is not None:
-        code = frame.f_code
-        if code.co_name == "read" and os.path.basename(code.co_filename) == "configparser.py":
-            return True
-        frame = frame.f_back
-    return False
+    return _called_from(lambda code: code.co_name == "read" and os.path.basename(code.co_filename) == "configparser.py")
 
 
 def check_config_file(name: str, folders: tuple[str, ...], swallowed: bool = False) -> None:
@@ -270,17 +269,7 @@ def _without_weights(function):
     return build_without_weights
 
 
-def _no_load_weights() -> None:
-    from keras.src.models.model import Model
-
-    def load_weights(self, *args, **kwargs):
-        if LOAD_WEIGHTS_NOTE not in notes:
-            notes.append(LOAD_WEIGHTS_NOTE)
-
-    Model.load_weights = load_weights
-
-
-def _no_training_or_saving() -> None:
+def _skip_model_methods() -> None:
     from keras.src.callbacks.history import History
     from keras.src.models.model import Model
 
