@@ -267,31 +267,24 @@ def recording_calls(log: CallLog) -> Iterator[CallLog]:
     layer_call = Layer.__call__
     operation_call = Operation.__call__
 
-    def call_recorded(self, *args, **kwargs):
-        active = _log
-        if active is None:
-            return layer_call(self, *args, **kwargs)
-        call = active.begin(self, args, kwargs)
-        try:
-            outputs = layer_call(self, *args, **kwargs)
-        except BaseException as error:
-            active.end(call, error=error)
-            raise
-        active.end(call, outputs)
-        return outputs
+    def recorded(original, layers_too: bool):
+        """``original`` (a ``__call__``), its calls appended to the active log."""
+        def call(self, *args, **kwargs):
+            active = _log
+            if active is None or (not layers_too and isinstance(self, Layer)):  # a layer's own call: above
+                return original(self, *args, **kwargs)
+            entry = active.begin(self, args, kwargs)
+            try:
+                outputs = original(self, *args, **kwargs)
+            except BaseException as error:
+                active.end(entry, error=error)
+                raise
+            active.end(entry, outputs)
+            return outputs
+        return call
 
-    def operation_recorded(self, *args, **kwargs):
-        active = _log
-        if active is None or isinstance(self, Layer):  # a layer's own call is recorded above
-            return operation_call(self, *args, **kwargs)
-        call = active.begin(self, args, kwargs)
-        try:
-            outputs = operation_call(self, *args, **kwargs)
-        except BaseException as error:
-            active.end(call, error=error)
-            raise
-        active.end(call, outputs)
-        return outputs
+    call_recorded = recorded(layer_call, layers_too=True)
+    operation_recorded = recorded(operation_call, layers_too=False)
 
     previous = _log
     _log = log
