@@ -61,6 +61,8 @@ class Statement:
     dataset: bool = False
     """Its replacement stands in for a ``keras.datasets`` loader: arrays with the real shapes
     and dtypes, but not the real values."""
+    shown: Optional[ast.stmt] = None
+    """What runs for it: ``node``, or its ``replacement`` parsed."""
     mutates: frozenset[str] = frozenset()
     """Of ``binds``, the names whose object it changes in place (``x.append(v)``, ``x[k] = v``)
     or that a loop carries from pass to pass (``x = layer(x)``): a loop that never runs yet
@@ -254,6 +256,7 @@ def _statement(parsed: Parsed, i: int, stmt: ast.stmt, aliases: dict[str, str],
 
 def _read_as(st: Statement, shown: ast.stmt, parsed: Parsed) -> None:
     """``st``'s names as ``shown`` (the statement, or what stands in for it) binds, changes and reads them."""
+    st.shown = shown
     now, later = A.reads(shown, parsed.tables)
     mutates = A.mutated_names(shown) | A.accumulated_names(shown)
     st.binds = frozenset(A.bound_names(shown, mutates) | set(filter(None, [_configures(shown)])))

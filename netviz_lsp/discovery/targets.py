@@ -335,8 +335,7 @@ def _construction(facts: Facts, start: int, name: str) -> tuple[list[int], Optio
         if name in st.rebinds or st.scope != facts.statements[start].scope:
             break  # bound again, or the end of the lifted function body it was built in
         if st.effect is None:
-            shown = ast.parse(st.replacement).body[0] if st.replacement is not None else st.node
-            if _touches(shown, name) or name in st.binds or (isinstance(st.node, A.LOOPS) and any(
+            if _touches(st.shown or st.node, name) or name in st.binds or (isinstance(st.node, A.LOOPS) and any(
                     _method_on(node, name, CHANGE_METHODS) for node in A.module_level([st.node]))):
                 touches.append(st.index)  # a loop that runs and adds layers (astutil.builds_in_place) too
         elif changed_by is None and (name in st.binds or any(
