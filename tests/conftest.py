@@ -75,6 +75,16 @@ def home_pool(home):
 
 
 @pytest.fixture(scope="module")
+def pool():
+    """A worker pool of the test process's own environment, for the module's builds."""
+    from netviz_lsp.worker.pool import BuildPool
+
+    pool = BuildPool()
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="module")
 def engine(home_pool):
     """The engine on a worker whose HOME is empty (``home_pool``), as the real-build tests use it."""
     from netviz_lsp.engine import Engine

@@ -9,8 +9,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from netviz_lsp.engine import Engine
 from netviz_lsp.graph import FileResult, ModelGraph
 from netviz_lsp.settings import Settings
@@ -19,13 +17,6 @@ from netviz_lsp.worker.pool import BuildPool
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 BAD = Path(__file__).resolve().parent / "fixtures" / "bad"
-
-
-@pytest.fixture(scope="module")
-def pool():
-    pool = BuildPool()
-    yield pool
-    pool.close()
 
 
 def build(pool: BuildPool, path: Path, **build_settings) -> FileResult:

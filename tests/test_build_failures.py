@@ -15,8 +15,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from netviz_lsp import notebook
 from netviz_lsp.engine import Engine
 from netviz_lsp.graph import BuildError, FileResult, ModelGraph
@@ -27,13 +25,6 @@ ROOT = Path(__file__).resolve().parent.parent
 FAILURES = Path(__file__).resolve().parent / "fixtures" / "failures"
 ARTICLE = Path(__file__).resolve().parent / "fixtures" / "server" / "article_original.py"
 INPUT_SHAPE = "Do not pass an `input_shape`/`input_dim` argument to a layer"
-
-
-@pytest.fixture(scope="module")
-def pool():
-    pool = BuildPool()
-    yield pool
-    pool.close()
 
 
 def build(pool: BuildPool, path: Path, engine: Engine | None = None) -> FileResult:

@@ -11,23 +11,13 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import pytest
-
 from netviz_lsp.engine import Engine
 from netviz_lsp.graph import FileResult, ModelGraph
 from netviz_lsp.settings import Settings
-from netviz_lsp.worker.pool import BuildPool
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "failures" / "flowers_transfer_head.py"
 NARROW = "x = layers.Dense(32)(x)"
 WIDE = "x = layers.Dense(64)(x)"
-
-
-@pytest.fixture(scope="module")
-def pool():
-    pool = BuildPool()
-    yield pool
-    pool.close()
 
 
 def build(engine: Engine, path: Path, roots=()) -> FileResult:
